@@ -1,0 +1,214 @@
+"""Which HU data set stands in for which IDMAN table, and their deterministic splits.
+
+IDMAN trains on DeepLesion and tests on DeepLesion (Tables 5/6), NSCLC
+Radiogenomics (Table 7) and Lung-PET-CT-Dx (Table 8).  Offline, the shared data
+folder holds small real samples in the original layouts; :data:`HU_SETS` writes
+down, once, which folder feeds which role:
+
+==================  ==============================  =========================================
+name                folder under the data root      role
+==================  ==============================  =========================================
+``deeplesion``      ``deeplesion``                  Table 5/6 test set (official split from
+                                                    DL_info.csv when present; otherwise all
+                                                    local slices are 'test')
+``lung_pet_ct_dx``  ``lung-pet-ct-dx``              Table 8 test set (all patients 'test';
+                                                    both reconstruction kernels)
+``tcga``            ``tcga-ct-sample/dicom_dir``    HU training data ('train'/'val') and the
+                                                    NSCLC Radiogenomics stand-in ('test',
+                                                    Table 7); split by DICOM PatientID
+``covid19_ny_sbu``  ``covid19-ny-sbu-sample``       extra HU training data, axial slices only
+==================  ==============================  =========================================
+
+Splits are patient-level and deterministic (:func:`patient_split`, SHA-256 of
+``seed:patient``), so train and test never share a patient and the split is the
+same on every machine and Python run.  Identical slices stored twice (same
+series and position/instance) are listed once.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import DatasetNotFoundError, UnknownNameError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class HUSet:
+    """Description of one HU data set: where it lives, what it stands in for, how it is split."""
+
+    name: str
+    folders: tuple[str, ...]          # candidate folders under the data root (first that exists wins)
+    kind: str                         # 'dicom' | 'deeplesion_png'
+    stands_in_for: str
+    tables: tuple[str, ...]
+    fractions: tuple[float, float, float]  # train / val / test patient fractions
+    obtain: str                       # where to get the original data (text only)
+    orientation: str | None = "axial"  # keep only this orientation (DICOM sets)
+
+
+HU_SETS: dict[str, HUSet] = {
+    "deeplesion": HUSet(
+        name="deeplesion", folders=("deeplesion", "DeepLesion"), kind="deeplesion_png",
+        stands_in_for="NIH DeepLesion (IDMAN training set and its test split)",
+        tables=("IDMAN Table 5", "IDMAN Table 6"),
+        fractions=(0.0, 0.0, 1.0),  # only used without DL_info.csv: the local sample is test data
+        obtain="NIH Clinical Center DeepLesion: https://nihcc.app.box.com/v/DeepLesion "
+               "(Images_png/*.zip and DL_info.csv)",
+        orientation=None),
+    "lung_pet_ct_dx": HUSet(
+        name="lung_pet_ct_dx", folders=("lung-pet-ct-dx", "Lung-PET-CT-Dx"), kind="dicom",
+        stands_in_for="TCIA Lung-PET-CT-Dx (CT series only)",
+        tables=("IDMAN Table 8",),
+        fractions=(0.0, 0.0, 1.0),
+        obtain="TCIA Lung-PET-CT-Dx, https://doi.org/10.7937/TCIA.2020.NNC20461 "
+               "(download with the NBIA Data Retriever; keep its folder layout)"),
+    "tcga": HUSet(
+        name="tcga", folders=("tcga-ct-sample/dicom_dir", "tcga-ct-sample"), kind="dicom",
+        stands_in_for="HU training data (DeepLesion stand-in) and NSCLC Radiogenomics (test split)",
+        tables=("IDMAN training (stand-in)", "IDMAN Table 7 (stand-in)"),
+        fractions=(0.8, 0.1, 0.1),
+        obtain="'CT Medical Images' sample of TCIA TCGA collections "
+               "(https://www.kaggle.com/datasets/kmader/siim-medical-images, dicom_dir/); "
+               "the original NSCLC Radiogenomics is https://doi.org/10.7937/K9/TCIA.2017.7hs46erv"),
+    "covid19_ny_sbu": HUSet(
+        name="covid19_ny_sbu", folders=("covid19-ny-sbu-sample", "COVID-19-NY-SBU"), kind="dicom",
+        stands_in_for="extra HU training data",
+        tables=("IDMAN training (extra)",),
+        fractions=(0.8, 0.2, 0.0),
+        obtain="TCIA COVID-19-NY-SBU, https://doi.org/10.7937/TCIA.BBAG-2923"),
+}
+
+
+@dataclass(frozen=True)
+class SliceRef:
+    """A reference to one HU slice: file path, patient id and file kind ('dicom' or 'deeplesion_png')."""
+
+    path: Path
+    patient_id: str
+    kind: str = "dicom"
+
+
+def _rank_key(seed: int, pid: str) -> bytes:
+    return hashlib.sha256(f"{seed}:{pid}".encode("utf-8")).digest()
+
+
+def patient_split(patient_ids, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:
+    """Split patient ids deterministically into ``{'train', 'val', 'test'}`` (sorted lists).
+
+    Patients are ranked by SHA-256 of ``"{seed}:{id}"`` (stable across Python runs
+    and machines, unlike ``hash()``) and cut by counts from ``fractions``
+    (largest remainder; a non-zero fraction gets at least one patient when there
+    are enough patients).  Duplicate ids are merged, so no patient is in two splits.
+    """
+    fr = np.asarray(list(fractions), dtype=float)
+    if fr.shape != (3,) or (fr < 0).any() or fr.sum() <= 0:
+        raise ValueError(f"fractions must be three non-negative numbers with a positive sum, got {fractions}")
+    fr = fr / fr.sum()
+    ids = sorted({str(p) for p in patient_ids})
+    n = len(ids)
+    raw = fr * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    nonzero = np.flatnonzero(fr > 0)
+    if n >= len(nonzero):
+        for i in nonzero:
+            if counts[i] == 0:
+                counts[int(np.argmax(counts))] -= 1
+                counts[i] += 1
+    ranked = sorted(ids, key=lambda p: _rank_key(seed, p))
+    out, start = {}, 0
+    for name, c in zip(SPLITS, counts):
+        out[name] = sorted(ranked[start:start + c])
+        start += c
+    return out
+
+
+def _get_set(name: str) -> HUSet:
+    if name not in HU_SETS:
+        raise UnknownNameError(f"unknown HU data set {name!r}; known: {sorted(HU_SETS)}")
+    return HU_SETS[name]
+
+
+def dataset_folder(name: str, root: str | os.PathLike | None = None) -> Path:
+    """Folder of HU set ``name`` under the data root; DatasetNotFoundError saying where we looked and where to get it."""
+    from ..config import data_root
+
+    spec = _get_set(name)
+    base = data_root(root)
+    for rel in spec.folders:
+        if (base / rel).is_dir():
+            return base / rel
+    looked = ", ".join(str(base / rel) for rel in spec.folders)
+    raise DatasetNotFoundError(
+        f"HU data set {name!r} ({spec.stands_in_for}) not found: looked in {looked}. "
+        f"Set PAPERLIB_DATA or pass root=. Original data: {spec.obtain}")
+
+
+def _dicom_refs(name: str, folder: Path) -> list[SliceRef]:
+    from .dicom import find_series
+
+    spec = HU_SETS[name]
+    # duplicate files are expected in the samples and dropped here on purpose
+    series = find_series(folder, modality="CT", warn_duplicates=False)
+    refs: list[SliceRef] = []
+    seen: set[tuple] = set()
+    for s in series:
+        if spec.orientation is not None and s.orientation != spec.orientation:
+            continue
+        for path, pos in zip(s.files, s.positions):
+            key = (s.uid, round(pos, 3))  # same series + same position = same slice stored twice
+            if key in seen:
+                continue
+            seen.add(key)
+            refs.append(SliceRef(path=path, patient_id=s.patient_id, kind="dicom"))
+    return refs
+
+
+def all_slices(name: str, root: str | os.PathLike | None = None, seed: int = 0) -> list[SliceRef]:
+    """Every slice of HU set ``name`` (before splitting), ordered by patient/series/position."""
+    spec = _get_set(name)
+    folder = dataset_folder(name, root)
+    if spec.kind == "deeplesion_png":
+        from .deeplesion import DeepLesion
+        dl = DeepLesion(folder, seed=seed, fractions=spec.fractions)
+        return [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices("all")]
+    return _dicom_refs(name, folder)
+
+
+def hu_dataset(name: str, split: str, root: str | os.PathLike | None = None, seed: int = 0) -> list[SliceRef]:
+    """Slices of HU set ``name`` in ``split`` ('train', 'val', 'test' or 'all').
+
+    DeepLesion with ``DL_info.csv`` uses the official split; every other case a
+    patient-level :func:`patient_split` with the set's fractions and ``seed``.
+    """
+    spec = _get_set(name)
+    if split not in SPLITS + ("all",):
+        raise UnknownNameError(f"unknown split {split!r}; known: {list(SPLITS) + ['all']}")
+    if spec.kind == "deeplesion_png":
+        from .deeplesion import DeepLesion
+        dl = DeepLesion(dataset_folder(name, root), seed=seed, fractions=spec.fractions)
+        return [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices(split)]
+    refs = all_slices(name, root, seed)
+    if split == "all":
+        return refs
+    keep = set(patient_split([r.patient_id for r in refs], spec.fractions, seed)[split])
+    return [r for r in refs if r.patient_id in keep]
+
+
+def load_hu(ref: SliceRef) -> np.ndarray:
+    """float32 HU (H, W) of a :class:`SliceRef` (DICOM via the modality LUT, DeepLesion PNG minus 32768)."""
+    if ref.kind == "deeplesion_png":
+        from .deeplesion import read_deeplesion_png
+        return read_deeplesion_png(ref.path)
+    if ref.kind == "dicom":
+        from .dicom import read_dicom_hu
+        return read_dicom_hu(ref.path)[0]
+    raise UnknownNameError(f"unknown slice kind {ref.kind!r}; known: ['deeplesion_png', 'dicom']")
