@@ -1,0 +1,117 @@
+"""COVID-CT (UCSD-AI4H) in its original layout.
+
+::
+
+    covid-ct/
+      Images-processed/CT_COVID/*.png            349 images
+      Images-processed/CT_NonCOVID/*.{png,jpg}   397 images
+      Data-split/COVID/{train,val,test}CT_COVID.txt
+      Data-split/NonCOVID/{train,val,test}CT_NonCOVID.txt
+
+Two split schemes:
+
+* ``"official"``: the dataset's own lists (425 / 118 / 203 images);
+* ``"paper"``: the DRIDSR paper's 600 / 100 / 46 train/val/test counts. The paper does not
+  publish its lists, so the split is drawn from all 746 images with a seeded permutation
+  (``seed`` parameter, default 0): deterministic, but not the paper's images.
+
+Source: https://github.com/UCSD-AI4H/COVID-CT (research use; images belong to the preprints' authors).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import data_root
+from ..errors import DataError, DatasetNotFoundError, UnknownNameError
+
+CLASSES = ("COVID", "NonCOVID")
+SPLITS = ("train", "val", "test")
+SCHEMES = ("official", "paper")
+PAPER_COUNTS = {"train": 600, "val": 100, "test": 46}
+SOURCE = "https://github.com/UCSD-AI4H/COVID-CT (Images-processed/ and Data-split/)"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """One image of a dataset: where it is and what it is."""
+
+    path: Path
+    label: str
+    split: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def covid_ct_root(root=None) -> Path:
+    """``<data root>/covid-ct``, checked; ``root`` may be the data root or the covid-ct folder itself."""
+    base = data_root(root)
+    cand = base if (base / "Images-processed").is_dir() else base / "covid-ct"
+    if not (cand / "Images-processed").is_dir():
+        raise DatasetNotFoundError(
+            f"COVID-CT not found: looked for {cand / 'Images-processed'} (data root {base}, set PAPERLIB_DATA "
+            f"or pass root=). Obtain it from {SOURCE}")
+    return cand
+
+
+def _all_images(root: Path) -> list[ImageRef]:
+    refs = []
+    for label in CLASSES:
+        folder = root / "Images-processed" / f"CT_{label}"
+        if not folder.is_dir():
+            raise DatasetNotFoundError(f"COVID-CT class folder missing: {folder}. Obtain it from {SOURCE}")
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in (".png", ".jpg", ".jpeg"):
+                refs.append(ImageRef(p, label, ""))
+    return refs
+
+
+def read_split_file(path: Path) -> list[str]:
+    """Names listed in one official split file (blank lines ignored)."""
+    if not path.is_file():
+        raise DatasetNotFoundError(f"split file missing: {path}. Obtain Data-split/ from {SOURCE}")
+    names = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    if not names:
+        raise DataError(f"{path}: split file is empty")
+    return names
+
+
+def covid_ct_split(split: str = "test", scheme: str = "official", seed: int = 0, root=None,
+                   limit: int | None = None) -> list[ImageRef]:
+    """Image references of one split.
+
+    Args:
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
+        scheme: ``"official"`` lists or the ``"paper"``'s 600/100/46 counts drawn with ``seed``.
+        seed: only for ``scheme="paper"``.
+        root: data root (or the covid-ct folder); default :func:`paperlib.config.data_root`.
+        limit: keep the first ``limit`` images (smoke runs); ``None`` keeps all.
+    """
+    if scheme not in SCHEMES:
+        raise UnknownNameError(f"unknown COVID-CT split scheme {scheme!r}; known: {list(SCHEMES)}")
+    if split not in SPLITS + ("all",):
+        raise UnknownNameError(f"unknown split {split!r}; known: {list(SPLITS) + ['all']}")
+    r = covid_ct_root(root)
+    images = _all_images(r)
+    if split == "all":
+        out = images
+    elif scheme == "paper":
+        order = np.random.default_rng(seed).permutation(len(images))
+        start = {"train": 0, "val": 600, "test": 700}[split]
+        out = [ImageRef(images[i].path, images[i].label, split) for i in order[start:start + PAPER_COUNTS[split]]]
+    else:
+        by_name = {(ref.label, ref.name): ref for ref in images}
+        out = []
+        for label in CLASSES:
+            f = r / "Data-split" / label / f"{split}CT_{label}.txt"
+            for name in read_split_file(f):
+                ref = by_name.get((label, name))
+                if ref is None:
+                    raise DataError(f"{f}: entry {name!r} names an image that does not exist in "
+                                    f"{r / 'Images-processed' / ('CT_' + label)}")
+                out.append(ImageRef(ref.path, label, split))
+    return out[:limit] if limit is not None else out
