@@ -82,7 +82,7 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
 
     if "PixelData" not in ds:
         extra = " (float pixel data is not supported)" if ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds) else ""
-        raise DataError(f"{path}: DICOM file has no PixelData{extra}; "
+        raise DataError(f"{path}: DICOM file has no PixelData{extra} (not an image object, or truncated); "
                         f"SOP class {ds.get('SOPClassUID', '?')}, modality {ds.get('Modality', '?')}")
     modality = str(ds.get("Modality", "")).upper()
     if modality != "CT" and not allow_non_ct:

@@ -1,0 +1,88 @@
+"""HU set registry and deterministic patient-level splits."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from paperlib.config import REPO_ROOT, data_root
+from paperlib.data.hu_sets import HU_SETS, SPLITS, SliceRef, hu_dataset, load_hu, patient_split
+from paperlib.errors import DatasetNotFoundError, UnknownNameError
+
+ROOT = data_root()
+needs_data = pytest.mark.skipif(not (ROOT / "tcga-ct-sample").is_dir(),
+                                reason=f"shared CT data not found under {ROOT} (set PAPERLIB_DATA)")
+
+
+def test_patient_split_deterministic_and_disjoint():
+    ids = [f"P{i:03d}" for i in range(57)]
+    a = patient_split(ids, seed=0)
+    assert a == patient_split(list(reversed(ids)) + ids[:5], seed=0)
+    assert [len(a[k]) for k in SPLITS] == [45, 6, 6]  # 45.6/5.7/5.7 by largest remainder
+    assert sorted(sum(a.values(), [])) == ids
+    assert patient_split(ids, seed=1) != a
+    # stable across Python processes (no hash() randomisation)
+    code = ("from paperlib.data.hu_sets import patient_split;"
+            "print(patient_split([f'P{i:03d}' for i in range(57)], seed=0)['test'])")
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env, cwd=str(REPO_ROOT))
+    assert out.stdout.strip() == str(a["test"])
+
+
+def test_patient_split_small_and_zero_fractions():
+    s = patient_split(["a", "b", "c"], (0.8, 0.1, 0.1))
+    assert all(len(s[k]) == 1 for k in SPLITS)
+    s = patient_split(["a", "b", "c", "d"], (0.0, 0.0, 1.0))
+    assert s["test"] == ["a", "b", "c", "d"] and not s["train"]
+    with pytest.raises(ValueError):
+        patient_split(["a"], (0, 0, 0))
+
+
+def test_unknown_name():
+    with pytest.raises(UnknownNameError, match="tcga"):
+        hu_dataset("nsclc", "test")
+    with pytest.raises(UnknownNameError, match="train"):
+        hu_dataset("tcga", "testing")
+
+
+def test_missing_dataset_folder(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as exc:
+        hu_dataset("lung_pet_ct_dx", "test", root=tmp_path)
+    msg = str(exc.value)
+    assert "lung_pet_ct_dx" in msg and str(tmp_path) in msg and "10.7937/TCIA.2020.NNC20461" in msg
+    with pytest.raises(DatasetNotFoundError, match="nihcc.app.box.com"):
+        hu_dataset("deeplesion", "test", root=tmp_path)
+
+
+@needs_data
+def test_real_sets_splits():
+    counts = {}
+    for name in HU_SETS:
+        parts = {sp: hu_dataset(name, sp) for sp in SPLITS}
+        pats = {sp: {r.patient_id for r in refs} for sp, refs in parts.items()}
+        assert not (pats["train"] & pats["val"]) and not (pats["train"] & pats["test"]) \
+            and not (pats["val"] & pats["test"])
+        allrefs = hu_dataset(name, "all")
+        assert sum(len(v) for v in parts.values()) == len(allrefs)
+        assert parts == {sp: hu_dataset(name, sp) for sp in SPLITS}  # deterministic
+        counts[name] = {sp: len(v) for sp, v in parts.items()}
+    assert counts["deeplesion"] == {"train": 0, "val": 0, "test": 22}
+    assert counts["lung_pet_ct_dx"] == {"train": 0, "val": 0, "test": 188}
+    assert sum(counts["tcga"].values()) == 95  # 100 files, 5 exact duplicates (same SOPInstanceUID)
+    assert all(counts["tcga"][sp] > 0 for sp in SPLITS)
+    assert sum(counts["covid19_ny_sbu"].values()) == 20  # axial only: 10 patients x 2 dates
+
+
+@needs_data
+def test_load_hu_refs():
+    for name in ("deeplesion", "tcga"):
+        ref = hu_dataset(name, "all")[0]
+        assert isinstance(ref, SliceRef)
+        hu = load_hu(ref)
+        assert hu.dtype == np.float32 and hu.ndim == 2 and hu.min() < -900
+    tcga = hu_dataset("tcga", "all")
+    assert all(r.patient_id.startswith("TCGA-") for r in tcga)
