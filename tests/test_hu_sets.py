@@ -86,3 +86,30 @@ def test_load_hu_refs():
         assert hu.dtype == np.float32 and hu.ndim == 2 and hu.min() < -900
     tcga = hu_dataset("tcga", "all")
     assert all(r.patient_id.startswith("TCGA-") for r in tcga)
+
+
+def test_deeplesion_with_dl_info_csv(tmp_path):
+    """With DL_info.csv the official Train_Val_Test split and DICOM_windows are used, series by series."""
+    from PIL import Image
+
+    from paperlib.data.deeplesion import DeepLesion
+
+    root = tmp_path / "deeplesion"
+    rows = []
+    for folder, code in (("000001_01_01", 1), ("000002_01_01", 3), ("000003_02_01", 2)):
+        d = root / "Images_png" / folder
+        d.mkdir(parents=True)
+        for sl in (9, 10, 11):  # key slice 10 plus context slices
+            Image.fromarray(np.full((8, 8), 32768 - 1000, np.uint16)).save(d / f"{sl:03d}.png")
+        rows.append(f"{folder}_010.png,{int(folder[:6])},{code},\"-175, 275\"")
+    (root / "DL_info.csv").write_text("File_name,Patient_index,Train_Val_Test,DICOM_windows\n" + "\n".join(rows) + "\n")
+    dl = DeepLesion(root)
+    assert dl.has_info
+    assert [s.series for s in dl.slices("train")] == ["000001_01_01"] * 3
+    assert [s.path.name for s in dl.slices("train")] == ["009.png", "010.png", "011.png"]
+    assert {s.series for s in dl.slices("test")} == {"000002_01_01"}
+    assert {s.series for s in dl.slices("val")} == {"000003_02_01"}
+    assert dl.slices("test")[0].window == (450.0, 50.0) and dl.slices("test")[0].patient_id == "2"
+    assert float(dl.load(0)[0, 0]) == -1000.0
+    refs = hu_dataset("deeplesion", "test", root=tmp_path)
+    assert len(refs) == 3 and refs[0].kind == "deeplesion_png"
