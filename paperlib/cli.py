@@ -1,0 +1,161 @@
+"""Command line: ``paperlib train | eval | upscale | data prepare | reproduce | models``.
+
+Errors that paperlib raises on purpose (bad input, unknown names, corrupt checkpoints) are
+printed as one line ``paperlib: error: ...`` with exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _add_common(p):
+    p.add_argument("--data-root", default=None, help="data root (default: $PAPERLIB_DATA or ../shared/data)")
+    p.add_argument("--runs", default=None, help="run directory root (default: $PAPERLIB_RUNS or ./runs)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _parse_options(items):
+    opts = {}
+    for it in items or []:
+        k, _, v = it.partition("=")
+        try:
+            opts[k] = json.loads(v)
+        except json.JSONDecodeError:
+            opts[k] = v
+    return opts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="paperlib", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("train", help="train (or resume) a model on prepared COVID-CT patches")
+    p.add_argument("model")
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--profile", default="quick")
+    p.add_argument("--iterations", type=int, default=None, help="override the profile's iterations")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option (JSON value)")
+    p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint")
+    _add_common(p)
+
+    p = sub.add_parser("eval", help="evaluate a run on COVID-CT test images (per-image CSV + summary)")
+    p.add_argument("run", help="run directory")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--out", default=None, help="CSV of per-image metrics (default: <run>/eval_<split>.csv)")
+    p.add_argument("--no-niqe", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--run", required=True, help="trained run directory (or its weights.pt)")
+    p.add_argument("--scale", type=int, default=None, help="check the run was trained for this scale")
+    p.add_argument("--window", default="lung", help="HU window name or WIDTH,LEVEL (default lung W1500/L-600)")
+    p.add_argument("--batch", type=int, default=8, help="slices per batch (bounds memory)")
+    p.add_argument("--overwrite", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("data", help="dataset utilities")
+    dsub = p.add_subparsers(dest="data_cmd", required=True)
+    q = dsub.add_parser("prepare", help="write the compact prepared COVID-CT cache")
+    q.add_argument("--scheme", default="paper", choices=["paper", "official"])
+    q.add_argument("--patch", type=int, default=192)
+    q.add_argument("--force", action="store_true")
+    _add_common(q)
+
+    p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill")
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
+    p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
+    p.add_argument("--device", default="cpu")
+
+    sub.add_parser("models", help="list registered models with parameter counts")
+    return ap
+
+
+def main(argv=None) -> int:
+    from .errors import PaperlibError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (PaperlibError, FileNotFoundError) as e:
+        print(f"paperlib: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("paperlib: interrupted (checkpoints already written are kept)", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    if args.cmd == "models":
+        from . import models
+
+        for name in models.list_models():
+            m = models.create(name, scale=4)
+            print(f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)")
+        return 0
+    if args.cmd == "reproduce":
+        from .reproduce import reproduce
+
+        return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
+    if args.cmd == "data":
+        from .data.cache import load_prepared_covid_ct
+
+        d = load_prepared_covid_ct(args.scheme, args.seed, args.patch, root=args.data_root, progress=not args.quiet)
+        m = d.manifest
+        print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
+              f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
+              f"({len(m['train_images_too_small'])} too small), {m['n_val']} val and {m['n_test']} test images; "
+              f"{d.path.stat().st_size / 2**20:.1f} MiB")
+        return 0
+    if args.cmd == "train":
+        from . import models
+        from .train import train
+
+        models.model_info(args.model)  # unknown name -> clear error before any data is read
+        over = {"iterations": args.iterations} if args.iterations else {}
+        run = train(args.model, args.scale, args.profile, options=_parse_options(args.option), seed=args.seed,
+                    device=args.device, runs=args.runs, progress=not args.quiet, restart=args.restart,
+                    data_root=args.data_root, **over)
+        print(run.path)
+        return 0
+    if args.cmd == "eval":
+        from .data.cache import load_prepared_covid_ct
+        from .evaluate import evaluate_images, summarize
+        from .upscale import load_run_model
+
+        model, man, _ = load_run_model(args.run, device=args.device)
+        scale = man["config"]["scale"]
+        d = load_prepared_covid_ct(man["config"]["data"]["scheme"], man["config"]["data"]["seed"],
+                                   man["config"]["data"]["patch"], root=args.data_root, progress=not args.quiet)
+        imgs = d.images(args.split)[: args.limit]
+        df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
+                             progress=not args.quiet)
+        out = Path(args.out) if args.out else Path(args.run) / f"eval_{args.split}.csv"
+        df.to_csv(out, index=False)
+        print(f"protocol: {df.attrs['protocol']}")
+        print(summarize(df).to_string(index=False))
+        print(out)
+        return 0
+    if args.cmd == "upscale":
+        from .upscale import upscale
+
+        window = args.window
+        if "," in window:
+            window = tuple(float(v) for v in window.split(","))
+        paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
+                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite)
+        print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
+        return 0
+    raise AssertionError(args.cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

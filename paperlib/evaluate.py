@@ -1,0 +1,167 @@
+"""Test-set evaluation, inference timing and paired statistics.
+
+Protocol (stated in every table through :class:`paperlib.metrics.Protocol`):
+
+1. HR: the 8-bit test image, ``modcrop``-ed to a multiple of the scale, in [0, 1];
+2. LR: MATLAB bicubic (antialias) shrink by the scale, rounded to 8 bits like MATLAB's
+   ``imresize`` on a uint8 image (``quantize_lr``), as an LR PNG would be saved;
+3. SR: the model's output clipped to [0, 1] and rounded to 8 bits (``quantize_sr``), as an
+   SR PNG would be saved;
+4. metrics on the Y channel (the DRIDSR paper's statement) or gray, border crop = scale.
+
+Inference runs in fp32 (evaluation never uses bf16), whole images by default; ``tile``
+splits large inputs into overlapping tiles whose centres are stitched (exact when the
+overlap covers the model's receptive field).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .data.degrade import matlab_imresize, modcrop
+from .metrics import Protocol, full_reference
+
+
+def make_pair(hr_u8: np.ndarray, scale: int, quantize_lr: bool = True):
+    """HR (float64 [0,1], modcropped) and its LR (float64 [0,1]) under the evaluation protocol."""
+    hr = modcrop(np.asarray(hr_u8), scale).astype(np.float64) / 255.0
+    lr = np.clip(matlab_imresize(hr, 1.0 / scale), 0, 1)
+    if quantize_lr:
+        lr = np.round(lr * 255.0) / 255.0
+    return hr, lr
+
+
+def super_resolve(model, lr: np.ndarray, device="cpu", fast: bool = False, tile: int | None = None,
+                  overlap: int = 16) -> np.ndarray:
+    """Run ``model`` on one H x W LR image in [0, 1]; returns float32 sH x sW (unclipped).
+
+    Args:
+        tile: LR tile side; ``None`` processes the whole image.
+        overlap: LR pixels of context kept around each tile (cropped away when stitching).
+        fast: channels_last + bf16 autocast (for timing studies only; evaluation uses fp32).
+    """
+    import torch
+
+    from .runtime import autocast, bf16_supported
+
+    x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None].to(device)
+    if fast:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), autocast(device, fast and bf16_supported(device)):
+        if tile is None or (lr.shape[0] <= tile and lr.shape[1] <= tile):
+            return model(x).float()[0, 0].cpu().numpy()
+        return _tiled(model, x, tile, overlap)[0, 0].cpu().numpy()
+
+
+def _tiled(model, x, tile: int, overlap: int):
+    import torch
+
+    h, w = x.shape[-2:]
+    out = None
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
+            yb, xb = min(h, y1 + overlap), min(w, x1 + overlap)
+            sr = model(x[..., ya:yb, xa:xb]).float()
+            s = sr.shape[-1] // (xb - xa)
+            if out is None:
+                out = torch.zeros(x.shape[0], sr.shape[1], h * s, w * s, device=x.device)
+            out[..., y0 * s:y1 * s, x0 * s:x1 * s] = sr[..., (y0 - ya) * s:(y1 - ya) * s, (x0 - xa) * s:(x1 - xa) * s]
+    return out
+
+
+def to_u8_range(sr: np.ndarray, quantize: bool = True) -> np.ndarray:
+    sr = np.clip(sr.astype(np.float64), 0.0, 1.0)
+    return np.round(sr * 255.0) / 255.0 if quantize else sr
+
+
+def sr_metrics(model, hr_u8, scale: int, device="cpu", fast: bool = False, protocol: Protocol | None = None,
+               with_ms_ssim: bool = False, with_niqe: bool = False, return_images: bool = False) -> dict:
+    """Metrics of one test image under ``protocol`` (default: Y, border crop = scale)."""
+    from .metrics import niqe
+
+    protocol = protocol or Protocol(channel="y", crop_border=scale)
+    hr, lr = make_pair(hr_u8, scale)
+    t0 = time.perf_counter()
+    sr = to_u8_range(super_resolve(model, lr, device, fast=fast))
+    row = {"seconds": time.perf_counter() - t0}
+    row.update(full_reference(sr, hr, protocol, with_ms_ssim=with_ms_ssim))
+    if with_niqe:
+        row["niqe"] = niqe(sr, crop_border=protocol.crop_border)
+    if return_images:
+        row["images"] = {"hr": hr, "lr": lr, "sr": sr}
+    return row
+
+
+def evaluate_images(model, images, scale: int, method: str, device="cpu", protocol: Protocol | None = None,
+                    with_ms_ssim: bool = True, with_niqe: bool = True, progress: bool = True):
+    """Per-image metrics on ``images`` (list of ``(name, label, uint8 HxW)``) as a tidy DataFrame."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    protocol = protocol or Protocol(channel="y", crop_border=scale)
+    rows = []
+    for name, label, img in tqdm(images, desc=f"eval {method} x{scale}", disable=not progress, leave=False):
+        r = sr_metrics(model, img, scale, device, protocol=protocol, with_ms_ssim=with_ms_ssim, with_niqe=with_niqe)
+        rows.append({"method": method, "scale": scale, "image": name, "label": label,
+                     "height": img.shape[0], "width": img.shape[1]} | r)
+    df = pd.DataFrame(rows)
+    df.attrs["protocol"] = protocol.describe()
+    return df
+
+
+def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
+    """Mean of each metric per (method, scale), with the image count."""
+    cols = [m for m in metrics if m in per_image.columns]
+    g = per_image.groupby(["method", "scale"], sort=False)
+    out = g[cols].mean()
+    out["n_images"] = g.size()
+    return out.reset_index()
+
+
+def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr", scale: int | None = None,
+                      confidence: float = 0.95) -> dict:
+    """Mean per-image difference ``method - baseline`` with a t-interval and a Wilcoxon signed-rank test."""
+    from scipy import stats
+
+    df = per_image if scale is None else per_image[per_image["scale"] == scale]
+    a = df[df["method"] == method].set_index("image")[metric]
+    b = df[df["method"] == baseline].set_index("image")[metric]
+    common = a.index.intersection(b.index)
+    d = (a.loc[common] - b.loc[common]).to_numpy(dtype=float)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    mean = float(d.mean()) if n else float("nan")
+    if n > 1 and d.std(ddof=1) > 0:
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+        p = float(stats.wilcoxon(d).pvalue)
+    else:
+        half, p = float("nan"), float("nan")
+    return {"method": method, "baseline": baseline, "metric": metric, "scale": scale, "n": n, "mean_diff": mean,
+            "ci_low": mean - half, "ci_high": mean + half, "wilcoxon_p": p}
+
+
+def inference_time(model, lr_shape=(128, 128), device="cpu", repeats: int = 10, warmup: int = 3,
+                   fast: bool = False, batch: int = 1) -> dict:
+    """Median wall time of one forward pass on a random LR input (warm-up first, CUDA synchronised)."""
+    import torch
+
+    from .runtime import autocast, bf16_supported
+
+    x = torch.rand(batch, 1, *lr_shape, device=device)
+    if fast:
+        x = x.contiguous(memory_format=torch.channels_last)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
+    times = []
+    with torch.inference_mode(), autocast(device, fast and bf16_supported(device)):
+        for i in range(warmup + repeats):
+            sync()
+            t0 = time.perf_counter()
+            model(x)
+            sync()
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+    return {"median_s": float(np.median(times)), "min_s": float(np.min(times)), "repeats": repeats,
+            "lr_shape": list(lr_shape), "batch": batch, "fast": fast, "device": str(device)}

@@ -1,0 +1,1 @@
+"""Paper-level workflows that the notebooks call (one module per paper)."""

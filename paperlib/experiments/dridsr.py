@@ -1,0 +1,209 @@
+"""The DRIDSR paper's experiments: Table 1, Table 2, Figs 5-11 on COVID-CT.
+
+Data: COVID-CT with the paper's 600/100/46 counts drawn with a seed (the paper's own lists
+are not published; see :mod:`paperlib.data.covid_ct`). Every model is trained once per
+(model, options, scale, profile, data, seed) by :func:`paperlib.train.train`, which reuses a
+finished run of the same configuration and never one made under other settings.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.cache import PreparedCovidCT, load_prepared_covid_ct
+from ..evaluate import evaluate_images, make_pair, paired_comparison, summarize, super_resolve, to_u8_range
+from ..metrics import Protocol, nrqm_available
+from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1, DRIDSR_TABLE2
+from ..profiles import get_profile
+from ..train import Run, train
+
+METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
+SCALES = (3, 4)
+
+
+def load_data(seed: int = 0, data_root=None, progress: bool = True) -> PreparedCovidCT:
+    """COVID-CT prepared with the paper's 600/100/46 split (seeded) and 192x192 HR patches."""
+    return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress)
+
+
+def train_methods(profile: str, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", data=None,
+                  progress: bool = True, options: dict | None = None, runs=None) -> dict:
+    """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
+    data = data or load_data(progress=progress)
+    options = options or {}
+    return {(m, s): train(m, s, profile, data=data, seed=seed, device=device, progress=progress,
+                          options=options.get(m), runs=runs)
+            for s in scales for m in methods}
+
+
+def test_images(data: PreparedCovidCT, profile: str) -> list:
+    n = get_profile(profile).n_test
+    return data.test if n is None else data.test[:n]
+
+
+def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cpu", progress: bool = True,
+                     with_niqe: bool = True) -> pd.DataFrame:
+    """Per-image PSNR/SSIM/MS-SSIM (Y, crop = scale) and NIQE for every run; cached in each run directory."""
+    images = test_images(data, profile)
+    frames = []
+    for (m, s), run in runs.items():
+        cache = run.path / f"eval_test_n{len(images)}{'_niqe' if with_niqe else ''}.csv"
+        if cache.exists():
+            frames.append(pd.read_csv(cache))
+            continue
+        model = run.load_model(device)
+        df = evaluate_images(model, images, s, m, device, with_niqe=with_niqe, progress=progress)
+        df.to_csv(cache, index=False)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def protocol_text(scale_note: str = "border crop = scale") -> str:
+    p = Protocol(channel="y", crop_border=0)
+    return (f"PSNR/SSIM/MS-SSIM on MATLAB's Y channel (16-235; +1.32 dB over gray for gray CT), {scale_note}, "
+            f"data range 1; HR = 8-bit COVID-CT figure modcropped; LR = {p.degradation}, rounded to 8 bits; "
+            "SR clipped and rounded to 8 bits; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale.")
+
+
+def table1(per_image: pd.DataFrame) -> pd.DataFrame:
+    """Our means beside the paper's values (labelled ``paper_*``); PI marked unavailable without NRQM."""
+    s = summarize(per_image)
+    s["Method"] = s["method"].map(lambda m: DISPLAY_NAMES.get(m, m))
+    pi_note = None if nrqm_available() else "unavailable (NRQM_model.mat not found)"
+    s["PI"] = pi_note if pi_note else np.nan
+    for i, name in enumerate(("PSNR", "SSIM", "MS-SSIM", "PI")):
+        s[f"paper {name}"] = [DRIDSR_TABLE1.get((m, sc), (np.nan,) * 4)[i] for m, sc in zip(s["method"], s["scale"])]
+    cols = ["Method", "scale", "n_images", "psnr", "ssim", "ms_ssim", "niqe", "PI",
+            "paper PSNR", "paper SSIM", "paper MS-SSIM", "paper PI"]
+    out = s[[c for c in cols if c in s.columns]].rename(
+        columns={"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "niqe": "NIQE", "scale": "Scale",
+                 "n_images": "images"})
+    return out.sort_values(["Scale"], kind="stable").reset_index(drop=True)
+
+
+def paired_vs(per_image: pd.DataFrame, target: str = "dridsr", metric: str = "psnr") -> pd.DataFrame:
+    """``target`` minus each other method per image, with 95% CI and Wilcoxon p, beside the paper's margin."""
+    rows = []
+    for s in sorted(per_image["scale"].unique()):
+        for m in per_image.loc[per_image["scale"] == s, "method"].unique():
+            if m == target:
+                continue
+            r = paired_comparison(per_image, target, m, metric, scale=int(s))
+            pt, pb = DRIDSR_TABLE1.get((target, s)), DRIDSR_TABLE1.get((m, s))
+            r["paper_diff"] = (pt[0] - pb[0]) if (pt and pb and metric == "psnr") else np.nan
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", methods=("vdsr", "imdn", "pan", "dridsr"),
+           repeats: int = 5) -> pd.DataFrame:
+    """Parameters, weight layers, PSNR, SSIM and inference time for a 512x512 output slice at ``scale``."""
+    from .. import models
+    from ..evaluate import inference_time
+
+    rows = []
+    for m in methods:
+        if (m, scale) not in runs:
+            continue
+        model = runs[(m, scale)].load_model(device)
+        t = inference_time(model, (512 // scale, 512 // scale), device, repeats=repeats, warmup=2)
+        sub = per_image[(per_image["method"] == m) & (per_image["scale"] == scale)]
+        paper = DRIDSR_TABLE2.get(m, (np.nan,) * 5)
+        rows.append({"Method": DISPLAY_NAMES.get(m, m), "Parameters (M)": models.count_parameters(model) / 1e6,
+                     "Layers": models.count_layers(model), "PSNR": sub["psnr"].mean(), "SSIM": sub["ssim"].mean(),
+                     "Time (s)": t["median_s"], "paper Parameters (M)": paper[0], "paper Layers": paper[1],
+                     "paper PSNR": paper[2], "paper SSIM": paper[3], "paper Time (s)": paper[4]})
+    return pd.DataFrame(rows)
+
+
+def pick_box(hr: np.ndarray, side: int) -> tuple[int, int, int]:
+    """The ``side`` x ``side`` window with the most detail (largest local std), on a coarse grid."""
+    h, w = hr.shape
+    side = min(side, h, w)
+    best, pos = -1.0, (0, 0)
+    step = max(4, side // 4)
+    for y in range(0, h - side + 1, step):
+        for x in range(0, w - side + 1, step):
+            v = float(hr[y:y + side, x:x + side].std())
+            if v > best:
+                best, pos = v, (y, x)
+    return pos[0], pos[1], side
+
+
+def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int = 64, methods=METHODS,
+                      box=None, title: str = ""):
+    """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y)."""
+    from ..metrics import psnr_y, ssim_y
+    from ..plots import comparison_grid
+
+    name, label, img = image
+    hr, lr = make_pair(img, scale)
+    box = box or pick_box(hr, box_side)
+    y, x, s = box
+    outs, scores = {}, {}
+    for m in methods:
+        if (m, scale) not in runs:
+            continue
+        sr = to_u8_range(super_resolve(runs[(m, scale)].load_model(device), lr, device))
+        key = DISPLAY_NAMES.get(m, m)
+        outs[key] = sr
+        crop = (slice(y, y + s), slice(x, x + s))
+        scores[key] = (psnr_y(sr[crop], hr[crop]), ssim_y(sr[crop], hr[crop]))
+    fig = comparison_grid(hr, outs, box, scores, suptitle=title or f"x{scale} on {label} test image {name}")
+    return fig, {"image": name, "label": label, "scale": scale, "box": list(box), "crop_scores": scores}
+
+
+def frequency_paths(run: Run, image, device="cpu") -> dict:
+    """Input, low-frequency path output, high-frequency path output and SR of a trained DRIDSR (Fig 6).
+
+    Path outputs are feature maps (channels x H x W); each is shown as its mean over channels.
+    """
+    import torch
+
+    name, label, img = image
+    scale = run.manifest["config"]["scale"]
+    hr, lr = make_pair(img, scale)
+    model = run.load_model(device)
+    x = torch.from_numpy(lr.astype(np.float32))[None, None].to(device)
+    with torch.inference_mode():
+        out = model(x, return_paths=True)
+    return {"LR input": lr, "low-frequency path (mean over channels)": out["low"][0].mean(0).cpu().numpy(),
+            "high-frequency path (mean over channels)": out["high"][0].mean(0).cpu().numpy(),
+            "SR output": np.clip(out["sr"][0, 0].cpu().numpy(), 0, 1), "HR": hr}
+
+
+def edge_maps(images) -> dict:
+    """Sobel (the paper's gradient path) and Canny 60/120 edge maps of 8-bit images (Fig 5)."""
+    import torch
+
+    from ..models.dridsr import canny_edges, sobel_edges
+
+    out = {}
+    for name, label, img in images:
+        t = torch.from_numpy(img.astype(np.float32) / 255.0)[None, None]
+        out[name] = {"image": img, "Sobel": sobel_edges(t)[0, 0].numpy(), "Canny (60/120)": canny_edges(img, 60, 120)}
+    return out
+
+
+def curves(runs: dict, scale: int):
+    """Training-loss and validation-PSNR curves of every learned method at ``scale``."""
+    from ..plots import training_curves
+
+    loss = {DISPLAY_NAMES.get(m, m): r.log() for (m, s), r in runs.items() if s == scale and m != "bicubic"}
+    val = {DISPLAY_NAMES.get(m, m): r.val_log() for (m, s), r in runs.items() if s == scale and m != "bicubic"}
+    return training_curves(loss, val)
+
+
+def run_summary(runs: dict) -> pd.DataFrame:
+    """One row per run: steps, training seconds, final loss, where it lives."""
+    rows = []
+    for (m, s), r in runs.items():
+        man = r.manifest
+        log = r.log()
+        rows.append({"method": m, "scale": s, "steps": man.get("steps", 0),
+                     "train_seconds": round(man.get("train_seconds", 0.0), 1),
+                     "final_loss_avg20": float(log["loss"].tail(20).mean()) if len(log) else np.nan,
+                     "bf16": man["config"]["precision"]["bf16_autocast"], "run": Path(r.path).name})
+    return pd.DataFrame(rows)

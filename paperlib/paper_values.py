@@ -1,0 +1,36 @@
+"""Values printed in the papers, transcribed once, for display *beside* ours (always labelled).
+
+Source: Table 1 and Table 2 of the DRIDSR paper (../shared/papers/DRIDSR_lung_CT_SR_2022.txt).
+The paper's PSNR/SSIM are "evaluated on the Y channel" on its own 46-image COVID-CT test
+split, which is not published; its MS-SSIM and PI protocols are not stated.
+These are never used as expected values in tests.
+"""
+from __future__ import annotations
+
+DRIDSR_TABLE1 = {  # (method, scale): (PSNR, SSIM, MS-SSIM, PI)
+    ("bicubic", 3): (29.11, 0.8274, 0.9619, 9.1833),
+    ("srcnn", 3): (32.26, 0.8760, 0.9763, 8.2775),
+    ("espcn", 3): (32.06, 0.8723, 0.9755, 8.0422),
+    ("vdsr", 3): (33.05, 0.8861, 0.9788, 7.9292),
+    ("imdn", 3): (34.04, 0.8839, 0.9799, 7.2477),
+    ("pan", 3): (33.93, 0.8848, 0.9798, 7.3347),
+    ("dridsr", 3): (34.47, 0.8874, 0.9805, 7.1783),
+    ("bicubic", 4): (26.85, 0.7550, 0.9369, 9.4331),
+    ("srcnn", 4): (29.54, 0.8152, 0.9591, 8.7943),
+    ("espcn", 4): (29.72, 0.8176, 0.9601, 8.5870),
+    ("vdsr", 4): (30.30, 0.8343, 0.9644, 8.6821),
+    ("imdn", 4): (31.41, 0.8348, 0.9696, 7.8519),
+    ("pan", 4): (31.33, 0.8360, 0.9699, 7.9969),
+    ("dridsr", 4): (31.89, 0.8406, 0.9714, 7.8248),
+}
+
+DRIDSR_TABLE2 = {  # x4: (Parameters (M), Layers, PSNR, SSIM, Time (s)) on a GTX 1080 Ti
+    "vdsr": (0.67, 20, 30.30, 0.8343, 0.0825),
+    "imdn": (0.71, 34, 31.41, 0.8348, 0.0638),
+    "pan": (0.27, 60, 31.33, 0.8360, 0.0427),
+    "dridsr": (0.52, 32, 31.89, 0.8370, 0.0548),
+}
+
+DISPLAY_NAMES = {"bicubic": "Bicubic", "srcnn": "SRCNN", "espcn": "ESPCN", "vdsr": "VDSR", "imdn": "IMDN",
+                 "pan": "PAN", "dridsr": "DRIDSR", "fsrcnn": "FSRCNN", "drrn": "DRRN", "edsr": "EDSR",
+                 "edsr_baseline": "EDSR-baseline", "mdsr": "MDSR", "rdn": "RDN", "rcan": "RCAN", "idman": "IDMAN"}

@@ -1,0 +1,99 @@
+"""Figure helpers shared by the notebooks: comparison grids with zoomed insets, curves, maps."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def image_row(images: dict, cmap="gray", size=3.0, suptitle: str | None = None):
+    """One row of labelled grayscale images (``{title: HxW array}``)."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size), squeeze=False)
+    for ax, (title, img) in zip(axes[0], images.items()):
+        ax.imshow(img, cmap=cmap)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_grid(hr: np.ndarray, outputs: dict, box: tuple[int, int, int], scores: dict | None = None,
+                    suptitle: str | None = None, cols: int = 4, size: float = 2.6):
+    """HR with the inset box drawn, then each method's crop with its crop PSNR/SSIM.
+
+    Args:
+        hr: HR image (H x W, [0, 1]).
+        outputs: ``{method: SR image}`` (same size as ``hr``).
+        box: ``(y, x, side)`` of the zoomed square, in HR pixels.
+        scores: ``{method: (psnr, ssim)}`` measured on the crop.
+    """
+    from matplotlib.patches import Rectangle
+
+    plt = _plt()
+    y, x, s = box
+    panels = [("HR", hr)] + list(outputs.items())
+    n = len(panels) + 1
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    ax0 = axes[0, 0]
+    ax0.imshow(hr, cmap="gray", vmin=0, vmax=1)
+    ax0.add_patch(Rectangle((x, y), s, s, fill=False, edgecolor="red", linewidth=1.5))
+    ax0.set_title("HR (full)", fontsize=9)
+    for i, (name, img) in enumerate(panels, start=1):
+        ax = axes.flat[i]
+        ax.imshow(img[y:y + s, x:x + s], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        title = name
+        if scores and name in scores:
+            title += f"\n{scores[name][0]:.2f} dB / {scores[name][1]:.4f}"
+        ax.set_title(title, fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(curves: dict, val: dict | None = None, smooth: int = 10):
+    """Loss per step (moving average) and validation PSNR per method."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2 if val else 1, figsize=(11 if val else 6, 3.6), squeeze=False)
+    for name, df in curves.items():
+        if len(df):
+            axes[0, 0].plot(df["step"], df["loss"].rolling(smooth, min_periods=1).mean(), label=name)
+    axes[0, 0].set(xlabel="iteration", ylabel="L1 loss (moving avg.)", yscale="log", title="training loss")
+    axes[0, 0].legend(fontsize=7)
+    if val:
+        for name, df in val.items():
+            if len(df):
+                axes[0, 1].plot(df["step"], df["psnr"], marker="o", label=name)
+        axes[0, 1].set(xlabel="iteration", ylabel="validation PSNR (dB, Y)", title="validation")
+        axes[0, 1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def paired_differences(df, title: str = ""):
+    """Forest plot of mean paired differences with confidence intervals (``paired_comparison`` rows)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 0.45 * len(df) + 1.2))
+    labels = [f"{r.method} - {r.baseline} (x{r.scale})" for r in df.itertuples()]
+    yy = np.arange(len(df))
+    ax.errorbar(df["mean_diff"], yy, xerr=[df["mean_diff"] - df["ci_low"], df["ci_high"] - df["mean_diff"]],
+                fmt="o", capsize=3)
+    if "paper_diff" in df:
+        ax.scatter(df["paper_diff"], yy, marker="x", color="red", label="paper's margin (its own split)")
+        ax.legend(fontsize=7)
+    ax.axvline(0, color="gray", lw=0.8)
+    ax.set_yticks(yy, labels, fontsize=8)
+    ax.set_xlabel("mean per-image PSNR difference (dB), 95% CI")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,146 @@
+"""Training profiles and the papers' schedules, defined once for every notebook and the CLI.
+
+* ``smoke``: seconds on a CPU, for CI and nbval. Numbers are meaningless and every table made
+  under it says so.
+* ``quick``: an honest reduced run for a 2-core CPU: real data, minutes per model, all models
+  given the same number of iterations and the same batches (budgets equalised by iterations,
+  not wall time), smaller HR patches. Results are early-training results.
+* ``paper``: the papers' own schedules (meant for a GPU).
+
+A profile scales iterations, batch, patch and test-set size. It never changes an
+architecture: model options come from the notebook/CLI and are part of the run key.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from .errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class PaperSchedule:
+    """A paper's optimisation recipe, as data."""
+
+    lr: float
+    batch_size: int
+    hr_patch: int | None = None  # HR patch side (DRIDSR states HR)
+    lr_patch: int | None = None  # LR patch side (IDMAN states LR)
+    halve_every_epochs: int | None = None
+    halve_every_iters: int | None = None
+    epochs: int | None = None
+    iterations: int | None = None
+    min_lr: float = 0.0
+    n_pairs: int | None = None
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    loss: str = "l1"
+
+
+#: DRIDSR (sec. 4.2): Adam, lr 1e-3 halved every 30 epochs down to 1e-5, 200 epochs, batch 64,
+#: 192x192 HR patches, 1498 pairs. IDMAN (sec. 4.2): Adam, lr 1e-4 halved every 2e5 iterations,
+#: batch 10, 48x48 LR patches (the paper does not state the total; EDSR-style 1e6 assumed, 5 halvings).
+SCHEDULES = {
+    "dridsr": PaperSchedule(lr=1e-3, batch_size=64, hr_patch=192, halve_every_epochs=30, epochs=200,
+                            min_lr=1e-5, n_pairs=1498),
+    "idman": PaperSchedule(lr=1e-4, batch_size=10, lr_patch=48, halve_every_iters=200_000, iterations=1_000_000),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much of a paper's schedule to run.
+
+    Args:
+        name: ``smoke``, ``quick`` or ``paper``.
+        iterations: optimiser steps per model (``None``: from the paper's schedule).
+        batch_size: patches per step (``None``: the paper's).
+        hr_patch: HR patch side (``None``: the paper's); rounded down to a multiple of the scale.
+        lr_halve_every: steps between learning-rate halvings (``None``: the paper's).
+        n_test: test images evaluated (``None``: the whole split).
+        n_train_patches: cap on stored training patches used (``None``: all).
+        val_every: steps between validation PSNR/SSIM logs; ``ckpt_every``: between checkpoints.
+        n_val: validation images used for the periodic log.
+        fast_path: channels_last + bf16 autocast where supported (reconstruction kept in fp32).
+        meaningful: ``False`` marks every table made under this profile as not a result.
+    """
+
+    name: str
+    iterations: int | None
+    batch_size: int | None
+    hr_patch: int | None
+    lr_halve_every: int | None
+    n_test: int | None
+    n_train_patches: int | None = None
+    val_every: int = 100
+    ckpt_every: int = 50
+    n_val: int = 4
+    fast_path: bool = True
+    meaningful: bool = True
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES = {
+    "smoke": Profile("smoke", iterations=4, batch_size=2, hr_patch=48, lr_halve_every=1000, n_test=2,
+                     n_train_patches=16, val_every=1000, ckpt_every=2, n_val=1, meaningful=False,
+                     note="seconds on a CPU; exercises the code path only, numbers are meaningless"),
+    "quick": Profile("quick", iterations=300, batch_size=16, hr_patch=96, lr_halve_every=200, n_test=46,
+                     val_every=100, ckpt_every=50, n_val=4,
+                     note="reduced CPU run: 300 iterations x 16 patches of 96x96 HR per model, "
+                          "same batches for every model; early training, not converged"),
+    "paper": Profile("paper", iterations=None, batch_size=None, hr_patch=None, lr_halve_every=None, n_test=None,
+                     val_every=500, ckpt_every=500, n_val=10, note="the paper's schedule; meant for a GPU"),
+}
+
+
+def get_profile(name, **overrides) -> Profile:
+    """A profile by name (or a Profile), with optional field overrides."""
+    if isinstance(name, Profile):
+        prof = name
+    else:
+        if name not in PROFILES:
+            raise UnknownNameError(f"unknown profile {name!r}; known: {sorted(PROFILES)}")
+        prof = PROFILES[name]
+    return replace(prof, **overrides) if overrides else prof
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Concrete numbers for one training run: a profile applied to a paper's schedule."""
+
+    iterations: int
+    batch_size: int
+    hr_patch: int
+    lr: float
+    halve_every: int
+    min_lr: float
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_plan(profile: Profile, paper: str, scale: int, n_train_patches: int) -> TrainPlan:
+    """Resolve a profile against ``SCHEDULES[paper]`` for ``scale`` and the data size."""
+    sch = SCHEDULES[paper]
+    batch = profile.batch_size or sch.batch_size
+    patch = profile.hr_patch or sch.hr_patch or (sch.lr_patch * scale)
+    patch -= patch % scale
+    steps_per_epoch = max(1, (sch.n_pairs or n_train_patches) // sch.batch_size)
+    if profile.iterations is not None:
+        iters = profile.iterations
+    elif sch.epochs is not None:
+        iters = sch.epochs * steps_per_epoch
+    else:
+        iters = sch.iterations
+    if profile.lr_halve_every is not None:
+        halve = profile.lr_halve_every
+    elif sch.halve_every_epochs is not None:
+        halve = sch.halve_every_epochs * steps_per_epoch
+    else:
+        halve = sch.halve_every_iters
+    return TrainPlan(iters, batch, patch, sch.lr, halve, sch.min_lr, sch.betas, sch.eps)

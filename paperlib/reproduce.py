@@ -1,0 +1,80 @@
+"""The papermill driver: execute the notebooks in dependency order and summarise.
+
+Each notebook has one ``parameters`` cell (profile, scales, data root, device, seed, output
+folder); the driver injects ``profile`` and ``device``. Executed copies go to
+``runs/executed/<profile>/``; figures and tables go where the notebooks write them
+(``figures/<paper>/<profile>/``). A failure stops the run and names the notebook and cell.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from .config import REPO_ROOT, runs_root
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+#: Execution order: a notebook may reuse the runs trained by the ones before it.
+NOTEBOOKS = {
+    "dridsr": [
+        "dridsr/01_fig5_sobel_vs_canny.ipynb",
+        "dridsr/02_train_table1_models.ipynb",
+        "dridsr/03_table1_quality.ipynb",
+        "dridsr/04_table2_complexity.ipynb",
+        "dridsr/05_fig6_frequency_paths.ipynb",
+        "dridsr/06_figs7_11_visual_comparison.ipynb",
+    ],
+    "idman": [],
+}
+
+
+def selected(only: str = "all") -> list[str]:
+    if only == "all":
+        return [nb for group in NOTEBOOKS.values() for nb in group]
+    if only in NOTEBOOKS:
+        return list(NOTEBOOKS[only])
+    hits = [nb for group in NOTEBOOKS.values() for nb in group if only in nb]
+    if not hits:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(f"no notebook matches {only!r}; groups: {sorted(NOTEBOOKS)}")
+    return hits
+
+
+def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device: str = "cpu",
+              notebooks: list[str] | None = None) -> int:
+    """Run the notebooks; print a summary table; return 0, or 1 naming the failing notebook and cell."""
+    import papermill as pm
+
+    from .profiles import get_profile
+
+    get_profile(profile)
+    out_dir = Path(output_dir) if output_dir else runs_root() / "executed" / profile
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, status = [], 0
+    for nb in notebooks or selected(only):
+        src = NOTEBOOK_DIR / nb
+        dst = out_dir / nb
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters={"profile": profile, "device": device},
+                                kernel_name="python3", progress_bar=False, cwd=str(src.parent))
+            rows.append((nb, "ok", time.perf_counter() - t0, str(dst)))
+        except pm.PapermillExecutionError as e:
+            rows.append((nb, f"FAILED in cell {e.exec_count} ({e.ename}: {e.evalue})", time.perf_counter() - t0,
+                         str(dst)))
+            status = 1
+            break
+        except Exception as e:  # kernel death, missing notebook...
+            rows.append((nb, f"FAILED ({type(e).__name__}: {e})", time.perf_counter() - t0, str(dst)))
+            status = 1
+            break
+    w = max(len(r[0]) for r in rows) if rows else 10
+    print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
+    for nb, st, secs, dst in rows:
+        print(f"{nb:{w}s}  {secs:7.1f}s  {st}  {dst if st == 'ok' else ''}")
+    if status:
+        print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
+    return status

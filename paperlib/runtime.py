@@ -1,0 +1,107 @@
+"""Device, precision and provenance helpers shared by training, evaluation and benchmarks."""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import subprocess
+from contextlib import nullcontext
+from pathlib import Path
+
+from .config import REPO_ROOT
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_flags() -> frozenset:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def bf16_supported(device) -> bool:
+    """bf16 autocast pays off: CUDA with bf16, or a CPU with native bf16 dot products (AVX512-BF16/AMX)."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
+def autocast(device, enabled: bool):
+    """bf16 autocast context for ``device`` when ``enabled`` (a no-op context otherwise)."""
+    import torch
+
+    if not enabled:
+        return nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+
+
+def keep_output_fp32(model):
+    """Run the model's last conv outside autocast, in fp32, so the reconstruction is not quantised.
+
+    bf16 keeps 8 mantissa bits: an output near 1.0 would be quantised to ~1/256, about one grey
+    level, which alone costs PSNR at the 30-40 dB the papers report. The last ``nn.Conv2d``
+    registered in the model is the output layer for every model in the zoo (checked by a test);
+    a model can name another one with an ``output_layer`` attribute. Idempotent.
+    """
+    import torch
+    from torch import nn
+
+    name = getattr(model, "output_layer", None)
+    if name is not None:
+        layer = model.get_submodule(name)
+    else:
+        convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+        if not convs:
+            return model
+        layer = convs[-1]
+    if getattr(layer, "_paperlib_fp32", False):
+        return model
+    orig = layer.forward
+
+    def forward(x, *a, **k):
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return orig(x.float(), *a, **k)
+
+    layer.forward = forward
+    layer._paperlib_fp32 = True
+    return model
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def hardware_info(device="cpu") -> dict:
+    """Provenance saved with every run, table and benchmark."""
+    import numpy
+    import torch
+
+    info = {"device": str(device), "cpu": cpu_name(), "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "bf16_cpu": bf16_supported("cpu"),
+            "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+            "platform": platform.platform()}
+    if torch.device(device).type == "cuda" and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+    return info

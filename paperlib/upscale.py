@@ -1,0 +1,141 @@
+"""Super-resolve real files with a trained run: PNG in -> PNG out, DICOM in -> derived DICOM out.
+
+HU handling for DICOM: the model was trained on windowed [0, 1] images, so each slice is
+mapped to [0, 1] with ``window`` (lung W1500/L-600 by default), super-resolved, and mapped
+back to HU with the window's inverse. HU outside the window cannot come back from a
+clipped input, so there the MATLAB-bicubic upscaled HU are kept: inside the window the
+model's output, outside it plain bicubic, and the written HU stay on their true scale.
+
+Volumes are processed ``batch`` slices at a time and written as they go, so memory stays
+bounded by one batch whatever the series length.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .data.degrade import imresize_torch
+from .data.hu import LUNG_WINDOW, _resolve, hu_unwindow, hu_window
+from .errors import CheckpointError, DataError
+
+
+def load_run_model(run_or_path, scale: int | None = None, device="cpu"):
+    """(model, manifest, weights sha256) from a run directory (or its ``weights.pt``).
+
+    Raises CheckpointError when the run is unfinished/corrupt or trained for another scale.
+    """
+    from .train import Run
+
+    p = Path(run_or_path)
+    run_dir = p.parent if p.is_file() else p
+    if not (run_dir / "manifest.json").is_file():
+        raise CheckpointError(f"{run_dir}: not a paperlib run directory (no manifest.json)")
+    run = Run(run_dir)
+    trained_scale = run.manifest["config"]["scale"]
+    if scale is not None and int(scale) != int(trained_scale):
+        raise CheckpointError(f"{run_dir}: checkpoint is for x{trained_scale}, but x{scale} was requested")
+    model = run.load_model(device)
+    w = run_dir / "weights.pt"
+    sha = hashlib.sha256(w.read_bytes()).hexdigest() if w.exists() else "none"
+    return model, run.manifest, sha
+
+
+def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu") -> np.ndarray:
+    """Super-resolve a batch of HU slices (Z, H, W) -> (Z, sH, sW) float32 HU."""
+    import torch
+
+    width, level = _resolve(window)
+    lo, hi = level - width / 2, level + width / 2
+    x = torch.from_numpy(np.ascontiguousarray(hu, dtype=np.float32))[:, None].to(device)
+    with torch.inference_mode():
+        sr01 = model(hu_window(x, window)).float().clamp(0, 1)
+        bic = imresize_torch(x, scale=scale)
+    sr = hu_unwindow(sr01, window)
+    inside = (bic > lo) & (bic < hi)
+    out = torch.where(inside, sr, bic)
+    return out[:, 0].cpu().numpy()
+
+
+def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite=False) -> Path:
+    from PIL import Image
+
+    from .data.images import read_gray_u8, to_float
+    from .evaluate import super_resolve
+
+    if dst.exists() and not overwrite:
+        raise DataError(f"{dst}: already exists; pass --overwrite to replace it")
+    sr = super_resolve(model, to_float(read_gray_u8(src)), device)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.round(np.clip(sr, 0, 1) * 255).astype(np.uint8)).save(dst)
+    return dst
+
+
+def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, weights_sha: str,
+                   window=LUNG_WINDOW, device="cpu", batch: int = 8, progress: bool = True,
+                   overwrite: bool = False) -> list[Path]:
+    """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``."""
+    from tqdm.auto import tqdm
+
+    from .data.dicom import read_dicom_hu
+    from .dicom_export import write_sr_series
+
+    headers, files = [], list(series.files)
+    import pydicom
+
+    for f in files:
+        headers.append(pydicom.dcmread(f, stop_before_pixels=True))
+    bar = tqdm(total=len(files), desc=f"upscale x{scale} {series.description or series.uid[-8:]}", unit="slice",
+               disable=not progress)
+
+    def slices():
+        for i in range(0, len(files), batch):
+            hu = np.stack([read_dicom_hu(f)[0] for f in files[i:i + batch]])
+            for s in sr_hu_batch(model, hu, scale, window, device):
+                yield s
+            bar.update(len(hu))
+
+    try:
+        return write_sr_series(slices(), headers, out_dir, scale, model_name, weights_sha,
+                               series_description=f"SR x{scale} {model_name} ({series.description})"[:64],
+                               overwrite=overwrite)
+    finally:
+        bar.close()
+
+
+def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = 8,
+            progress: bool = True, overwrite: bool = False) -> list[Path]:
+    """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
+
+    Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
+    (one folder per input series) for DICOM.
+    """
+    from .data.dicom import find_series
+
+    inp, out = Path(inp), Path(out)
+    if not inp.exists():
+        raise DataError(f"{inp}: input not found")
+    model, manifest, sha = load_run_model(run, scale, device)
+    scale = manifest["config"]["scale"]
+    name = manifest["config"]["model"]
+    if inp.is_file() and inp.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        dst = out if out.suffix.lower() == ".png" else out / f"{inp.stem}_x{scale}.png"
+        return [upscale_png(model, inp, dst, scale, device, overwrite)]
+    series = find_series(inp) if inp.is_dir() else None
+    if inp.is_file():
+        from .data.dicom import read_dicom_hu
+        from .dicom_export import write_sr_slice
+
+        hu, ds = read_dicom_hu(inp)
+        sr = sr_hu_batch(model, hu[None], scale, window, device)[0]
+        del ds.PixelData
+        dst = out if out.suffix.lower() == ".dcm" else out / f"{inp.stem}_SR_x{scale}.dcm"
+        return [write_sr_slice(sr, ds, dst, scale, name, sha, overwrite=overwrite)]
+    if not series:
+        raise DataError(f"{inp}: no CT DICOM series found")
+    written = []
+    for s in series:
+        sub = out / f"{s.patient_id}_{s.series_number or ''}_{s.uid[-12:]}_SRx{scale}"
+        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite)
+    return written

@@ -1,0 +1,142 @@
+"""Training engine: determinism, exact resume after a real SIGKILL, corrupt checkpoints, evaluation."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from paperlib.errors import CheckpointError
+from paperlib.evaluate import _tiled, make_pair, paired_comparison, super_resolve
+from paperlib.profiles import SCHEDULES, get_profile, train_plan
+from paperlib.train import load_checkpoint, train
+
+
+@pytest.fixture(scope="module")
+def data(shared_data):
+    from paperlib.data.cache import load_prepared_covid_ct
+
+    return load_prepared_covid_ct("paper", seed=0, root=shared_data, progress=False)
+
+
+def test_paper_schedule_resolution():
+    plan = train_plan(get_profile("paper"), "dridsr", 4, 1470)
+    # 1498 pairs / batch 64 = 23 steps per epoch; 200 epochs; halve every 30 epochs; 192 HR patch
+    assert (plan.iterations, plan.halve_every, plan.batch_size, plan.hr_patch) == (200 * 23, 30 * 23, 64, 192)
+    assert plan.lr == 1e-3 and plan.min_lr == 1e-5
+    assert train_plan(get_profile("paper"), "dridsr", 3, 1470).hr_patch == 192
+    idman = train_plan(get_profile("paper"), "idman", 3, 1470)
+    assert idman.hr_patch == 144 and idman.halve_every == 200_000 and idman.batch_size == SCHEDULES["idman"].batch_size
+
+
+def test_same_seed_same_weights_and_metrics(data, tmp_path):
+    a = train("espcn", 4, "smoke", data=data, runs=tmp_path / "a", progress=False, iterations=6)
+    b = train("espcn", 4, "smoke", data=data, runs=tmp_path / "b", progress=False, iterations=6)
+    sa, sb = a.load_model().state_dict(), b.load_model().state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a.val_log().equals(b.val_log())
+    c = train("espcn", 4, "smoke", data=data, runs=tmp_path / "a", progress=False, iterations=6, seed=1)
+    assert c.path != a.path  # other settings, other run: never silently reused
+    assert not torch.equal(c.load_model().state_dict()["body.0.weight" if "body.0.weight" in sa else next(iter(sa))],
+                           sa["body.0.weight" if "body.0.weight" in sa else next(iter(sa))])
+
+
+def test_finished_run_is_reused(data, tmp_path):
+    a = train("espcn", 3, "smoke", data=data, runs=tmp_path, progress=False)
+    mtime = (a.path / "weights.pt").stat().st_mtime_ns
+    b = train("espcn", 3, "smoke", data=data, runs=tmp_path, progress=False)
+    assert b.path == a.path and (b.path / "weights.pt").stat().st_mtime_ns == mtime
+
+
+def _train_cmd(runs, iters):
+    return [sys.executable, "-m", "paperlib", "train", "espcn", "--scale", "4", "--profile", "smoke",
+            "--iterations", str(iters), "--runs", str(runs), "--quiet"]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_gives_identical_weights(shared_data, tmp_path):
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    iters = 40
+    subprocess.run(_train_cmd(tmp_path / "ref", iters), check=True, env=env, capture_output=True)
+    proc = subprocess.Popen(_train_cmd(tmp_path / "killed", iters), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    killed_at = None
+    while time.time() < deadline and proc.poll() is None:
+        ck = list((tmp_path / "killed").glob("*/last.pt"))
+        if ck:
+            try:
+                step = load_checkpoint(ck[0])["step"]
+            except CheckpointError:
+                step = 0
+            if step >= 10:
+                proc.send_signal(signal.SIGKILL)
+                killed_at = step
+                break
+        time.sleep(0.05)
+    proc.wait()
+    assert killed_at is not None and killed_at < iters, "training finished before it could be killed"
+    run_dir = next((tmp_path / "killed").iterdir())
+    assert not (run_dir / "weights.pt").exists()
+    subprocess.run(_train_cmd(tmp_path / "killed", iters), check=True, env=env, capture_output=True)
+    ref_dir = next((tmp_path / "ref").iterdir())
+    assert ref_dir.name == run_dir.name
+    a = load_checkpoint(ref_dir / "weights.pt")["model"]
+    b = load_checkpoint(run_dir / "weights.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert (ref_dir / "log.csv").read_text().count("\n") == (run_dir / "log.csv").read_text().count("\n") == iters + 1
+    assert load_checkpoint(run_dir / "last.pt")["step"] == iters
+
+
+def test_corrupt_checkpoint_is_reported_and_kept(data, tmp_path):
+    run = train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2)
+    (run.path / "weights.pt").unlink()
+    ck = run.path / "last.pt"
+    blob = ck.read_bytes()[:100]
+    ck.write_bytes(blob)
+    with pytest.raises(CheckpointError, match="last.pt.*corrupt or truncated"):
+        train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2)
+    assert ck.read_bytes() == blob  # never silently overwritten
+    train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2, restart=True)
+    assert (run.path / "weights.pt").exists()
+
+
+def test_bf16_fast_path_keeps_output_fp32(data, tmp_path):
+    from paperlib import models
+    from paperlib.runtime import autocast, keep_output_fp32
+
+    m = keep_output_fp32(models.create("dridsr", scale=4)).to(memory_format=torch.channels_last)
+    with autocast("cpu", True):
+        out = m(torch.rand(1, 1, 12, 12).contiguous(memory_format=torch.channels_last))
+    assert out.dtype == torch.float32
+
+
+def test_tiled_inference_equals_whole_image(data):
+    from paperlib import models
+
+    torch.manual_seed(0)
+    model = models.create("espcn", scale=2).eval()
+    hr, lr = make_pair(data.test[0][2], 2)
+    whole = super_resolve(model, lr)
+    x = torch.from_numpy(lr.astype(np.float32))[None, None]
+    with torch.inference_mode():
+        tiled = _tiled(model, x, tile=40, overlap=8)[0, 0].numpy()
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_paired_comparison_against_scipy():
+    import pandas as pd
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(30, 1, 20), rng.normal(29.5, 1, 20)
+    df = pd.DataFrame({"method": ["a"] * 20 + ["b"] * 20, "image": list(range(20)) * 2, "psnr": np.r_[a, b],
+                       "scale": 4})
+    r = paired_comparison(df, "a", "b")
+    d = a - b
+    ci = stats.t.interval(0.95, 19, loc=d.mean(), scale=stats.sem(d))
+    assert r["mean_diff"] == pytest.approx(d.mean()) and r["ci_low"] == pytest.approx(ci[0])
+    assert r["wilcoxon_p"] == pytest.approx(stats.wilcoxon(d).pvalue)
