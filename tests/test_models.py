@@ -293,3 +293,17 @@ def test_overfit_real_patch(name, shared_data):
     with torch.no_grad():
         final = (model(lr) - hr).abs().mean().item()
     assert final < 0.7 * losses[0], (losses[0], final)
+
+
+def test_idman_global_mab_pooling_only_uses_kernel_centre():
+    # Documents the reason for the default mab_pool='local': after a global pool the kxk branch
+    # convolutions see a 1x1 map, so only their centre taps get a gradient.
+    torch.manual_seed(0)
+    for pool, expect_off_centre in (("global", False), ("local", True)):
+        model = M.create("idman", scale=2, n_groups=1, n_blocks=1, n_feats=16, reduction=4,
+                         weight_norm=False, mab_pool=pool)
+        model(torch.rand(1, 1, 8, 8)).sum().backward()
+        w = model.groups[0].body[0].attention.branches[1][0].weight  # first 5x5 conv of the MAB
+        off = w.grad.clone()
+        off[..., 2, 2] = 0
+        assert bool(off.abs().sum() > 0) == expect_off_centre, pool

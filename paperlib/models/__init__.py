@@ -167,7 +167,7 @@ def count_layers(model: nn.Module, include_attention: bool = True, include_fixed
     Relation to the "Layers" column of DRIDSR's Table 2 (x4): VDSR 20 (= ``count_layers``);
     IMDN 34 (= ``include_attention=False``); DRIDSR 32 (= ``count_layers``: 31 trainable convolutions
     and the Sobel layer); PAN 60 matches no counting of the official code that we found
-    (121 convolutions, 104 without pixel attention / PAConv gates ...); we report our counts.
+    (121 convolutions at x4, 119 without the two pixel-attention layers); we report our counts.
     """
     n = 0
 

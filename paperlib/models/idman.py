@@ -20,11 +20,13 @@ MAB (Fig. 4b, eqs. 13-17): one pooled map ``z = AP(X)``; per branch k (3 and 5):
 
 Defaults: G=10 groups, B=20 blocks, 64 channels, r=16, MAB branches (3, 5), weight normalisation on
 every convolution (``torch.nn.utils.parametrizations.weight_norm``, g per output channel).
-Parameter count at the defaults (x2/x3/x4, one channel): **85,231,425 / 85,379,137 / 85,379,393**
-(counting WN's ``g`` and ``v``; see ``tests/test_models.py`` for the closed-form check). The paper
-gives no number, only that "the parameter is very large" (section 5). Weight layers
-(``count_layers``) at x4: 2 + 10 * (20 * 17 + 1) + 1 + 2 + 2 = **3417** (15 of the 17 per block are in
-the MAB or the distillation, 8 of them in the MAB).
+Parameter count at the defaults (x2/x3/x4, one channel): **85,485,954 / 85,670,914 / 85,633,922**
+(RGB: 85,488,262 / 85,673,222 / 85,636,230), counting weight normalisation's ``g`` and ``v`` (what the
+optimiser updates; without WN: 85,477,377 at x4, i.e. 156,545 gains fewer); closed form in
+``tests/test_models.py``). The paper gives no number, only that "the parameter is very large"
+(section 5). Weight layers (``count_layers``) at x4: head 1 + 10 * (20 * 16 + 1) + DFES conv 1 +
+upsampler 2 + feedback 1 + tail 1 = **3216** (16 convolutions per IDMAB: 8 in the distillation,
+8 in the two MAB branches; 1616 without the attention convolutions).
 
 Choices where the paper is silent or ambiguous:
 
