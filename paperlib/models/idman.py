@@ -186,7 +186,14 @@ class IDMAB(nn.Module):
 
 
 class IDMAG(nn.Module):
-    """Group of IDMABs + 3x3 conv + local skip (eq. 9)."""
+    """Group of IDMABs + 3x3 conv + local skip (eq. 9).
+
+    Args:
+        n_feats (int): channel number.
+        n_blocks (int): IDMABs B.
+        conv_fn (callable): convolution builder (weight-normalised or not).
+        **block_options: ``extract``, ``attention``, ``reduction``, ``mab_pool`` of :class:`IDMAB`.
+    """
 
     def __init__(self, n_feats: int, n_blocks: int, conv_fn=conv, **block_options):
         super().__init__()

@@ -12,6 +12,14 @@ from .blocks import check_scale, conv
 
 
 class RDBConv(nn.Module):
+    """Dense layer: ``concat(x, relu(conv(x)))``.
+
+    Args:
+        in_channels (int): input channels.
+        growth (int): growth rate G (output channels of the conv).
+        k (int): kernel size. Default: 3.
+    """
+
     def __init__(self, in_channels: int, growth: int, k: int = 3):
         super().__init__()
         self.conv = nn.Sequential(conv(in_channels, growth, k), nn.ReLU(inplace=True))
