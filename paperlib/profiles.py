@@ -86,10 +86,10 @@ PROFILES = {
     "smoke": Profile("smoke", iterations=4, batch_size=2, hr_patch=48, lr_halve_every=1000, n_test=2,
                      n_train_patches=16, val_every=1000, ckpt_every=2, n_val=1, meaningful=False,
                      note="seconds on a CPU; exercises the code path only, numbers are meaningless"),
-    "quick": Profile("quick", iterations=300, batch_size=16, hr_patch=96, lr_halve_every=200, n_test=46,
+    "quick": Profile("quick", iterations=400, batch_size=16, hr_patch=96, lr_halve_every=150, n_test=46,
                      val_every=100, ckpt_every=50, n_val=4,
-                     note="reduced CPU run: 300 iterations x 16 patches of 96x96 HR per model, "
-                          "same batches for every model; early training, not converged"),
+                     note="reduced CPU run: 400 iterations x 16 random 96x96 HR patches per model (lr 1e-3 halved "
+                          "every 150), the same batches for every model; early training, not converged"),
     "paper": Profile("paper", iterations=None, batch_size=None, hr_patch=None, lr_halve_every=None, n_test=None,
                      val_every=500, ckpt_every=500, n_val=10, note="the paper's schedule; meant for a GPU"),
 }

@@ -164,7 +164,7 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
     fast = prof.fast_path if fast_path is None else fast_path
     use_bf16 = bool(fast and bf16_supported(device))
     config = {"model": model_name, "scale": scale, "options": options or {}, "seed": seed, "paper": paper,
-              "profile": prof.as_dict(), "plan": plan.as_dict(),
+              "profile": {k: v for k, v in prof.as_dict().items() if k != "note"}, "plan": plan.as_dict(),
               "data": {k: data.manifest[k] for k in ("dataset", "scheme", "seed", "patch", "n_train_patches")}
               | {"n_used_patches": len(patches)},
               "precision": {"bf16_autocast": use_bf16, "channels_last": bool(fast), "fp32_output_layer": True}}

@@ -1,0 +1,16 @@
+"""Datasets in their original layouts, HU handling, degradation, patches and the prepared cache.
+
+Modules: :mod:`.covid_ct` (COVID-CT folders and splits), :mod:`.deeplesion` (16-bit PNG),
+:mod:`.dicom` (DICOM slices/series to HU), :mod:`.hu_sets` (which HU set feeds which IDMAN
+table, patient-level splits), :mod:`.hu` (windowing), :mod:`.degrade` (MATLAB bicubic,
+modcrop), :mod:`.patches` (patches, augmentation, batched sampler), :mod:`.cache`.
+"""
+from importlib import import_module
+
+_SUBMODULES = ("cache", "covid_ct", "deeplesion", "degrade", "dicom", "hu", "hu_sets", "images", "patches")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'paperlib.data' has no attribute {name!r}")
