@@ -3,8 +3,8 @@
 HU handling for DICOM: the model was trained on windowed [0, 1] images, so each slice is
 mapped to [0, 1] with ``window`` (lung W1500/L-600 by default), super-resolved, and mapped
 back to HU with the window's inverse. HU outside the window cannot come back from a
-clipped input, so there the MATLAB-bicubic upscaled HU are kept: inside the window the
-model's output, outside it plain bicubic, and the written HU stay on their true scale.
+clipped input, so the model's detail is added to the MATLAB-bicubic upscaled true HU
+(:func:`sr_hu_batch`) and the written HU stay on their true scale everywhere.
 
 Volumes are processed ``batch`` slices at a time and written as they go, so memory stays
 bounded by one batch whatever the series length.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .data.degrade import imresize_torch
-from .data.hu import LUNG_WINDOW, _resolve, hu_unwindow, hu_window
+from .data.hu import LUNG_WINDOW, hu_unwindow, hu_window
 from .errors import CheckpointError, DataError
 
 
@@ -43,18 +43,29 @@ def load_run_model(run_or_path, scale: int | None = None, device="cpu"):
 
 
 def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu") -> np.ndarray:
-    """Super-resolve a batch of HU slices (Z, H, W) -> (Z, sH, sW) float32 HU."""
+    """Super-resolve a batch of HU slices (Z, H, W) -> (Z, sH, sW) float32 HU.
+
+    The model sees the windowed slice; its *detail* over the bicubic upscaling of that same
+    windowed slice is added to the bicubic upscaling of the true HU::
+
+        SR_HU = bicubic(HU) + unwindow(model(w)) - unwindow(bicubic(w)),   w = window(HU)
+
+    Inside the window, away from clipped pixels, this is exactly ``unwindow(model(w))``; where
+    the window clipped the input (air below, bone above a lung window) the model has nothing to
+    add and the true bicubic HU are kept, so no HU are lost to the window. A bicubic "model"
+    therefore returns MATLAB-bicubic HU exactly (tested).
+    """
     import torch
 
-    width, level = _resolve(window)
-    lo, hi = level - width / 2, level + width / 2
     x = torch.from_numpy(np.ascontiguousarray(hu, dtype=np.float32))[:, None].to(device)
     with torch.inference_mode():
-        sr01 = model(hu_window(x, window)).float().clamp(0, 1)
+        w = hu_window(x, window)
+        sr_w = model(w).float().clamp(0, 1)
+        bic_w = imresize_torch(w, scale=scale)
         bic = imresize_torch(x, scale=scale)
-    sr = hu_unwindow(sr01, window)
-    inside = (bic > lo) & (bic < hi)
-    out = torch.where(inside, sr, bic)
+    detail = hu_unwindow(sr_w, window) - hu_unwindow(bic_w, window)
+    saturated = (bic_w <= 0) | (bic_w >= 1)  # the window clipped everything around here
+    out = torch.where(saturated, bic, bic + detail)
     return out[:, 0].cpu().numpy()
 
 
