@@ -1,0 +1,1 @@
+"""paperlib performance benchmark suite: ``python -m bench.run`` (see bench/README.md)."""
