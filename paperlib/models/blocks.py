@@ -134,6 +134,20 @@ class Upsampler(nn.Sequential):
         super().__init__(*layers)
 
 
+def he_init_(module: nn.Module) -> nn.Module:
+    """He (MSRA) normal init of every Conv2d with zero bias, as VDSR and DRRN's papers specify.
+
+    std = sqrt(2 / (k_h * k_w * out_channels)); applied in ``module.modules()`` order.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            n = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
+            nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / n))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
 def upsample_input(x: torch.Tensor, scale: float) -> torch.Tensor:
     """MATLAB-compatible bicubic upscaling used by the pre-upsampling models (SRCNN, VDSR, DRRN)."""
     from paperlib.data.degrade import imresize_torch

@@ -10,11 +10,10 @@ He initialisation (std = sqrt(2 / (k*k*C_out))), zero biases.
 """
 from __future__ import annotations
 
-import math
 
 from torch import nn
 
-from .blocks import check_scale, upsample_input
+from .blocks import check_scale, he_init_, upsample_input
 
 
 class DRRN(nn.Module):
@@ -38,11 +37,7 @@ class DRRN(nn.Module):
         self.conv2 = nn.Conv2d(n_feats, n_feats, 3, padding=1)
         self.output = nn.Conv2d(n_feats, in_channels, 3, padding=1)
         self.relu = nn.ReLU()
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                n = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / n))
-                nn.init.zeros_(m.bias)
+        he_init_(self)
 
     def forward(self, x):
         x = upsample_input(x, self.scale)

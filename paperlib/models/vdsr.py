@@ -10,11 +10,10 @@ Choices: the LR input is upscaled inside ``forward`` with the MATLAB-compatible
 """
 from __future__ import annotations
 
-import math
 
 from torch import nn
 
-from .blocks import check_scale, upsample_input
+from .blocks import check_scale, he_init_, upsample_input
 
 
 class VDSR(nn.Module):
@@ -37,11 +36,7 @@ class VDSR(nn.Module):
             layers += [nn.Conv2d(n_feats, n_feats, 3, padding=1), nn.ReLU(inplace=True)]
         layers += [nn.Conv2d(n_feats, in_channels, 3, padding=1)]
         self.body = nn.Sequential(*layers)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                n = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / n))
-                nn.init.zeros_(m.bias)
+        he_init_(self)
 
     def forward(self, x):
         x = upsample_input(x, self.scale)
