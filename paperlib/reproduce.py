@@ -75,6 +75,11 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
     print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
     for nb, st, secs, dst in rows:
         print(f"{nb:{w}s}  {secs:7.1f}s  {st}  {dst if st == 'ok' else ''}")
+    if status == 0 and profile != "smoke" and only in ("all", "dridsr"):
+        from .results import update_readme
+
+        if update_readme("dridsr", profile):
+            print(f"README results section updated from figures/dridsr/{profile}/")
     if status:
         print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
     return status
