@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default="lung", help="HU window name or WIDTH,LEVEL (default lung W1500/L-600)")
     p.add_argument("--batch", type=int, default=8, help="slices per batch (bounds memory)")
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--fast", action="store_true", help="channels_last + bf16 autocast where supported (output layer fp32)")
     _add_common(p)
 
     p = sub.add_parser("data", help="dataset utilities")
@@ -151,7 +152,7 @@ def _dispatch(args) -> int:
         if "," in window:
             window = tuple(float(v) for v in window.split(","))
         paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
-                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite)
+                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite, fast=args.fast)
         print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
         return 0
     raise AssertionError(args.cmd)

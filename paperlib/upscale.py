@@ -42,7 +42,7 @@ def load_run_model(run_or_path, scale: int | None = None, device="cpu"):
     return model, run.manifest, sha
 
 
-def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu") -> np.ndarray:
+def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu", fast: bool = False) -> np.ndarray:
     """Super-resolve a batch of HU slices (Z, H, W) -> (Z, sH, sW) float32 HU.
 
     The model sees the windowed slice; its *detail* over the bicubic upscaling of that same
@@ -54,13 +54,23 @@ def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="c
     the window clipped the input (air below, bone above a lung window) the model has nothing to
     add and the true bicubic HU are kept, so no HU are lost to the window. A bicubic "model"
     therefore returns MATLAB-bicubic HU exactly (tested).
+
+    ``fast`` runs the model in channels_last with bf16 autocast where the device supports it
+    (output layer kept in fp32); the window, bicubic and HU arithmetic stay fp32.
     """
     import torch
+
+    from .runtime import autocast, bf16_supported, keep_output_fp32
 
     x = torch.from_numpy(np.ascontiguousarray(hu, dtype=np.float32))[:, None].to(device)
     with torch.inference_mode():
         w = hu_window(x, window)
-        sr_w = model(w).float().clamp(0, 1)
+        if fast:
+            keep_output_fp32(model.to(memory_format=torch.channels_last))
+            with autocast(device, bf16_supported(device)):
+                sr_w = model(w.contiguous(memory_format=torch.channels_last)).float().clamp(0, 1)
+        else:
+            sr_w = model(w).float().clamp(0, 1)
         bic_w = imresize_torch(w, scale=scale)
         bic = imresize_torch(x, scale=scale)
     detail = hu_unwindow(sr_w, window) - hu_unwindow(bic_w, window)
@@ -85,7 +95,7 @@ def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite
 
 def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, weights_sha: str,
                    window=LUNG_WINDOW, device="cpu", batch: int = 8, progress: bool = True,
-                   overwrite: bool = False) -> list[Path]:
+                   overwrite: bool = False, fast: bool = False) -> list[Path]:
     """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``."""
     from tqdm.auto import tqdm
 
@@ -103,7 +113,7 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
     def slices():
         for i in range(0, len(files), batch):
             hu = np.stack([read_dicom_hu(f)[0] for f in files[i:i + batch]])
-            for s in sr_hu_batch(model, hu, scale, window, device):
+            for s in sr_hu_batch(model, hu, scale, window, device, fast):
                 yield s
             bar.update(len(hu))
 
@@ -116,7 +126,7 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
 
 
 def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = 8,
-            progress: bool = True, overwrite: bool = False) -> list[Path]:
+            progress: bool = True, overwrite: bool = False, fast: bool = False) -> list[Path]:
     """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
 
     Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
@@ -139,7 +149,7 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
         from .dicom_export import write_sr_slice
 
         hu, ds = read_dicom_hu(inp)
-        sr = sr_hu_batch(model, hu[None], scale, window, device)[0]
+        sr = sr_hu_batch(model, hu[None], scale, window, device, fast)[0]
         del ds.PixelData
         dst = out if out.suffix.lower() == ".dcm" else out / f"{inp.stem}_SR_x{scale}.dcm"
         return [write_sr_slice(sr, ds, dst, scale, name, sha, overwrite=overwrite)]
@@ -148,5 +158,5 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
     written = []
     for s in series:
         sub = out / f"{s.patient_id}_{s.series_number or ''}_{s.uid[-12:]}_SRx{scale}"
-        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite)
+        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite, fast)
     return written

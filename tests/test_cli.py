@@ -82,6 +82,19 @@ def test_upscale_hu_fidelity_with_bicubic_run(small_series, tmp_path):
     assert np.abs(hu - expect).max() <= 1.0
 
 
+def test_upscale_fast_path_close_to_fp32(trained_run, small_series):
+    from paperlib.data.dicom import read_dicom_hu
+    from paperlib.upscale import load_run_model, sr_hu_batch
+
+    src_dir, _ = small_series
+    hu = read_dicom_hu(sorted(src_dir.iterdir())[0])[0][None, :128, :128]
+    model, _, _ = load_run_model(trained_run)
+    ref = sr_hu_batch(model, hu, 2)
+    fast = sr_hu_batch(model, hu, 2, fast=True)
+    assert fast.shape == ref.shape and fast.dtype == np.float32
+    assert np.abs(fast - ref).mean() < 5.0  # HU; bf16 features, fp32 output layer and HU arithmetic
+
+
 def test_upscale_png(trained_run, shared_data, tmp_path):
     from PIL import Image
 
