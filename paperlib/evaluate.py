@@ -89,7 +89,10 @@ def sr_metrics(model, hr_u8, scale: int, device="cpu", fast: bool = False, proto
     row = {"seconds": time.perf_counter() - t0}
     row.update(full_reference(sr, hr, protocol, with_ms_ssim=with_ms_ssim))
     if with_niqe:
-        row["niqe"] = niqe(sr, crop_border=protocol.crop_border)
+        try:
+            row["niqe"] = niqe(sr, crop_border=protocol.crop_border)
+        except ValueError:  # too small for NIQE's 96-px patches: recorded as missing, not invented
+            row["niqe"] = float("nan")
     if return_images:
         row["images"] = {"hr": hr, "lr": lr, "sr": sr}
     return row

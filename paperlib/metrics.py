@@ -120,6 +120,7 @@ def ms_ssim(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: 
 
 # ----------------------------------------------------------------- no-reference metrics
 NIQE_FILE = "niqe_modelparameters.mat"
+NIQE_MIN_SIDE = 192
 NRQM_FILE = "NRQM_model.mat"
 
 
@@ -175,6 +176,9 @@ def niqe(img, crop_border: int = 0, data_range: float = 1.0) -> float:
         a = a[..., 0] if a.shape[2] == 1 else to_y(a)
     if crop_border:
         a = a[crop_border:-crop_border, crop_border:-crop_border]
+    if min(a.shape) < NIQE_MIN_SIDE:
+        # NIQE fits 96x96 patches at full and half resolution: a side below 192 px leaves none
+        raise ValueError(f"image {a.shape} is too small for NIQE (needs >= {NIQE_MIN_SIDE} px per side after cropping)")
     t = torch.from_numpy(np.ascontiguousarray(np.clip(a, 0, 1))).float()[None, None]
     return float(_NIQE(t))
 

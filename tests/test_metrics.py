@@ -83,6 +83,11 @@ def test_niqe_offline_and_blur_increases_it(pair):
     assert b > a  # bicubic-blurred image is less natural than the original
 
 
+def test_niqe_refuses_images_too_small(pair):
+    with pytest.raises(ValueError, match="too small for NIQE"):
+        metrics.niqe(pair[1][:150, :300])
+
+
 def test_pi_unavailable_is_a_typed_error(pair):
     if metrics.nrqm_available():
         pytest.skip("NRQM_model.mat is present on this machine")
