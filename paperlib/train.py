@@ -142,7 +142,8 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
         seed: seeds model initialisation and the batch sampler.
         paper: whose schedule (``dridsr`` or ``idman``); default by model.
         device: ``cpu`` or ``cuda``.
-        fast_path: bf16 autocast + channels_last (default: the profile's setting, bf16 only where supported).
+        fast_path: bf16 autocast + channels_last (default: the profile's setting minus its
+            ``fp32_models``; bf16 only where supported). The precision is part of the run key.
         compile: ``torch.compile`` the model (not part of the key: numerics are the same to within float error).
         runs: root of run directories (default ``$PAPERLIB_RUNS`` or ``<repo>/runs``).
         restart: discard an existing unfinished checkpoint of this configuration.
@@ -161,10 +162,10 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
     paper = paper or paper_for(model_name)
     patches = data.train_patches if prof.n_train_patches is None else data.train_patches[: prof.n_train_patches]
     plan = train_plan(prof, paper, scale, len(patches))
-    fast = prof.fast_path if fast_path is None else fast_path
+    fast = (prof.fast_path and model_name not in prof.fp32_models) if fast_path is None else fast_path
     use_bf16 = bool(fast and bf16_supported(device))
     config = {"model": model_name, "scale": scale, "options": options or {}, "seed": seed, "paper": paper,
-              "profile": {k: v for k, v in prof.as_dict().items() if k != "note"}, "plan": plan.as_dict(),
+              "profile": {k: v for k, v in prof.as_dict().items() if k not in ("note", "fp32_models")}, "plan": plan.as_dict(),
               "data": {k: data.manifest[k] for k in ("dataset", "scheme", "seed", "patch", "n_train_patches")}
               | {"n_used_patches": len(patches)},
               "precision": {"bf16_autocast": use_bf16, "channels_last": bool(fast), "fp32_output_layer": True}}
