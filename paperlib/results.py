@@ -97,16 +97,35 @@ def save_run_records(runs: dict, paper: str, profile: str, root=None) -> Path:
     return d
 
 
-def update_readme(paper: str = "dridsr", profile: str = "quick", readme=None) -> bool:
-    """Replace the README block between ``<!-- RESULTS:BEGIN -->`` and ``<!-- RESULTS:END -->``."""
+def replace_readme_block(name: str, body: str, readme=None) -> bool:
+    """Replace the README text between ``<!-- {name}:BEGIN -->`` and ``<!-- {name}:END -->``."""
     from .config import REPO_ROOT
 
     path = Path(readme) if readme else REPO_ROOT / "README.md"
     text = path.read_text()
-    begin, end = "<!-- RESULTS:BEGIN -->", "<!-- RESULTS:END -->"
+    begin, end = f"<!-- {name}:BEGIN -->", f"<!-- {name}:END -->"
     if begin not in text or end not in text:
         return False
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
-    path.write_text(f"{head}{begin}\n{readme_results_section(paper, profile)}\n{end}{tail}")
+    path.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
     return True
+
+
+def update_readme(paper: str = "dridsr", profile: str = "quick", readme=None) -> bool:
+    """Regenerate the README's results block from ``figures/<paper>/<profile>/``."""
+    return replace_readme_block("RESULTS", readme_results_section(paper, profile), readme)
+
+
+def update_readme_bench(bench_md, parity_md=None, readme=None) -> bool:
+    """Regenerate the README's performance block from a benchmark run's (and the parity run's) Markdown."""
+    from .config import REPO_ROOT
+
+    bench_md = Path(bench_md).resolve()
+    body = [f"Generated from [`{bench_md.relative_to(REPO_ROOT)}`]({bench_md.relative_to(REPO_ROOT)}) "
+            "(JSON beside it: hardware, torch, commit, flags).\n", bench_md.read_text().strip()]
+    if parity_md and Path(parity_md).exists():
+        p = Path(parity_md).resolve()
+        body += [f"\n### Quality parity: fast path minus fp32, same seed and batches "
+                 f"([`{p.relative_to(REPO_ROOT)}`]({p.relative_to(REPO_ROOT)}))\n", p.read_text().strip()]
+    return replace_readme_block("BENCH", "\n".join(body), readme)
