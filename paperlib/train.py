@@ -34,6 +34,29 @@ PAPER_OF_MODEL = {"idman": "idman", "edsr": "idman", "edsr_baseline": "idman", "
                   "rcan": "idman", "drrn": "idman", "fsrcnn": "idman"}
 
 
+def distributed_context(device):
+    """``(world_size, rank, device)``; initialises torch.distributed when launched by ``torchrun``.
+
+    Multi-GPU (or multi-process CPU) training is plain DistributedDataParallel: ``torchrun
+    --nproc_per_node N -m paperlib train ...``. Each rank draws ``batch / N`` patches from its
+    own seeded sampler, so the global batch equals the single-process one; rank 0 alone writes
+    the run directory.
+    """
+    import torch
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0, device
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.device(device).type == "cuda" else "gloo")
+    rank = dist.get_rank()
+    if torch.device(device).type == "cuda":
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank % max(1, torch.cuda.device_count())))}"
+        torch.cuda.set_device(device)
+    return world, rank, device
+
+
 def paper_for(model_name: str) -> str:
     """Which paper's schedule trains a model by default (DRIDSR's for its own Table 1 methods)."""
     return PAPER_OF_MODEL.get(model_name, "dridsr")
@@ -157,6 +180,7 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
     from .metrics import Protocol
 
     prof = get_profile(profile, **profile_overrides)
+    world, rank, device = distributed_context(device)
     if data is None:
         data = load_prepared_covid_ct("paper", seed=0, root=data_root, progress=progress)
     paper = paper or paper_for(model_name)
@@ -169,21 +193,30 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
               "data": {k: data.manifest[k] for k in ("dataset", "scheme", "seed", "patch", "n_train_patches")}
               | {"n_used_patches": len(patches)},
               "precision": {"bf16_autocast": use_bf16, "channels_last": bool(fast), "fp32_output_layer": True}}
+    if world > 1:
+        if plan.batch_size % world:
+            raise ValueError(f"batch {plan.batch_size} is not divisible by the {world} processes")
+        config["world_size"] = world
     key = config_key(config)
     run_dir = runs_root(runs) / f"{model_name}_x{scale}_{prof.name}_{key}"
     run = Run(run_dir)
     if (run_dir / "manifest.json").exists() and run.complete:
         return run
-    run_dir.mkdir(parents=True, exist_ok=True)
+    writer = rank == 0
+    if writer:
+        run_dir.mkdir(parents=True, exist_ok=True)
     manifest = {"config": config, "key": key, "status": "running", "git_commit": git_commit(),
                 "hardware": hardware_info(device), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+    if writer:
+        atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
 
     torch.manual_seed(seed)
     model = models.create(model_name, scale=scale, in_channels=1, **(options or {})).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     protocol = Protocol(channel="y", crop_border=scale)
     if not params:  # bicubic: nothing to learn
+        if not writer:
+            return run
         atomic_torch_save({"model": model.state_dict(), "key": key}, run_dir / "weights.pt")
         manifest.update(status="complete", steps=0)
         atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
@@ -195,7 +228,8 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
     opt = torch.optim.Adam(params, lr=plan.lr, betas=plan.betas, eps=plan.eps)
     halve, min_factor = plan.halve_every, plan.min_lr / plan.lr
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.5 ** (s // halve), min_factor))
-    sampler = PatchSampler(patches, scale, plan.hr_patch, plan.batch_size, seed=seed, device=device)
+    sampler = PatchSampler(patches, scale, plan.hr_patch, plan.batch_size // world, seed=seed + 1_000_003 * rank,
+                           device=device)
     step, log_rows, val_rows = 0, [], []
 
     ckpt = run_dir / "last.pt"
@@ -208,26 +242,39 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        sampler.load_state_dict(state["sampler"])
+        sampler.load_state_dict(state["samplers"][rank] if "samplers" in state else state["sampler"])
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
         log_rows = [list(r) for r in state["log"]]
         val_rows = [list(r) for r in state["val"]]
 
-    fwd = torch.compile(model) if compile else model
+    fwd = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        fwd = DistributedDataParallel(model)
+    fwd = torch.compile(fwd) if compile else fwd
     val_images = data.val[: prof.n_val]
 
     def save():
+        samplers = [sampler.state_dict()]
+        if world > 1:
+            import torch.distributed as dist
+
+            samplers = [None] * world
+            dist.all_gather_object(samplers, sampler.state_dict())
+        if not writer:
+            return
         atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                           "sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state(), "step": step,
-                           "log": log_rows, "val": val_rows, "key": key}, ckpt)
+                           "sampler": samplers[0], "samplers": samplers, "torch_rng": torch.get_rng_state(),
+                           "step": step, "log": log_rows, "val": val_rows, "key": key}, ckpt)
         _write_csv(run_dir / "log.csv", ["step", "loss", "lr", "seconds"], log_rows)
         _write_csv(run_dir / "val.csv", ["step", "psnr", "ssim"], val_rows)
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=plan.iterations, initial=step, desc=f"{model_name} x{scale} [{prof.name}]",
-               disable=not progress, dynamic_ncols=True)
+               disable=not progress or not writer, dynamic_ncols=True)
     model.train()
     while step < plan.iterations:
         t0 = time.perf_counter()
@@ -249,7 +296,7 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
         log_rows.append([step, float(loss.item()), cur_lr, round(time.perf_counter() - t0, 4)])
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{cur_lr:.1e}")
-        if step % prof.val_every == 0 or step == plan.iterations:
+        if writer and (step % prof.val_every == 0 or step == plan.iterations):
             model.eval()
             p, s = _validate(model, val_images, scale, device, False, protocol)  # evaluation always fp32
             val_rows.append([step, p, s])
@@ -257,6 +304,12 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
         if step % prof.ckpt_every == 0 or step == plan.iterations:
             save()
     bar.close()
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+    if not writer:
+        return run
     atomic_torch_save({"model": model.state_dict(), "key": key}, run_dir / "weights.pt")
     manifest.update(status="complete", steps=step, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
                     train_seconds=float(sum(r[3] for r in log_rows)))
