@@ -118,14 +118,23 @@ def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", me
     return pd.DataFrame(rows)
 
 
-def pick_box(hr: np.ndarray, side: int) -> tuple[int, int, int]:
-    """The ``side`` x ``side`` window with the most detail (largest local std), on a coarse grid."""
+def pick_box(hr: np.ndarray, side: int, margin: int | None = None) -> tuple[int, int, int]:
+    """The ``side`` x ``side`` window with the most detail (largest local std), on a coarse grid.
+
+    Windows within ``margin`` (default ``side // 2``) of the image border are skipped: the figure
+    frame is high-contrast, and every model's zero padding shows there, which is not what the
+    paper's insets compare.
+    """
     h, w = hr.shape
     side = min(side, h, w)
-    best, pos = -1.0, (0, 0)
+    if margin is None:
+        margin = side // 2
+    if h - side - 2 * margin < 0 or w - side - 2 * margin < 0:
+        margin = 0
+    best, pos = -1.0, (margin, margin)
     step = max(4, side // 4)
-    for y in range(0, h - side + 1, step):
-        for x in range(0, w - side + 1, step):
+    for y in range(margin, h - side - margin + 1, step):
+        for x in range(margin, w - side - margin + 1, step):
             v = float(hr[y:y + side, x:x + side].std())
             if v > best:
                 best, pos = v, (y, x)
