@@ -19,16 +19,15 @@ import time
 import pandas as pd
 
 from ..config import REPO_ROOT
-from ..evaluate import evaluate_images, paired_comparison
+from ..evaluate import paired_comparison
 from ..runtime import git_commit, hardware_info
 from ..train import train
-from .dridsr import load_data, test_images
+from .dridsr import evaluate_methods, load_data
 
 
 def precision_parity(methods=("dridsr", "imdn"), scale: int = 4, profile: str = "quick", device="cpu",
                      data=None, progress: bool = False, tolerance_db: float = 0.05, seed: int = 0) -> pd.DataFrame:
     data = data or load_data(progress=progress)
-    images = test_images(data, profile)
     rows = []
     for m in methods:
         frames = []
@@ -36,13 +35,7 @@ def precision_parity(methods=("dridsr", "imdn"), scale: int = 4, profile: str = 
         for label, fast in (("fast", True), ("fp32", False)):
             run = train(m, scale, profile, data=data, seed=seed, device=device, fast_path=fast, progress=progress)
             runs[label] = run
-            cache = run.path / f"eval_test_n{len(images)}.csv"
-            if cache.exists():
-                df = pd.read_csv(cache)
-            else:
-                df = evaluate_images(run.load_model(device), images, scale, m, device, with_niqe=False,
-                                     progress=progress)
-                df.to_csv(cache, index=False)
+            df = evaluate_methods({(m, scale): run}, data, profile, device, progress, with_niqe=False)
             frames.append(df.assign(method=f"{m} ({label})"))
         per = pd.concat(frames, ignore_index=True)
         for metric in ("psnr", "ssim"):
