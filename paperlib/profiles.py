@@ -64,6 +64,8 @@ class Profile:
         fp32_models: models trained in fp32 even when ``fast_path`` is on, because the measured
             parity (``python -m paperlib.experiments.parity``, ``bench/results/parity_quick.*``)
             put them outside 0.05 dB of their fp32 twin.
+        snapshot_steps: steps at which the weights are also saved to ``snapshots/step_NNNNNN.pt``
+            (the budget study evaluates them on the test set).
         meaningful: ``False`` marks every table made under this profile as not a result.
     """
 
@@ -79,6 +81,7 @@ class Profile:
     n_val: int = 4
     fast_path: bool = True
     fp32_models: tuple = ()
+    snapshot_steps: tuple = ()
     meaningful: bool = True
     note: str = ""
 
@@ -100,6 +103,13 @@ PROFILES = {
                      val_every=100, ckpt_every=50, n_val=4, fp32_models=FP32_MODELS,
                      note="reduced CPU run: 400 iterations x 16 random 96x96 HR patches per model (lr 1e-3 halved "
                           "every 150), the same batches for every model; early training, not converged"),
+    "budget": Profile("budget", iterations=10_000, batch_size=16, hr_patch=96, lr_halve_every=2000, n_test=46,
+                      val_every=500, ckpt_every=250, n_val=4,
+                      snapshot_steps=(100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000,
+                                      8000, 9000, 10_000),
+                      note="budget study: up to 10,000 iterations x 16 random 96x96 HR patches (lr 1e-3 halved every "
+                           "2,000, a learning-rate schedule independent of where training stops, so every snapshot "
+                           "is a prefix of the longest run); fast path for every model"),
     "paper": Profile("paper", iterations=None, batch_size=None, hr_patch=None, lr_halve_every=None, n_test=None,
                      fp32_models=FP32_MODELS,
                      val_every=500, ckpt_every=500, n_val=10, note="the paper's schedule; meant for a GPU"),

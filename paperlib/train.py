@@ -153,7 +153,8 @@ def _validate(model, val_images, scale, device, fast, protocol):
 
 def train(model_name: str, scale: int, profile="quick", *, data=None, options: dict | None = None, seed: int = 0,
           paper: str | None = None, device="cpu", fast_path: bool | None = None, compile: bool = False,
-          runs=None, progress: bool = True, restart: bool = False, data_root=None, **profile_overrides) -> Run:
+          runs=None, progress: bool = True, restart: bool = False, data_root=None, stop_at: int | None = None,
+          **profile_overrides) -> Run:
     """Train (or resume, or reuse) one model and return its :class:`Run`.
 
     Args:
@@ -170,6 +171,8 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
         compile: ``torch.compile`` the model (not part of the key: numerics are the same to within float error).
         runs: root of run directories (default ``$PAPERLIB_RUNS`` or ``<repo>/runs``).
         restart: discard an existing unfinished checkpoint of this configuration.
+        stop_at: checkpoint and return after this many steps (the run stays resumable, status
+            ``running``); not part of the key, since stopping early changes nothing already trained.
         **profile_overrides: fields of the profile to override (e.g. ``iterations=50``).
     """
     import torch
@@ -276,7 +279,9 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
     bar = tqdm(total=plan.iterations, initial=step, desc=f"{model_name} x{scale} [{prof.name}]",
                disable=not progress or not writer, dynamic_ncols=True)
     model.train()
-    while step < plan.iterations:
+    target = plan.iterations if stop_at is None else min(plan.iterations, int(stop_at))
+    snapshots = set(prof.snapshot_steps)
+    while step < target:
         t0 = time.perf_counter()
         lr_img, hr = sampler.next_batch()
         if fast:
@@ -301,9 +306,15 @@ def train(model_name: str, scale: int, profile="quick", *, data=None, options: d
             p, s = _validate(model, val_images, scale, device, False, protocol)  # evaluation always fp32
             val_rows.append([step, p, s])
             model.train()
-        if step % prof.ckpt_every == 0 or step == plan.iterations:
+        if writer and step in snapshots:
+            (run_dir / "snapshots").mkdir(exist_ok=True)
+            atomic_torch_save({"model": model.state_dict(), "key": key, "step": step},
+                              run_dir / "snapshots" / f"step_{step:06d}.pt")
+        if step % prof.ckpt_every == 0 or step == target:
             save()
     bar.close()
+    if step < plan.iterations:  # stopped early on request: resumable, not complete
+        return run
     if world > 1:
         import torch.distributed as dist
 

@@ -23,9 +23,11 @@ Defaults and the choices where the paper is silent:
 * ``n_resblocks=6`` (hence 5 IDBs): eq. 6 concatenates F_r1..F_r5 and F_6 "the output of the final
   residual block"; eq. 8's index range ``i = 2..6`` would give a sixth IDB whose refined output is
   never used, so it is read as a typo for ``2..5``.
-* The input of residual block i > 1 is the coarse output F_d of the previous IDB ("residual blocks
-  interleaved with IDBs"; Fig. 2 is not available in text); F_d therefore has ``n_feats`` channels,
-  while the kept refined features F_r have ``distill_channels``.
+* ``ridm_wiring='interleaved'`` (default): the input of residual block i > 1 is the coarse output
+  F_d of the previous IDB (Fig. 2 is not available in text); F_d therefore has ``n_feats`` channels,
+  while the kept refined features F_r have ``distill_channels``. ``ridm_wiring='side_chain'`` is the
+  other reading ("RIDM cascades multiple residual blocks", eq. 8): a plain residual-block chain with
+  the IDBs along it as a side chain (:class:`RIDM`); same parameters, measured in the budget study.
 * Residual blocks are EDSR blocks (3x3 conv, ReLU, 3x3 conv, + identity, no BN, res_scale 1).
 * All activations are ReLU (section 4.2), after the 5x5 and 3x3 convs of the low path, inside the
   residual blocks, and after the IDB's two convs and f1/f2 -- none after a 1x1 fusion conv, F_L, F_H
@@ -138,24 +140,46 @@ class IDB(nn.Module):
         return self.act(self.coarse(x)), self.act(self.refine(x))
 
 
+RIDM_WIRINGS = ("interleaved", "side_chain")
+
+
 class RIDM(nn.Module):
     """Residual information distillation module (Fig. 2, eqs. 6-8).
+
+    The text supports two wirings; both use every weight, so they have the same parameter count:
+
+    * ``'interleaved'`` (default): residual block i > 1 takes the coarse output F_d of the previous
+      IDB, ``F_i = RB_i(F_d,i-1)``: our reading of Fig. 2 (whose drawing is not in the text), with the
+      residual blocks and IDBs alternating along one path.
+    * ``'side_chain'``: the residual blocks form a plain chain, ``F_i = RB_i(F_i-1)`` ("RIDM
+      cascades multiple residual blocks, and uses the output of each residual block as the input of
+      IDB"; of the IDB's two parts "the other part is fed into the next IDB"), and the IDBs form a
+      side chain along it,
+      ``(F_di, F_ri) = IDB_i([F_d,i-1, F_i])`` with ``F_d0 = F_0``; the final residual block's
+      output F_n still enters the fusion.
 
     Args:
         n_feats (int): channel number. Default: 48.
         n_resblocks (int): residual blocks n; there are n - 1 IDBs. Default: 6.
         distill_channels (int): channels of each refined feature F_r. Default: 24.
+        wiring (str): ``'interleaved'`` or ``'side_chain'`` (see above). Default: 'interleaved'.
     """
 
-    def __init__(self, n_feats: int = 48, n_resblocks: int = 6, distill_channels: int = 24):
+    def __init__(self, n_feats: int = 48, n_resblocks: int = 6, distill_channels: int = 24,
+                 wiring: str = "interleaved"):
         super().__init__()
         if n_resblocks < 1:
             raise ValueError(f"dridsr: n_resblocks must be >= 1, got {n_resblocks}")
+        if wiring not in RIDM_WIRINGS:
+            raise ValueError(f"dridsr: ridm_wiring must be one of {RIDM_WIRINGS}, got {wiring!r}")
+        self.wiring = wiring
         self.resblocks = nn.ModuleList([ResBlock(n_feats) for _ in range(n_resblocks)])
         self.idbs = nn.ModuleList([IDB(2 * n_feats, n_feats, distill_channels) for _ in range(n_resblocks - 1)])
         self.fuse = conv((n_resblocks - 1) * distill_channels + n_feats, n_feats, 1)
 
     def forward(self, f0):
+        if self.wiring == "side_chain":
+            return self._forward_side_chain(f0)
         refined = []
         prev = f0
         for rb, idb in zip(self.resblocks[:-1], self.idbs):
@@ -163,6 +187,16 @@ class RIDM(nn.Module):
             prev, fr = idb(prev, fi)
             refined.append(fr)
         refined.append(self.resblocks[-1](prev))
+        return self.fuse(torch.cat(refined, dim=1)) + f0
+
+    def _forward_side_chain(self, f0):
+        refined = []
+        fi, coarse = f0, f0
+        for rb, idb in zip(self.resblocks[:-1], self.idbs):
+            fi = rb(fi)
+            coarse, fr = idb(coarse, fi)
+            refined.append(fr)
+        refined.append(self.resblocks[-1](fi))
         return self.fuse(torch.cat(refined, dim=1)) + f0
 
 
@@ -177,10 +211,13 @@ class DRIDSR(nn.Module):
         distill_channels (int): channels of each refined IDB feature. Default: 24.
         merge_channels (int): channels of F_L, F_H and of the pixel-shuffled features. Default: 28.
         edge (str): gradient identity path input, 'sobel', 'canny' or 'none'. Default: 'sobel'.
+        ridm_wiring (str): 'interleaved' or 'side_chain', the two readings of the RIDM (see
+            :class:`RIDM`); same parameter count. Default: 'interleaved'.
     """
 
     def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 48, n_resblocks: int = 6,
-                 distill_channels: int = 24, merge_channels: int = 28, edge: str = "sobel"):
+                 distill_channels: int = 24, merge_channels: int = 28, edge: str = "sobel",
+                 ridm_wiring: str = "interleaved"):
         super().__init__()
         self.scale = check_scale("dridsr", scale)
         if edge not in ("sobel", "canny", "none"):
@@ -193,7 +230,7 @@ class DRIDSR(nn.Module):
                                  conv(n_feats, merge_channels, 1))
         # high-frequency path (eqs. 2-5)
         self.f1 = nn.Sequential(conv(in_channels, n_feats, 3), relu(inplace=True))
-        self.ridm = RIDM(n_feats, n_resblocks, distill_channels)
+        self.ridm = RIDM(n_feats, n_resblocks, distill_channels, ridm_wiring)
         if edge == "none":
             self.edge_filter, self.f2 = None, None
         else:

@@ -1,0 +1,237 @@
+"""The DRIDSR budget study: test PSNR against training iterations, and what it says about the claims.
+
+Every run of the study is trained once under the ``budget`` profile (fast path, 16 random 96x96 HR
+patches per step, lr 1e-3 halved every 2,000 steps) and saves its weights at the profile's
+``snapshot_steps``. The learning-rate schedule does not depend on where training stops, so the
+snapshot at step k is exactly the run one would get by training for k steps (with the schedule
+continued): one run gives the whole curve. Runs are advanced in *stages* (all runs to 1,000, then
+all to 2,000, ...), resuming exactly, so the largest budget reached by every run grows evenly.
+
+Each snapshot is evaluated on the 46 test images under the Table 1 protocol (Y, border crop =
+scale, 8-bit LR and SR); the per-image rows are cached beside the snapshot, keyed by a hash of the
+snapshot file, the test-image list and the protocol, so a changed input is never read from cache.
+
+Run in the background: ``python -m paperlib.experiments.budget --stages 1000,2000,5000,10000``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..evaluate import evaluate_images, paired_comparison
+from ..metrics import Protocol
+from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1
+from ..train import Run, load_checkpoint, train
+
+SCALE = 4
+#: Claims of the abstract tested by the study: DRIDSR over each of these at x4.
+CLAIM_BASELINES = ("imdn", "pan", "vdsr", "espcn", "srcnn")
+
+
+@dataclass(frozen=True)
+class BudgetRun:
+    """One curve of the study: a method, its options, a seed, and a display label."""
+
+    method: str
+    seed: int = 0
+    options: dict = field(default_factory=dict)
+    label: str = ""
+    max_steps: int | None = None  # cap for costly methods (VDSR: about 10x DRIDSR's cost per step)
+
+    @property
+    def name(self) -> str:
+        return self.label or DISPLAY_NAMES.get(self.method, self.method)
+
+
+#: Priority order: one seed of every method first, then the second seeds, VDSR (10x per step) last.
+STUDY = (
+    BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
+    BudgetRun("imdn", 0), BudgetRun("pan", 0), BudgetRun("espcn", 0), BudgetRun("srcnn", 0),
+    BudgetRun("dridsr", 0, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
+    BudgetRun("dridsr", 1, {}, "DRIDSR (interleaved)"),
+    BudgetRun("imdn", 1), BudgetRun("pan", 1),
+    BudgetRun("dridsr", 1, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
+    BudgetRun("vdsr", 0, max_steps=1000),
+)
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def eval_key(weights: Path, images, protocol: Protocol) -> str:
+    """Hash of what an evaluation depends on: the weights file, the test images and the protocol."""
+    h = hashlib.sha256(_hash_file(weights).encode())
+    for name, label, img in images:
+        h.update(f"{label}/{name}:{img.shape}".encode())
+        h.update(hashlib.sha256(np.ascontiguousarray(img).tobytes()).digest())
+    h.update(json.dumps(protocol.describe(), sort_keys=True, default=str).encode())
+    return h.hexdigest()[:12]
+
+
+def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False) -> pd.DataFrame:
+    """Per-image PSNR/SSIM of every saved snapshot of ``run`` (cached per snapshot, keyed by its inputs)."""
+    from .. import models
+
+    cfg = run.manifest["config"]
+    protocol = Protocol(channel="y", crop_border=scale)
+    frames = []
+    for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
+        step = int(snap.stem.split("_")[1])
+        cache = snap.with_name(f"{snap.stem}_eval_{eval_key(snap, images, protocol)}.csv")
+        if cache.exists():
+            frames.append(pd.read_csv(cache))
+            continue
+        model = models.create(cfg["model"], scale=cfg["scale"], in_channels=1, **cfg["options"])
+        model.load_state_dict(load_checkpoint(snap)["model"])
+        df = evaluate_images(model.to(device).eval(), images, scale, cfg["model"], device, protocol=protocol,
+                             with_ms_ssim=False, with_niqe=False, progress=progress)
+        df = df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
+        tmp = cache.with_suffix(".tmp")
+        df.to_csv(tmp, index=False)
+        tmp.replace(cache)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def advance(stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True,
+            **overrides) -> list:
+    """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``."""
+    out = []
+    for br in study:
+        out.append((br, train(br.method, SCALE, profile, data=data, seed=br.seed, options=br.options, device=device,
+                        runs=runs, progress=progress,
+                              stop_at=min(stage, br.max_steps or stage), **overrides)))
+    return out
+
+
+def collect(runs: list, images, device="cpu", progress=False) -> pd.DataFrame:
+    """Tidy per-image rows for every snapshot of every run: run label, seed, step, image, psnr, ssim."""
+    frames = []
+    for br, run in runs:
+        df = evaluate_snapshots(run, images, SCALE, device, progress)
+        if len(df):
+            frames.append(df.assign(run=br.name, seed=br.seed, run_dir=Path(run.path).name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def curve_table(per_image: pd.DataFrame) -> pd.DataFrame:
+    """Mean test PSNR/SSIM per (run label, seed, step), then mean and range over seeds per (label, step)."""
+    by_seed = per_image.groupby(["run", "seed", "step"])[["psnr", "ssim"]].mean().reset_index()
+    g = by_seed.groupby(["run", "step"])
+    out = g[["psnr", "ssim"]].mean()
+    out["psnr_min"], out["psnr_max"] = g["psnr"].min(), g["psnr"].max()
+    out["n_seeds"] = g.size()
+    return out.reset_index()
+
+
+def common_step(per_image: pd.DataFrame, label: str, baseline: str) -> int | None:
+    """The largest snapshot step that both labels reached with all their seeds."""
+    steps = []
+    for lab in (label, baseline):
+        sub = per_image[per_image["run"] == lab]
+        if sub.empty:
+            return None
+        seeds = sub["seed"].unique()
+        reached = [set(sub.loc[sub["seed"] == s, "step"]) for s in seeds]
+        steps.append(set.intersection(*reached))
+    both = steps[0] & steps[1]
+    return max(both) if both else None
+
+
+def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES) -> pd.DataFrame:
+    """Per claim (``target`` beats a baseline at x4): paired margin at the largest common budget.
+
+    Per image, each method's PSNR is averaged over its seeds first, then the paired difference
+    gets a 95% t-interval and a Wilcoxon p over the test images. ``seed_spread`` is the range of
+    the per-seed mean difference (seeds paired by index), ``trend`` the change of the mean margin
+    since the previous common snapshot (a margin still moving says the verdict may change).
+    """
+    rows = []
+    for b in baselines:
+        blabel = DISPLAY_NAMES.get(b, b)
+        step = common_step(per_image, target, blabel)
+        if step is None:
+            continue
+
+        def margin_at(st):
+            sub = per_image[(per_image["step"] == st) & per_image["run"].isin([target, blabel])]
+            avg = sub.groupby(["run", "image"])["psnr"].mean().reset_index().rename(columns={"run": "method"})
+            return avg.assign(scale=SCALE), sub
+
+        avg, sub = margin_at(step)
+        r = paired_comparison(avg, target, blabel, "psnr", scale=SCALE)
+        per_seed = sub.groupby(["run", "seed"])["psnr"].mean()
+        t_seeds, b_seeds = per_seed[target].to_numpy(), per_seed[blabel].to_numpy()
+        k = min(len(t_seeds), len(b_seeds))
+        diffs = t_seeds[:k] - b_seeds[:k]
+        prev = sorted(s for s in per_image.loc[per_image["run"] == target, "step"].unique() if s < step
+                      and s in set(per_image.loc[per_image["run"] == blabel, "step"]))
+        trend = np.nan
+        if prev:
+            pa, _ = margin_at(prev[-1])
+            trend = r["mean_diff"] - paired_comparison(pa, target, blabel, "psnr", scale=SCALE)["mean_diff"]
+        paper = DRIDSR_TABLE1.get(("dridsr", SCALE))[0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0]
+        verdict = ("supported" if r["ci_low"] > 0 else "contradicted" if r["ci_high"] < 0 else "not resolved")
+        rows.append({"claim": f"DRIDSR > {blabel} (x{SCALE})", "step": step, "n_images": r["n"],
+                     "seeds": f"{len(t_seeds)} vs {len(b_seeds)}", "margin_dB": r["mean_diff"],
+                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "wilcoxon_p": r["wilcoxon_p"],
+                     "seed_spread_dB": float(np.ptp(diffs)) if k > 1 else np.nan,
+                     "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
+                     "paper_margin_dB": paper, "verdict_at_this_budget": verdict})
+    return pd.DataFrame(rows)
+
+
+def plot_curves(curves: pd.DataFrame, title: str = ""):
+    """Test PSNR (Y) against iterations, log scale; seed range shaded; the paper's x4 values dashed."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for i, (lab, sub) in enumerate(curves.groupby("run", sort=False)):
+        color = f"C{i}"
+        ax.plot(sub["step"], sub["psnr"], "-o", ms=3, color=color, label=lab)
+        if (sub["n_seeds"] > 1).any():
+            ax.fill_between(sub["step"], sub["psnr_min"], sub["psnr_max"], color=color, alpha=0.2)
+        method = next((m for m, d in DISPLAY_NAMES.items() if lab.startswith(d)), None)
+        paper = DRIDSR_TABLE1.get((method, SCALE))
+        if paper:
+            ax.axhline(paper[0], color=color, ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("training iterations (16 patches of 96x96 HR each)")
+    ax.set_ylabel(f"test PSNR (Y, dB), x{SCALE}, 46 images")
+    ax.set_title(title or "DRIDSR budget study (dashed: the paper's converged values)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    from .dridsr import load_data, test_images
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
+    ap.add_argument("--stages", default="1000,2000,5000,10000", help="comma-separated step targets, in order")
+    ap.add_argument("--profile", default="budget")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0, help="data split seed")
+    args = ap.parse_args(argv)
+    data = load_data(seed=args.seed)
+    images = test_images(data, args.profile)
+    for stage in [int(s) for s in args.stages.split(",")]:
+        runs = advance(stage, data, profile=args.profile, device=args.device)
+        per = collect(runs, images, args.device, progress=True)
+        print(f"== stage {stage}\n", curve_table(per).to_string(index=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
