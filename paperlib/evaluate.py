@@ -115,6 +115,39 @@ def evaluate_images(model, images, scale: int, method: str, device="cpu", protoc
     return df
 
 
+def _sha256_file(path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def evaluation_key(weights_path, images, protocol: Protocol, **flags) -> str:
+    """Hash (16 hex) of everything a cached evaluation depends on, for its cache file name.
+
+    Covers: the sha256 of the weights file, each test image's ``label/name``, shape and pixel
+    sha256 (in order), ``protocol.describe()``, the metric flags (e.g. ``with_niqe=True,
+    with_ms_ssim=False``; ``None`` values dropped) and :data:`paperlib.metrics.METRICS_VERSION`.
+    A change to any of them gives another key, so an old result is never read for new inputs.
+    """
+    import hashlib
+    import json
+
+    from .metrics import METRICS_VERSION
+
+    h = hashlib.sha256(f"metrics-v{METRICS_VERSION}\n".encode())
+    h.update(_sha256_file(weights_path).encode())
+    for name, label, img in images:
+        h.update(f"{label}/{name}:{np.shape(img)}".encode())
+        h.update(hashlib.sha256(np.ascontiguousarray(img).tobytes()).digest())
+    h.update(protocol.describe().encode())
+    h.update(json.dumps({k: v for k, v in flags.items() if v is not None}, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
 def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
     """Mean of each metric per (method, scale), with the image count."""
     cols = [m for m in metrics if m in per_image.columns]

@@ -32,6 +32,12 @@ import numpy as np
 
 from .errors import MetricUnavailableError
 
+#: Version of the metric code, part of every evaluation cache key
+#: (:func:`paperlib.evaluate.evaluation_key`). Bump it whenever a change here (or in the
+#: evaluation protocol code: ``make_pair``, quantisation, NIQE/MS-SSIM wrappers) can change a
+#: number, so that cached per-image results made by the old code are never reused.
+METRICS_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Protocol:

@@ -9,22 +9,21 @@ all to 2,000, ...), resuming exactly, so the largest budget reached by every run
 
 Each snapshot is evaluated on the 46 test images under the Table 1 protocol (Y, border crop =
 scale, 8-bit LR and SR); the per-image rows are cached beside the snapshot, keyed by a hash of the
-snapshot file, the test-image list and the protocol, so a changed input is never read from cache.
+snapshot file, the test-image list, the protocol, the metric flags and
+``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`), so a changed input is never read from cache.
 
 Run in the background: ``python -m paperlib.experiments.budget --stages 1000,2000,5000,10000``.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..evaluate import evaluate_images, paired_comparison
+from ..evaluate import evaluate_images, evaluation_key, paired_comparison
 from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1
 from ..train import Run, load_checkpoint, train
@@ -61,24 +60,6 @@ STUDY = (
 )
 
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def eval_key(weights: Path, images, protocol: Protocol) -> str:
-    """Hash of what an evaluation depends on: the weights file, the test images and the protocol."""
-    h = hashlib.sha256(_hash_file(weights).encode())
-    for name, label, img in images:
-        h.update(f"{label}/{name}:{img.shape}".encode())
-        h.update(hashlib.sha256(np.ascontiguousarray(img).tobytes()).digest())
-    h.update(json.dumps(protocol.describe(), sort_keys=True, default=str).encode())
-    return h.hexdigest()[:12]
-
-
 def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False) -> pd.DataFrame:
     """Per-image PSNR/SSIM of every saved snapshot of ``run`` (cached per snapshot, keyed by its inputs)."""
     from .. import models
@@ -88,7 +69,8 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
     frames = []
     for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
         step = int(snap.stem.split("_")[1])
-        cache = snap.with_name(f"{snap.stem}_eval_{eval_key(snap, images, protocol)}.csv")
+        key = evaluation_key(snap, images, protocol, with_ms_ssim=False, with_niqe=False)
+        cache = snap.with_name(f"{snap.stem}_eval_{key}.csv")
         if cache.exists():
             frames.append(pd.read_csv(cache))
             continue

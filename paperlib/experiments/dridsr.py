@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.cache import PreparedCovidCT, load_prepared_covid_ct
-from ..evaluate import evaluate_images, make_pair, paired_comparison, summarize, super_resolve, to_u8_range
+from ..evaluate import (evaluate_images, evaluation_key, make_pair, paired_comparison, summarize, super_resolve,
+                        to_u8_range)
 from ..metrics import Protocol, nrqm_available
 from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1, DRIDSR_TABLE2
 from ..profiles import get_profile
@@ -23,15 +24,20 @@ METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
 
 
-def load_data(seed: int = 0, data_root=None, progress: bool = True) -> PreparedCovidCT:
-    """COVID-CT prepared with the paper's 600/100/46 split (seeded) and 192x192 HR patches."""
-    return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress)
+def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_root: bool = False) -> PreparedCovidCT:
+    """COVID-CT prepared with the paper's 600/100/46 split drawn with ``seed`` and 192x192 HR patches.
+
+    Notebooks pass their ``seed`` parameter here (the split is part of what the seed means).
+    ``allow_other_root``: see :func:`paperlib.data.cache.prepare_covid_ct`.
+    """
+    return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress,
+                                  allow_other_root=allow_other_root)
 
 
 def train_methods(profile: str, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", data=None,
                   progress: bool = True, options: dict | None = None, runs=None) -> dict:
     """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
-    data = data or load_data(progress=progress)
+    data = data or load_data(seed=seed, progress=progress)
     options = options or {}
     return {(m, s): train(m, s, profile, data=data, seed=seed, device=device, progress=progress,
                           options=options.get(m), runs=runs)
@@ -44,18 +50,31 @@ def test_images(data: PreparedCovidCT, profile: str) -> list:
 
 
 def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cpu", progress: bool = True,
-                     with_niqe: bool = True) -> pd.DataFrame:
-    """Per-image PSNR/SSIM/MS-SSIM (Y, crop = scale) and NIQE for every run; cached in each run directory."""
+                     with_niqe: bool = True, protocol: Protocol | None = None) -> pd.DataFrame:
+    """Per-image PSNR/SSIM/MS-SSIM (Y, crop = scale) and NIQE for every run; cached in each run directory.
+
+    ``protocol``: one protocol for every run (default: Y, border crop = the run's scale). The cache
+    file ``eval_test_n<N>[_niqe]_<key>.csv`` is keyed by :func:`paperlib.evaluate.evaluation_key`
+    (weights file, test images, protocol, metric flags, ``METRICS_VERSION``): a result is only
+    reused for exactly the inputs that made it.
+    """
     images = test_images(data, profile)
     frames = []
     for (m, s), run in runs.items():
-        cache = run.path / f"eval_test_n{len(images)}{'_niqe' if with_niqe else ''}.csv"
+        prot = protocol or Protocol(channel="y", crop_border=s)
+        if not (run.path / "weights.pt").is_file():
+            run.load_model(device)  # raises CheckpointError naming the unfinished run
+        key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=True, with_niqe=with_niqe)
+        cache = run.path / f"eval_test_n{len(images)}{'_niqe' if with_niqe else ''}_{key}.csv"
         if cache.exists():
             frames.append(pd.read_csv(cache))
             continue
         model = run.load_model(device)
-        df = evaluate_images(model, images, s, m, device, with_niqe=with_niqe, progress=progress)
-        df.to_csv(cache, index=False)
+        df = evaluate_images(model, images, s, m, device, protocol=prot, with_ms_ssim=True, with_niqe=with_niqe,
+                             progress=progress)
+        tmp = cache.with_name(cache.name + ".tmp")
+        df.to_csv(tmp, index=False)
+        tmp.replace(cache)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 

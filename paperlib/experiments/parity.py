@@ -27,7 +27,7 @@ from .dridsr import evaluate_methods, load_data
 
 def precision_parity(methods=("dridsr", "imdn"), scale: int = 4, profile: str = "quick", device="cpu",
                      data=None, progress: bool = False, tolerance_db: float = 0.05, seed: int = 0) -> pd.DataFrame:
-    data = data or load_data(progress=progress)
+    data = data or load_data(seed=seed, progress=progress)
     rows = []
     for m in methods:
         frames = []
