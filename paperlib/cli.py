@@ -30,11 +30,23 @@ def _parse_options(items):
     return opts
 
 
+UPSCALE_DESCRIPTION = """\
+Super-resolve a PNG/JPG (-> PNG), one DICOM slice, or every DICOM series under a folder (any depth;
+one derived-CT series written per input series). DICOM input policy, all checked before anything is
+written (a refused input leaves no output): a .dcm file that is not readable DICOM (not DICOM,
+truncated, undecodable) is an error naming it, exit status 2, unless --skip-invalid skips it with
+one line on stderr; non-image objects (RTSTRUCT, SEG, RTPLAN, SR, PR..., or no PixelData) are skipped
+with one line naming them; a series whose Modality is not CT is refused (exit 2) unless
+--accept-modality MODALITY accepts it; existing output files are kept unless --overwrite."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="paperlib", description=__doc__.split("\n")[0])
+    """The ``paperlib`` parser. Every parser and sub-parser has ``allow_abbrev=False``: a prefix of a long
+    option (``--data-r``) is an error, never silently taken for another option (``--data-root``)."""
+    ap = argparse.ArgumentParser(prog="paperlib", description=__doc__.split("\n")[0], allow_abbrev=False)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("train", help="train (or resume) a model on prepared COVID-CT patches")
+    p = sub.add_parser("train", help="train (or resume) a model on prepared COVID-CT patches", allow_abbrev=False)
     p.add_argument("model")
     p.add_argument("--scale", type=int, default=4)
     p.add_argument("--profile", default="quick")
@@ -43,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint")
     _add_common(p)
 
-    p = sub.add_parser("eval", help="evaluate a run on COVID-CT test images (per-image CSV + summary)")
+    p = sub.add_parser("eval", help="evaluate a run on COVID-CT test images (per-image CSV + summary)",
+                       allow_abbrev=False)
     p.add_argument("run", help="run directory")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, default=None)
@@ -51,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-niqe", action="store_true")
     _add_common(p)
 
-    p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder")
+    p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder",
+                       description=UPSCALE_DESCRIPTION, allow_abbrev=False)
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--run", required=True, help="trained run directory (or its weights.pt)")
@@ -60,23 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=8, help="slices per batch (bounds memory)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--fast", action="store_true", help="channels_last + bf16 autocast where supported (output layer fp32)")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="skip .dcm files that are not readable DICOM (one line each on stderr) instead of refusing "
+                        "the input with exit status 2")
+    p.add_argument("--accept-modality", action="append", default=[], metavar="MODALITY", type=str.upper,
+                   help="also super-resolve series of this DICOM Modality (e.g. PT, MR); repeatable. Without it a "
+                        "non-CT series is refused: Hounsfield units are defined for CT only")
     _add_common(p)
 
-    p = sub.add_parser("data", help="dataset utilities")
+    p = sub.add_parser("data", help="dataset utilities", allow_abbrev=False)
     dsub = p.add_subparsers(dest="data_cmd", required=True)
-    q = dsub.add_parser("prepare", help="write the compact prepared COVID-CT cache")
+    q = dsub.add_parser("prepare", help="write the compact prepared COVID-CT cache", allow_abbrev=False)
     q.add_argument("--scheme", default="paper", choices=["paper", "official"])
     q.add_argument("--patch", type=int, default=192)
     q.add_argument("--force", action="store_true")
     _add_common(q)
 
-    p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill")
+    p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill", allow_abbrev=False)
     p.add_argument("--profile", default="smoke")
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
     p.add_argument("--device", default="cpu")
 
-    sub.add_parser("models", help="list registered models with parameter counts")
+    sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
     return ap
 
 
@@ -152,7 +172,8 @@ def _dispatch(args) -> int:
         if "," in window:
             window = tuple(float(v) for v in window.split(","))
         paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
-                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite, fast=args.fast)
+                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite, fast=args.fast,
+                        skip_invalid=args.skip_invalid, accept_modalities=args.accept_modality)
         print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
         return 0
     raise AssertionError(args.cmd)

@@ -95,8 +95,13 @@ def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite
 
 def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, weights_sha: str,
                    window=LUNG_WINDOW, device="cpu", batch: int = 8, progress: bool = True,
-                   overwrite: bool = False, fast: bool = False) -> list[Path]:
-    """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``."""
+                   overwrite: bool = False, fast: bool = False, allow_non_ct: bool = False) -> list[Path]:
+    """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``.
+
+    Slices are read as they are written: :func:`upscale` runs
+    :func:`~paperlib.data.dicom.validate_series` first so that a bad slice is refused before
+    anything is written.  ``allow_non_ct`` reads a series whose Modality is not CT.
+    """
     from tqdm.auto import tqdm
 
     from .data.dicom import read_dicom_hu
@@ -112,7 +117,7 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
 
     def slices():
         for i in range(0, len(files), batch):
-            hu = np.stack([read_dicom_hu(f)[0] for f in files[i:i + batch]])
+            hu = np.stack([read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files[i:i + batch]])
             for s in sr_hu_batch(model, hu, scale, window, device, fast):
                 yield s
             bar.update(len(hu))
@@ -126,14 +131,31 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
 
 
 def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = 8,
-            progress: bool = True, overwrite: bool = False, fast: bool = False) -> list[Path]:
+            progress: bool = True, overwrite: bool = False, fast: bool = False, skip_invalid: bool = False,
+            accept_modalities=(), report=None) -> list[Path]:
     """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
 
     Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
     (one folder per input series) for DICOM.
-    """
-    from .data.dicom import find_series
 
+    DICOM input policy (details in :mod:`paperlib.data.dicom`); every check is done before
+    anything is written, so a refused input leaves no output behind:
+
+    * a ``.dcm`` (or ``DICM``-magic) file that is not readable DICOM -- not DICOM, cut short,
+      undecodable -- raises :class:`DataError` ``<path>: not a readable DICOM file (...)``;
+      with ``skip_invalid=True`` it is skipped with one ``report`` line naming it;
+    * non-image objects (RTSTRUCT, SEG, RTPLAN, SR, PR..., or no PixelData) are skipped with
+      one ``report`` line per kind: ``skipped 1 non-image DICOM object (RTSTRUCT): <path>``;
+    * a series (or file) whose Modality is not CT raises :class:`DataError` naming the modality,
+      unless it is in ``accept_modalities`` (e.g. ``["PT"]``; ``--accept-modality PT``);
+    * an output file that exists already raises unless ``overwrite``.
+
+    ``report`` takes one line (default: ``paperlib: <line>`` on stderr).
+    """
+    from .data.dicom import find_series, non_image_kind, read_dicom_header, stderr_report, validate_series
+
+    report = report or stderr_report
+    accept = {"CT"} | {str(m).strip().upper() for m in accept_modalities}
     inp, out = Path(inp), Path(out)
     if not inp.exists():
         raise DataError(f"{inp}: input not found")
@@ -143,20 +165,60 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
     if inp.is_file() and inp.suffix.lower() in (".png", ".jpg", ".jpeg"):
         dst = out if out.suffix.lower() == ".png" else out / f"{inp.stem}_x{scale}.png"
         return [upscale_png(model, inp, dst, scale, device, overwrite)]
-    series = find_series(inp) if inp.is_dir() else None
     if inp.is_file():
         from .data.dicom import read_dicom_hu
         from .dicom_export import write_sr_slice
 
-        hu, ds = read_dicom_hu(inp)
+        header = read_dicom_header(inp)
+        kind = non_image_kind(header)
+        if kind is not None:
+            raise DataError(f"{inp}: a non-image DICOM object ({kind}); there is no image to super-resolve")
+        modality = str(header.get("Modality", "") or "").strip().upper()
+        if modality not in accept:
+            raise _refuse_modality(f"{inp}: this DICOM file", [modality])
+        hu, ds = read_dicom_hu(inp, allow_non_ct=modality != "CT")
         sr = sr_hu_batch(model, hu[None], scale, window, device, fast)[0]
         del ds.PixelData
         dst = out if out.suffix.lower() == ".dcm" else out / f"{inp.stem}_SR_x{scale}.dcm"
         return [write_sr_slice(sr, ds, dst, scale, name, sha, overwrite=overwrite)]
-    if not series:
+    series = find_series(inp, modality=None, skip_invalid=skip_invalid, report=report)
+    refused = [s for s in series if s.modality.strip().upper() not in accept]
+    if len(refused) == 1:
+        raise _refuse_modality(f"{refused[0].files[0].parent}: a series of {refused[0].n_slices} DICOM file(s)",
+                               [refused[0].modality])
+    if refused:
+        raise _refuse_modality(f"{inp}: {len(refused)} series (the first in {refused[0].files[0].parent})",
+                               [s.modality for s in refused])
+    checked = []
+    for s in series:  # decode every slice once: nothing is written if one is bad
+        s = validate_series(s, allow_non_ct=s.modality.strip().upper() != "CT", skip_invalid=skip_invalid,
+                            report=report)
+        if s is not None:
+            checked.append(s)
+    if not checked:
         raise DataError(f"{inp}: no CT DICOM series found")
+    targets = [(s, out / f"{s.patient_id}_{s.series_number or ''}_{s.uid[-12:]}_SRx{scale}") for s in checked]
+    if not overwrite:
+        from .dicom_export import sr_file_name
+
+        for s, sub in targets:
+            for i in range(s.n_slices):
+                if (sub / sr_file_name(scale, i)).exists():
+                    raise DataError(f"{sub / sr_file_name(scale, i)}: already exists; pass --overwrite "
+                                    f"(overwrite=True) to replace the SR series in {sub}")
     written = []
-    for s in series:
-        sub = out / f"{s.patient_id}_{s.series_number or ''}_{s.uid[-12:]}_SRx{scale}"
-        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite, fast)
+    for s, sub in targets:
+        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite, fast,
+                                  allow_non_ct=s.modality.strip().upper() != "CT")
     return written
+
+
+def _refuse_modality(where: str, modalities) -> DataError:
+    """The one-line error for input whose Modality is not CT, naming the flag that accepts it."""
+    mods = sorted({str(m or "").strip().upper() for m in modalities})
+    named = ", ".join(repr(m) if m else "no Modality" for m in mods)
+    acceptable = [m for m in mods if m]
+    how = (f"pass {' '.join('--accept-modality ' + m for m in acceptable)} (accept_modalities={acceptable!r}) "
+           f"to super-resolve it anyway" if acceptable else "an image without a Modality cannot be accepted")
+    return DataError(f"{where} has modality {named}, not CT (Hounsfield units, and the models' training, "
+                     f"are CT-only); {how}")

@@ -23,6 +23,14 @@ def trained_run(tmp_path_factory, shared_data):
 
 
 @pytest.fixture(scope="module")
+def bicubic_run(tmp_path_factory, shared_data):
+    """A x2 bicubic run: bicubic has no parameters, so 'training' it is instant."""
+    runs = tmp_path_factory.mktemp("bicubic_runs")
+    assert _cli("train", "bicubic", "--scale", 2, "--profile", "smoke", "--runs", runs, "--quiet") == 0
+    return next(runs.iterdir())
+
+
+@pytest.fixture(scope="module")
 def small_series(shared_data, tmp_path_factory):
     """The first 4 slices of a real Lung-PET-CT-Dx series (copied to tmp to keep the test fast)."""
     series = min(find_series(shared_data / "lung-pet-ct-dx"), key=lambda s: s.n_slices)
@@ -66,13 +74,12 @@ def test_upscale_real_series_to_derived_dicom(trained_run, small_series, tmp_pat
     assert files[0].read_bytes() == before
 
 
-def test_upscale_hu_fidelity_with_bicubic_run(small_series, tmp_path):
+def test_upscale_hu_fidelity_with_bicubic_run(small_series, bicubic_run, tmp_path):
     """Through the window and its inverse, a bicubic 'model' must give MATLAB-bicubic HU (to 1 HU rounding)."""
     from paperlib.data.degrade import matlab_imresize
 
     src_dir, _ = small_series
-    assert _cli("train", "bicubic", "--scale", 2, "--profile", "smoke", "--runs", tmp_path / "r", "--quiet") == 0
-    run = next((tmp_path / "r").iterdir())
+    run = bicubic_run
     f = sorted(src_dir.iterdir())[0]
     assert _cli("upscale", f, tmp_path / "one.dcm", "--run", run, "--quiet") == 0
     src, ds = pydicom.dcmread(f), pydicom.dcmread(tmp_path / "one.dcm")
@@ -123,3 +130,168 @@ def test_bad_input_one_line_errors(trained_run, small_series, tmp_path, capsys):
 def test_console_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "paperlib", "models"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "dridsr" in r.stdout and "523,933" in r.stdout
+
+
+# ---------------------------------------------------------------- argparse: no abbreviations
+def _all_parsers(ap):
+    """The parser and every sub-parser below it (argparse keeps them in _SubParsersAction.choices)."""
+    import argparse
+
+    todo, seen = [ap], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                todo.extend(a.choices.values())
+    return seen
+
+
+def test_abbreviated_long_options_are_refused(capsys):
+    """`--data-r X` used to be taken as `--data-root X` by prefix matching (a run trained on the wrong data)."""
+    from paperlib.cli import build_parser
+
+    parsers = _all_parsers(build_parser())
+    assert len(parsers) >= 7 and all(p.allow_abbrev is False for p in parsers), \
+        [p.prog for p in parsers if p.allow_abbrev]
+    for argv, prefix in ((["train", "edsr", "--data-r", "X"], "--data-r"),
+                         (["train", "edsr", "--iter", "5"], "--iter"),
+                         (["eval", "runs/x", "--no-n"], "--no-n"),
+                         (["upscale", "a", "b", "--run", "r", "--overw"], "--overw"),
+                         (["data", "prepare", "--sch", "paper"], "--sch")):
+        with pytest.raises(SystemExit) as e:
+            build_parser().parse_args(argv)
+        assert e.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert "unrecognized arguments" in err and prefix in err, err
+    # full names still work
+    assert build_parser().parse_args(["train", "edsr", "--data-root", "X"]).data_root == "X"
+    # and main() exits 2 before doing anything
+    with pytest.raises(SystemExit) as e:
+        main(["train", "edsr", "--data-r", "X", "--profile", "smoke"])
+    assert e.value.code == 2
+
+
+# ---------------------------------------------------------------- DICOM input policy of `upscale` on a folder
+RTSTRUCT_SOP = "1.2.840.10008.5.1.4.1.1.481.3"
+MR_SOP = "1.2.840.10008.5.1.4.1.1.4"
+
+
+def _ct_folder(root, src_dir, n=2):
+    """``root/in/<series folder with spaces>/`` holding the first ``n`` real CT slices; returns that folder."""
+    d = root / "in" / "2.000000-5mm copy 1"
+    d.mkdir(parents=True)
+    for f in sorted(src_dir.iterdir())[:n]:
+        shutil.copy(f, d / f.name)
+    return d
+
+
+def _write_rtstruct(path, like):
+    """A minimal RT Structure Set (no PixelData) in the study of the CT slice ``like``, with a proper file meta."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    src = pydicom.dcmread(like, stop_before_pixels=True)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = RTSTRUCT_SOP
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = RTSTRUCT_SOP, meta.MediaStorageSOPInstanceUID
+    ds.Modality = "RTSTRUCT"
+    ds.PatientID, ds.StudyInstanceUID = src.PatientID, src.StudyInstanceUID
+    ds.SeriesInstanceUID = generate_uid()
+    ds.StructureSetLabel = "test"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _write_mr_copy(path, like):
+    """A copy of a real CT slice relabelled as an MR image of a new series."""
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.dcmread(like)
+    ds.Modality = "MR"
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = MR_SOP
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.save_as(path)
+    return path
+
+
+def _only_error_line(err, path):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"paperlib: error: {path}: "), lines[0]
+    return lines[0]
+
+
+def test_upscale_folder_refuses_invalid_dcm_unless_skip_invalid(bicubic_run, small_series, tmp_path, capsys):
+    import warnings
+
+    src_dir, _ = small_series
+    d = _ct_folder(tmp_path, src_dir)
+    out = tmp_path / "out"
+    run = ("--run", bicubic_run, "--quiet")
+    # a text file named .dcm
+    fake = d / "1-99.dcm"
+    fake.write_text("not a DICOM file, just text\n")
+    assert _cli("upscale", tmp_path / "in", out, *run) == 2
+    line = _only_error_line(capsys.readouterr().err, fake)
+    assert "not a readable DICOM file (" in line
+    assert not out.exists()
+    # a third real slice (not otherwise in the folder) whose pixel data is cut, badly and by a few bytes;
+    # its header reads fine: the size check of find_series catches the first, decoding the second
+    data = sorted(src_dir.iterdir())[2].read_bytes()
+    fake.unlink()
+    for cut in (len(data) // 2, len(data) - 10):
+        trunc = d / "1-98.dcm"
+        trunc.write_bytes(data[:cut])
+        assert _cli("upscale", tmp_path / "in", out, *run) == 2
+        assert "not a readable DICOM file (" in _only_error_line(capsys.readouterr().err, trunc)
+        assert not out.exists()
+    # --skip-invalid: skipped with one line naming each (no Python warning), the good slices are written
+    fake.write_text("not a DICOM file, just text\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _cli("upscale", tmp_path / "in", out, *run, "--skip-invalid") == 0
+    assert not [w for w in caught if "1-9" in str(w.message)]
+    err = capsys.readouterr().err
+    skipped = [ln for ln in err.splitlines() if "skipped" in ln]
+    assert len(skipped) == 2 and any(str(fake) in ln for ln in skipped) and any(str(trunc) in ln for ln in skipped)
+    assert len(list(out.rglob("*.dcm"))) == 2
+
+
+def test_upscale_folder_skips_rtstruct_with_one_line(bicubic_run, small_series, tmp_path, capsys):
+    src_dir, _ = small_series
+    d = _ct_folder(tmp_path, src_dir)
+    (d.parent / "RTSTRUCT 1").mkdir()  # TCIA keeps structure sets in a series folder of their own
+    rt = _write_rtstruct(d.parent / "RTSTRUCT 1" / "1-1.dcm", next(d.iterdir()))
+    out = tmp_path / "out"
+    assert _cli("upscale", tmp_path / "in", out, "--run", bicubic_run, "--quiet") == 0
+    err = capsys.readouterr().err
+    assert f"skipped 1 non-image DICOM object (RTSTRUCT): {rt}" in err.splitlines()[0], err
+    files = list(out.rglob("*.dcm"))
+    assert len(files) == 2 and all(pydicom.dcmread(f, stop_before_pixels=True).Modality == "CT" for f in files)
+
+
+def test_upscale_folder_refuses_non_ct_series_unless_accepted(bicubic_run, small_series, tmp_path, capsys):
+    src_dir, _ = small_series
+    d = _ct_folder(tmp_path, src_dir)
+    (tmp_path / "in" / "MR series").mkdir()
+    mr = _write_mr_copy(tmp_path / "in" / "MR series" / "1-1.dcm", next(d.iterdir()))
+    out = tmp_path / "out"
+    assert _cli("upscale", tmp_path / "in", out, "--run", bicubic_run, "--quiet") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("paperlib: error: "), err
+    assert "'MR'" in err and "--accept-modality MR" in err and str(mr.parent) in err
+    assert not out.exists()
+    # a single non-CT file is refused the same way
+    assert _cli("upscale", mr, tmp_path / "one.dcm", "--run", bicubic_run, "--quiet") == 2
+    assert "--accept-modality MR" in _only_error_line(capsys.readouterr().err, mr)
+    assert not (tmp_path / "one.dcm").exists()
+    # accepted on request: both series are written
+    assert _cli("upscale", tmp_path / "in", out, "--run", bicubic_run, "--quiet", "--accept-modality", "mr") == 0
+    mods = sorted(pydicom.dcmread(f, stop_before_pixels=True).Modality for f in out.rglob("*.dcm"))
+    assert mods == ["CT", "CT", "MR"]

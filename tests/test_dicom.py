@@ -86,14 +86,102 @@ def test_find_series_orientations_and_warning(tmp_path):
     series = find_series(cov, warn_duplicates=False)
     orient = {s.orientation for s in series}
     assert orient == {"axial", "coronal", "sagittal"}
-    # an unreadable .dcm is skipped with a warning naming it
+    # an unreadable .dcm is an error naming it, unless skip_invalid=True: then one reported line, no Python warning
     src = next(iter(sorted((cov / "A002304" / "axial").glob("*.dcm"))))
     shutil.copy(src, tmp_path / "good.dcm")
     (tmp_path / "bad.dcm").write_bytes(b"not a dicom at all")
     (tmp_path / "notes.txt").write_text("ignored quietly")
-    with pytest.warns(UserWarning, match="bad.dcm"):
-        found = find_series(tmp_path)
+    with pytest.raises(DataError, match=r"bad.dcm: not a readable DICOM file \("):
+        find_series(tmp_path)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = find_series(tmp_path, skip_invalid=True, report=lines.append)
     assert len(found) == 1 and found[0].n_slices == 1
+    assert len(lines) == 1 and str(tmp_path / "bad.dcm") in lines[0] and "notes.txt" not in lines[0]
+
+
+RTSTRUCT_SOP = "1.2.840.10008.5.1.4.1.1.481.3"
+
+
+def _copy_slices(lung_series, dst, n=2):
+    """The first ``n`` real slices of the shortest Lung-PET-CT-Dx series, copied under ``dst`` (a folder with spaces)."""
+    s = min(lung_series, key=lambda s: s.n_slices)
+    dst.mkdir(parents=True)
+    for f in s.files[:n]:
+        shutil.copy(f, dst / f.name)
+    return [dst / f.name for f in s.files[:n]]
+
+
+def _write_rtstruct(path, like, sop=RTSTRUCT_SOP, modality="RTSTRUCT"):
+    """A minimal RT Structure Set (or other pixel-less object) in the study of the CT slice ``like``,
+    with a proper file meta."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    src = pydicom.dcmread(like, stop_before_pixels=True)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = sop, meta.MediaStorageSOPInstanceUID
+    ds.Modality = modality
+    ds.PatientID, ds.StudyInstanceUID = src.PatientID, src.StudyInstanceUID
+    ds.SeriesInstanceUID = generate_uid()
+    ds.StructureSetLabel = "test"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_find_series_reports_non_image_objects(tmp_path, lung_series, capsys):
+    """RTSTRUCT / SR objects are skipped with one line per kind naming them (default: stderr), never silently."""
+    cts = _copy_slices(lung_series, tmp_path / "CT 5mm")
+    rt = _write_rtstruct(tmp_path / "CT 5mm" / "rt.dcm", cts[0])
+    (tmp_path / "SR").mkdir()
+    sr = _write_rtstruct(tmp_path / "SR" / "sr.dcm", cts[0],
+                         sop="1.2.840.10008.5.1.4.1.1.88.11", modality="SR")  # Basic Text SR
+    lines = []
+    found = find_series(tmp_path, report=lines.append)
+    assert len(found) == 1 and set(found[0].files) == set(cts) and found[0].n_slices == 2
+    assert sorted(lines) == sorted([f"skipped 1 non-image DICOM object (RTSTRUCT): {rt}",
+                                    f"skipped 1 non-image DICOM object (SR): {sr}"])
+    capsys.readouterr()
+    find_series(tmp_path)  # default reporter: one line each on stderr
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(e.startswith("paperlib: skipped 1 non-image DICOM object (") for e in err)
+
+
+def test_find_series_truncated_and_other_modality(tmp_path, lung_series):
+    cts = _copy_slices(lung_series, tmp_path / "a series")
+    data = cts[0].read_bytes()
+    half = tmp_path / "a series" / "half.dcm"
+    half.write_bytes(data[: len(data) // 2])  # the header reads fine, the pixel data is cut
+    with pytest.raises(DataError, match=r"half.dcm: not a readable DICOM file \(truncated"):
+        find_series(tmp_path)
+    lines = []
+    assert find_series(tmp_path, skip_invalid=True, report=lines.append)[0].n_slices == 2
+    assert len(lines) == 1 and str(half) in lines[0]
+    half.unlink()
+    # a CT slice without PixelData (e.g. cut right before the pixels) is a broken image, not a non-image object
+    nopix = pydicom.dcmread(cts[1])
+    del nopix.PixelData
+    nopix.SOPInstanceUID = pydicom.uid.generate_uid()
+    nopix.save_as(tmp_path / "a series" / "nopix.dcm")
+    with pytest.raises(DataError, match=r"nopix.dcm: not a readable DICOM file \(no PixelData"):
+        find_series(tmp_path)
+    (tmp_path / "a series" / "nopix.dcm").unlink()
+    # a non-CT series: returned with modality=None, otherwise left out with one reported line
+    ds = pydicom.dcmread(cts[0])
+    ds.Modality, ds.SeriesInstanceUID = "MR", pydicom.uid.generate_uid()
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    (tmp_path / "mr").mkdir()
+    ds.save_as(tmp_path / "mr" / "mr.dcm")
+    lines = []
+    assert [s.modality for s in find_series(tmp_path, report=lines.append)] == ["CT"]
+    assert len(lines) == 1 and "'MR'" in lines[0] and str(tmp_path / "mr") in lines[0]
+    assert sorted(s.modality for s in find_series(tmp_path, modality=None, report=lines.append)) == ["CT", "MR"]
 
 
 def test_load_series_volume(lung_series):

@@ -8,18 +8,47 @@
   SeriesInstanceUID and orders each series along the slice normal.
 * :func:`load_series` stacks a series into a ``[Z, H, W]`` float32 volume;
   :func:`iter_slices_hu` yields one slice at a time to stay memory-bounded.
+* :func:`validate_series` decodes every slice of a series once, so a caller
+  that writes output (``paperlib upscale``) can refuse bad input before
+  writing anything.
 
 Every problem with a file raises :class:`~paperlib.errors.DataError` naming the file.
+
+Input policy for a folder (:func:`find_series`, and ``paperlib upscale`` on a folder):
+
+* Files with a DICOM suffix (``.dcm``, ``.dicom``, ``.ima``, ``.dic``) or the
+  ``DICM`` magic are candidates; other files (XML annotations, LICENSE, notes)
+  are ignored.  A candidate that is not readable DICOM -- not DICOM at all,
+  header cut short, or smaller than its own uncompressed pixel data -- is an
+  error: ``<path>: not a readable DICOM file (<why>)``.  With
+  ``skip_invalid=True`` (``--skip-invalid``) it is skipped instead, with one
+  reported line naming it.  ``paperlib upscale`` also decodes every slice
+  (:func:`validate_series`) before it writes anything, so a file cut by a few
+  bytes is refused (or skipped) the same way and never leaves half an output.
+* Non-image objects -- RTSTRUCT, SEG, RTPLAN, RTDOSE, SR, PR, KO, REG...: a SOP
+  class that is not an image storage class, a non-image modality, or no
+  PixelData -- are skipped with one reported line per kind, giving their
+  count, kind and paths: ``skipped 1 non-image DICOM object (RTSTRUCT): <path>``.
+* ``find_series(modality="CT")`` leaves out image series of other modalities
+  with one reported line each; ``paperlib upscale`` lists all modalities and
+  refuses a non-CT series (HU are defined for CT only) unless its modality is
+  accepted with ``--accept-modality MODALITY``.
+
+"Reported" lines go to ``report`` (a callable taking one line); the default,
+:func:`stderr_report`, prints ``paperlib: <line>`` to stderr.  None of this uses
+Python warnings, which are easy to miss or filter away (only the notice about
+files repeating a SOPInstanceUID still is one, see ``warn_duplicates``).
 """
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +58,26 @@ log = logging.getLogger(__name__)
 
 #: File suffixes that are expected to be DICOM even without the ``DICM`` magic.
 DICOM_SUFFIXES = {".dcm", ".dicom", ".ima", ".dic"}
+
+#: Modalities of DICOM objects that carry no image to super-resolve (structure sets,
+#: segmentations, plans, dose grids, reports, presentation states, key objects, registrations...).
+NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "RTPLAN", "RTRECORD", "RTDOSE", "SEG", "SR", "PR", "KO", "REG",
+                                  "DOC", "FID", "RWV", "PLAN", "AU", "ECG", "HD"})
+
+#: A reporter takes one line of text (no newline).
+Reporter = Callable[[str], None]
+
+
+def stderr_report(line: str) -> None:
+    """Default reporter: print ``paperlib: <line>`` to stderr (one line, flushed)."""
+    print(f"paperlib: {line}", file=sys.stderr, flush=True)
+
+
+_NOT_DICOM = "not DICOM: no 'DICM' prefix or file meta header"
+
+
+def _unreadable(path, why: str) -> DataError:
+    return DataError(f"{path}: not a readable DICOM file ({why})")
 
 
 def _pydicom():
@@ -76,9 +125,9 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
     try:
         ds = pydicom.dcmread(path)
     except InvalidDicomError as exc:
-        raise DataError(f"{path}: not a DICOM file ({exc})") from exc
+        raise _unreadable(path, _NOT_DICOM) from exc
     except Exception as exc:  # EOFError, struct/ValueError on truncated headers...
-        raise DataError(f"{path}: corrupt or truncated DICOM file ({type(exc).__name__}: {exc})") from exc
+        raise _unreadable(path, f"corrupt or truncated: {type(exc).__name__}: {exc}") from exc
 
     if "PixelData" not in ds:
         extra = " (float pixel data is not supported)" if ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds) else ""
@@ -100,8 +149,8 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
         arr = ds.pixel_array
     except Exception as exc:
         ts = ds.file_meta.get("TransferSyntaxUID", "?") if hasattr(ds, "file_meta") else "?"
-        raise DataError(f"{path}: cannot decode pixel data (transfer syntax {ts}; truncated file or "
-                        f"missing decoder such as pylibjpeg/gdcm): {type(exc).__name__}: {exc}") from exc
+        raise _unreadable(path, f"cannot decode its pixel data, transfer syntax {ts}: truncated file or "
+                                f"missing decoder such as pylibjpeg/gdcm; {type(exc).__name__}: {exc}") from exc
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     if arr.ndim != 2 or (rows and cols and arr.shape != (rows, cols)):
         raise DataError(f"{path}: pixel array has shape {arr.shape}, expected ({rows}, {cols})")
@@ -155,24 +204,130 @@ def _looks_like_dicom(path: Path) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
-def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_duplicates: bool = True) -> list[SeriesInfo]:
+#: Values longer than this are not loaded by :func:`read_dicom_header` (PixelData is seen, not read).
+_DEFER_BYTES = 1024
+#: At most this many paths are listed in one "skipped ... non-image" line.
+_LIST_MAX = 10
+
+
+def _native_pixel_bytes(ds) -> int:
+    """Bytes the PixelData of ``ds`` takes uncompressed (0 when unknown, compressed or deflated)."""
+    if "PixelData" not in ds:
+        return 0
+    from pydicom.uid import UID
+
+    meta = getattr(ds, "file_meta", None)
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    if ts is not None and (UID(ts).is_encapsulated or UID(ts).is_deflated):
+        return 0
+    try:
+        n = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1) or 1) * _is_multiframe(ds)
+        return (n * int(ds.BitsAllocated) + 7) // 8
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+def _sop_class_name(ds) -> str:
+    """pydicom's name of the SOPClassUID (``'CT Image Storage'``), or ``''`` when missing or unknown."""
+    from pydicom.uid import UID
+
+    sop = str(ds.get("SOPClassUID", "") or "").strip()
+    name = UID(sop).name if sop else ""
+    return "" if name == sop else name
+
+
+def read_dicom_header(path: str | os.PathLike):
+    """Read a DICOM file without loading its pixel data, or raise :class:`DataError` naming it.
+
+    The error reads ``<path>: not a readable DICOM file (<why>)``: not DICOM (no file meta
+    header / ``DICM`` prefix), a header that cannot be parsed (truncated or corrupt), no
+    SeriesInstanceUID, an image SOP class (``... Image Storage``) without PixelData (cut
+    before the pixels), or a file smaller than its own uncompressed pixel data (truncated).
+    ``"PixelData" in ds`` tells whether the object has pixel data (its value is deferred,
+    not read), which :func:`non_image_kind` uses.  Decoding errors past these checks are
+    only found by :func:`read_dicom_hu` / :func:`validate_series`.
+    """
+    pydicom = _pydicom()
+    from pydicom.errors import InvalidDicomError
+
+    path = Path(path)
+    try:
+        ds = pydicom.dcmread(path, defer_size=_DEFER_BYTES)
+    except InvalidDicomError as exc:
+        raise _unreadable(path, _NOT_DICOM) from exc
+    except OSError as exc:
+        if exc.errno is None:  # pydicom's "No tag to read at file position ...": cut inside an element
+            raise _unreadable(path, f"corrupt or truncated header: {exc}") from exc
+        raise _unreadable(path, f"cannot be read: {type(exc).__name__}: {exc.strerror or exc}") from exc
+    except Exception as exc:  # EOFError, struct/ValueError/OverflowError on cut or garbled headers
+        raise _unreadable(path, f"corrupt or truncated header: {type(exc).__name__}: {exc}") from exc
+    if "SeriesInstanceUID" not in ds:
+        raise _unreadable(path, "no SeriesInstanceUID")
+    sop_name = _sop_class_name(ds)
+    if "Image Storage" in sop_name and "PixelData" not in ds:
+        raise _unreadable(path, f"no PixelData although its SOP class is {sop_name}: truncated before the pixels?")
+    need = _native_pixel_bytes(ds)
+    if need:
+        size = path.stat().st_size
+        if size < need:
+            raise _unreadable(path, f"truncated: the file has {size} bytes but its uncompressed pixel data "
+                                    f"alone needs {need}")
+    return ds
+
+
+def non_image_kind(ds) -> str | None:
+    """What kind of non-image object ``ds`` is (e.g. ``'RTSTRUCT'``), or ``None`` for an image.
+
+    Not an image: a modality in :data:`NON_IMAGE_MODALITIES` (RTSTRUCT, SEG, RTPLAN, RTDOSE,
+    SR, PR, KO, REG...), a SOP class known to pydicom whose name is not ``... Image Storage``
+    (the kind is then the Modality, or the SOP class name), or, for an unknown SOP class, no
+    Rows / PixelData (kind e.g. ``'OT, no PixelData'``; an image SOP class without PixelData is
+    a broken file, refused by :func:`read_dicom_header`).  ``ds`` must have been read with its PixelData element (deferred
+    is enough: :func:`read_dicom_header`), not with ``stop_before_pixels``.
+    """
+    modality = str(ds.get("Modality", "") or "").strip().upper()
+    sop_name = _sop_class_name(ds)
+    if modality in NON_IMAGE_MODALITIES:
+        return modality
+    if sop_name and "Image Storage" not in sop_name:
+        return modality or sop_name
+    if "Rows" not in ds or "PixelData" not in ds:
+        return f"{modality or sop_name or 'unknown'}, no PixelData"
+    return None
+
+
+def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_duplicates: bool = True,
+                skip_invalid: bool = False, report: Reporter | None = None) -> list[SeriesInfo]:
     """Find the image series under ``root`` (any depth), reading headers only.
 
     Files are grouped by SeriesInstanceUID and ordered by ImagePositionPatient
     projected on the slice normal (InstanceNumber when positions are missing).
-    Only files with a ``.dcm``-like suffix or the ``DICM`` magic are considered;
-    of those, unreadable ones are skipped with one warning listing them.
-    ``modality`` keeps only that modality (``None``: all).  Files repeating a
+    Only files with a ``.dcm``-like suffix or the ``DICM`` magic are considered
+    (see the module docstring for the whole policy):
+
+    * an unreadable one (:func:`read_dicom_header`) raises :class:`DataError`
+      ``<path>: not a readable DICOM file (...)`` before anything is reported;
+      with ``skip_invalid=True`` it is left out with one ``report`` line naming it;
+    * non-image objects (:func:`non_image_kind`: RTSTRUCT, SEG, SR, no PixelData...)
+      are left out with one ``report`` line per kind (count, kind and paths);
+    * ``modality`` keeps only that modality (``None``: all); each image series of
+      another modality is left out with one ``report`` line naming its modality
+      and folder.
+
+    ``report`` takes one line (default :func:`stderr_report`).  Files repeating a
     SOPInstanceUID already seen in the series are dropped (with a warning
     unless ``warn_duplicates=False``).
     Series are returned sorted by (patient, study, series number, uid).
     """
-    pydicom = _pydicom()
+    report = report or stderr_report
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"DICOM folder not found: {root}")
     groups: dict[str, list] = defaultdict(list)
-    unreadable: list[str] = []
+    unreadable: list[DataError] = []
+    non_image: dict[str, list[Path]] = defaultdict(list)
+    other_modality: dict[str, list[Path]] = defaultdict(list)
+    other_name: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
@@ -180,19 +335,33 @@ def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_dupli
             if name.upper() == "DICOMDIR" or not _looks_like_dicom(p):
                 continue
             try:
-                ds = pydicom.dcmread(p, stop_before_pixels=True)
-                uid = str(ds.SeriesInstanceUID)
-            except Exception as exc:
-                unreadable.append(f"{p} ({type(exc).__name__}: {exc})")
+                ds = read_dicom_header(p)
+            except DataError as exc:
+                unreadable.append(exc)
                 continue
-            if "Rows" not in ds:  # not an image object (SR, RTSTRUCT, presentation state...)
+            kind = non_image_kind(ds)
+            if kind is not None:
+                non_image[kind].append(p)
                 continue
-            if modality is not None and str(ds.get("Modality", "")).upper() != modality.upper():
+            uid = str(ds.SeriesInstanceUID)
+            mod = str(ds.get("Modality", "") or "").strip().upper()
+            if modality is not None and mod != modality.upper():
+                other_modality[uid].append(p)
+                other_name[uid] = mod
                 continue
             groups[uid].append((p, ds))
-    if unreadable:
-        warnings.warn(f"find_series({root}): skipped {len(unreadable)} unreadable DICOM file(s): "
-                      + "; ".join(unreadable), stacklevel=2)
+    if unreadable and not skip_invalid:
+        more = (f"; {len(unreadable) - 1} more unreadable file(s) under {root}" if len(unreadable) > 1 else "")
+        raise DataError(f"{unreadable[0]}{more}; skip_invalid=True (--skip-invalid) skips unreadable files")
+    for exc in unreadable:
+        report(f"skipped {exc}")
+    for kind, paths in sorted(non_image.items()):
+        n = len(paths)
+        listed = ", ".join(str(q) for q in paths[:_LIST_MAX]) + (f" (and {n - _LIST_MAX} more)" if n > _LIST_MAX else "")
+        report(f"skipped {n} non-image DICOM object{'' if n == 1 else 's'} ({kind}): {listed}")
+    for uid, paths in sorted(other_modality.items(), key=lambda kv: str(kv[1][0])):
+        report(f"left out a {other_name[uid] or 'no-modality'!r} series of {len(paths)} file(s) "
+               f"(only {modality.upper()} is read here): {paths[0].parent}")
 
     series: list[SeriesInfo] = []
     duplicates: list[str] = []
@@ -280,3 +449,36 @@ def load_series(series_or_folder, allow_non_ct: bool = False):
         del ds.PixelData
         headers.append(ds)
     return volume, headers
+
+
+def validate_series(info: SeriesInfo, allow_non_ct: bool = False, skip_invalid: bool = False,
+                    report: Reporter | None = None) -> SeriesInfo | None:
+    """Decode every slice of ``info`` once, so that bad input is found before any output is written.
+
+    One slice is in memory at a time.  A file that :func:`read_dicom_hu` refuses (pixel data cut
+    by a few bytes, undecodable, multi-frame...) or whose size differs from the series' first
+    slice raises :class:`DataError` naming it; with ``skip_invalid=True`` it is left out with one
+    ``report`` line naming it instead (default reporter :func:`stderr_report`).  Returns the
+    series without the skipped files, or ``None`` when none is left.
+    """
+    report = report or stderr_report
+    keep: list[int] = []
+    shape = None
+    for i, p in enumerate(info.files):
+        try:
+            hu, _ = read_dicom_hu(p, allow_non_ct=allow_non_ct)
+            if shape is not None and hu.shape != shape:
+                raise DataError(f"{p}: slice shape {hu.shape} differs from the series' {shape}")
+        except (DataError, FileNotFoundError) as exc:
+            if not skip_invalid:
+                raise
+            report(f"skipped {exc}")
+            continue
+        shape = hu.shape
+        keep.append(i)
+    if not keep:
+        return None
+    if len(keep) == len(info.files):
+        return info
+    return replace(info, files=tuple(info.files[i] for i in keep), n_slices=len(keep),
+                   positions=tuple(info.positions[i] for i in keep) if info.positions else ())
