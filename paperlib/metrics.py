@@ -200,24 +200,41 @@ def _require_nrqm():
                                      "(Ma/NRQM and PI need it; place the file there to enable them)")
 
 
+_NRQM = None
+
+
 def ma_score(img, crop_border: int = 0, data_range: float = 1.0) -> float:
-    """Ma et al. (NRQM) score, higher is better; raises MetricUnavailableError offline without the model."""
+    """Ma et al. (NRQM) score of a grayscale image, higher is better (pyiqa's port of the MATLAB code).
+
+    The gray image is given to pyiqa as R = G = B, whose luma is the gray value itself.
+    Raises MetricUnavailableError offline without ``NRQM_model.mat`` (never downloads it).
+    """
+    global _NRQM
     import torch
 
     _require_nrqm()
     pyiqa = _import_pyiqa()
+    if _NRQM is None:
+        _NRQM = pyiqa.create_metric("nrqm", device="cpu", pretrained_model_path=str(find_iqa_file(NRQM_FILE)))
     a = np.asarray(img, dtype=np.float64) / data_range
     if crop_border:
         a = a[crop_border:-crop_border, crop_border:-crop_border]
     t = torch.from_numpy(np.ascontiguousarray(np.clip(a, 0, 1))).float().reshape(1, 1, *a.shape[:2])
-    metric = pyiqa.create_metric("nrqm", device="cpu", pretrained_model_path=str(find_iqa_file(NRQM_FILE)))
-    return float(metric(t.repeat(1, 3, 1, 1)))
+    return float(_NRQM(t.repeat(1, 3, 1, 1)))
+
+
+def pi_from(ma, niqe_value):
+    """The perceptual index from its parts: PI = ((10 - Ma) + NIQE) / 2 (Blau et al. 2018, PIRM).
+
+    Works on floats and on arrays/Series (per image); lower is better.
+    """
+    return 0.5 * ((10.0 - ma) + niqe_value)
 
 
 def perceptual_index(img, crop_border: int = 0, data_range: float = 1.0) -> float:
     """PI = ((10 - Ma) + NIQE) / 2 (Blau et al. 2018), lower is better."""
     _require_nrqm()
-    return 0.5 * ((10.0 - ma_score(img, crop_border, data_range)) + niqe(img, crop_border, data_range))
+    return float(pi_from(ma_score(img, crop_border, data_range), niqe(img, crop_border, data_range)))
 
 
 def psnr_y(img1, img2, crop_border: int = 0, data_range: float = 1.0) -> float:

@@ -31,6 +31,22 @@ DRIDSR_TABLE2 = {  # x4: (Parameters (M), Layers, PSNR, SSIM, Time (s)) on a GTX
     "dridsr": (0.52, 32, 31.89, 0.8370, 0.0548),
 }
 
+#: DRIDSR's own inconsistencies in the tables above (shown with our Table 2).
+DRIDSR_TABLE2_NOTES = (
+    "The paper's DRIDSR SSIM at x4 is 0.8370 in Table 2 but 0.8406 in Table 1 (same model, scale and test set; "
+    "the other rows of Table 2 repeat Table 1). Its 'Layers' follow no single stated rule: VDSR 20, IMDN 34 "
+    "(without the 12 contrast-aware-attention 1x1 convolutions) and DRIDSR 32 (with the Sobel layer) fit "
+    "'main-path weight layers', PAN's 60 fits no counting of its official code.")
+
+#: Captions of the visual comparisons (Figs. 7-11), verbatim except ``$\times 4$`` written ``x4``.
+DRIDSR_FIGURE_CAPTIONS = {
+    "fig7": "Visual comparison for x4 SR on GGO image patch.",
+    "fig8": "Visual comparison for x3 SR on a COVID-CT test image.",
+    "fig9": "Visual comparison for x3 SR on Non-COVID-CT test image.",
+    "fig10": "Visual comparison for x4 SR on a Non-COVID-CT test image.",
+    "fig11": "Visual comparison for x4 SR on a COVID-CT test image.",
+}
+
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srcnn": "SRCNN", "espcn": "ESPCN", "vdsr": "VDSR", "imdn": "IMDN",
                  "pan": "PAN", "dridsr": "DRIDSR", "fsrcnn": "FSRCNN", "drrn": "DRRN", "edsr": "EDSR",
                  "edsr_baseline": "EDSR-baseline", "mdsr": "MDSR", "rdn": "RDN", "rcan": "RCAN", "idman": "IDMAN"}

@@ -15,8 +15,8 @@ import pandas as pd
 from ..data.cache import PreparedCovidCT, load_prepared_covid_ct
 from ..evaluate import (evaluate_images, evaluation_key, make_pair, paired_comparison, summarize, super_resolve,
                         to_u8_range)
-from ..metrics import Protocol, nrqm_available
-from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1, DRIDSR_TABLE2
+from ..metrics import Protocol
+from ..paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
 from ..profiles import get_profile
 from ..train import Run, train
 
@@ -86,18 +86,90 @@ def protocol_text(scale_note: str = "border crop = scale") -> str:
             "SR clipped and rounded to 8 bits; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale.")
 
 
-def table1(per_image: pd.DataFrame) -> pd.DataFrame:
-    """Our means beside the paper's values (labelled ``paper_*``); PI marked unavailable without NRQM."""
-    s = summarize(per_image)
+PI_UNAVAILABLE = "unavailable (NRQM_model.mat not found)"
+
+
+def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", progress: bool = False) -> pd.DataFrame:
+    """``per_image`` with Ma (NRQM) and PI = ((10 - Ma) + NIQE) / 2 per image (Blau et al. 2018, PIRM).
+
+    Ma is measured on the same 8-bit SR image and border crop (= scale) as the NIQE column, by
+    :func:`paperlib.metrics.ma_score` (pyiqa's NRQM with ``NRQM_model.mat``, offline). Ma values are
+    cached in each run directory (``ma_<key>.csv``, keyed by the images and the weights file).
+    Without the model file (:func:`paperlib.metrics.nrqm_available`) ``per_image`` is returned
+    unchanged; a missing NIQE (image under 192 px) gives a missing PI, never an invented one.
+    """
+    import hashlib
+
+    from tqdm.auto import tqdm
+
+    from .. import metrics
+
+    if not metrics.nrqm_available() or per_image.empty:
+        return per_image
+    by_name = {name: img for name, _, img in data.test}
+    frames = []
+    for (m, s), sub in per_image.groupby(["method", "scale"], sort=False):
+        sub = sub.copy()
+        run = runs.get((m, int(s)))
+        if run is None:
+            sub["ma"] = np.nan
+            frames.append(sub)
+            continue
+        names = list(sub["image"])
+        weights = Path(run.path) / "weights.pt"
+        stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.is_file() else "-"
+        key = hashlib.sha1("\n".join([f"x{int(s)}", stamp, *names]).encode()).hexdigest()[:12]
+        cache = Path(run.path) / f"ma_{key}.csv"
+        if cache.exists():
+            ma = pd.read_csv(cache).set_index("image")["ma"]
+        else:
+            model = run.load_model(device)
+            vals = {}
+            for name in tqdm(names, desc=f"Ma {m} x{s}", disable=not progress, leave=False):
+                hr, lr = make_pair(by_name[name], int(s))
+                sr = to_u8_range(super_resolve(model, lr, device))
+                vals[name] = metrics.ma_score(sr, crop_border=int(s))
+            ma = pd.Series(vals, name="ma").rename_axis("image")
+            tmp = cache.with_name(cache.name + ".tmp")
+            ma.reset_index().to_csv(tmp, index=False)
+            tmp.replace(cache)
+        sub["ma"] = sub["image"].map(ma).astype(float)
+        frames.append(sub)
+    out = pd.concat(frames)
+    if per_image.index.is_unique:
+        out = out.loc[per_image.index]  # the caller's row order
+    out["pi"] = metrics.pi_from(out["ma"], out["niqe"] if "niqe" in out.columns else np.nan)
+    return out
+
+
+def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device="cpu",
+           progress: bool = False) -> pd.DataFrame:
+    """Our means beside the paper's values (labelled ``paper ...``).
+
+    PI is the mean of the per-image PI = ((10 - Ma) + NIQE) / 2 (:func:`perceptual_scores`): taken
+    from ``per_image``'s ``ma``/``pi`` columns, or computed from ``runs`` and ``data`` when
+    ``NRQM_model.mat`` is available; marked :data:`PI_UNAVAILABLE` when it is not.
+    """
+    from .. import metrics
+
+    if "ma" not in per_image.columns and runs is not None and data is not None:
+        per_image = perceptual_scores(per_image, runs, data, device=device, progress=progress)
+    if "ma" in per_image.columns and "pi" not in per_image.columns:
+        per_image = per_image.assign(pi=metrics.pi_from(per_image["ma"], per_image.get("niqe", np.nan)))
+    s = summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe", "ma", "pi"))
     s["Method"] = s["method"].map(lambda m: DISPLAY_NAMES.get(m, m))
-    pi_note = None if nrqm_available() else "unavailable (NRQM_model.mat not found)"
-    s["PI"] = pi_note if pi_note else np.nan
+    if "pi" in s.columns:
+        s["PI"] = s["pi"]
+    elif not metrics.nrqm_available():
+        s["PI"] = PI_UNAVAILABLE
+    else:
+        s["PI"] = "not computed (pass runs and data to table1)"
     for i, name in enumerate(("PSNR", "SSIM", "MS-SSIM", "PI")):
         s[f"paper {name}"] = [DRIDSR_TABLE1.get((m, sc), (np.nan,) * 4)[i] for m, sc in zip(s["method"], s["scale"])]
-    cols = ["Method", "scale", "n_images", "psnr", "ssim", "ms_ssim", "niqe", "PI",
+    cols = ["Method", "scale", "n_images", "psnr", "ssim", "ms_ssim", "niqe", "ma", "PI",
             "paper PSNR", "paper SSIM", "paper MS-SSIM", "paper PI"]
     out = s[[c for c in cols if c in s.columns]].rename(
-        columns={"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "niqe": "NIQE", "scale": "Scale",
+        columns={"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "niqe": "NIQE", "ma": "Ma", "scale": "Scale",
                  "n_images": "images"})
     return out.sort_values(["Scale"], kind="stable").reset_index(drop=True)
 
@@ -118,7 +190,12 @@ def paired_vs(per_image: pd.DataFrame, target: str = "dridsr", metric: str = "ps
 
 def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", methods=("vdsr", "imdn", "pan", "dridsr"),
            repeats: int = 5) -> pd.DataFrame:
-    """Parameters, weight layers, PSNR, SSIM and inference time for a 512x512 output slice at ``scale``."""
+    """Parameters, weight layers, PSNR, SSIM and inference time for a 512x512 output slice at ``scale``.
+
+    "Layers" follows one definition for every row, :data:`paperlib.models.LAYERS_DEFINITION`
+    (main-path weight layers, fixed filters included, attention/gating convolutions excluded);
+    "Layers (all convs)" counts every convolution, attention ones included.
+    """
     from .. import models
     from ..evaluate import inference_time
 
@@ -131,7 +208,8 @@ def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", me
         sub = per_image[(per_image["method"] == m) & (per_image["scale"] == scale)]
         paper = DRIDSR_TABLE2.get(m, (np.nan,) * 5)
         rows.append({"Method": DISPLAY_NAMES.get(m, m), "Parameters (M)": models.count_parameters(model) / 1e6,
-                     "Layers": models.count_layers(model), "PSNR": sub["psnr"].mean(), "SSIM": sub["ssim"].mean(),
+                     "Layers": models.main_path_layers(model), "Layers (all convs)": models.count_layers(model),
+                     "PSNR": sub["psnr"].mean(), "SSIM": sub["ssim"].mean(),
                      "Time (s)": t["median_s"], "paper Parameters (M)": paper[0], "paper Layers": paper[1],
                      "paper PSNR": paper[2], "paper SSIM": paper[3], "paper Time (s)": paper[4]})
     return pd.DataFrame(rows)
@@ -160,9 +238,74 @@ def pick_box(hr: np.ndarray, side: int, margin: int | None = None) -> tuple[int,
     return pos[0], pos[1], side
 
 
+#: The visual comparisons of Figs. 7-11: the paper's scale and image class (its captions,
+#: :data:`paperlib.paper_values.DRIDSR_FIGURE_CAPTIONS`), and our choice of test image (by name, in the
+#: seed-0 split) and inset box ``(top, left, side)`` in HR pixels (``None``: :func:`pick_box`).
+#: The paper's own images are not identified, so the choices are ours; the notebook's parameters
+#: cell can override them.
+FIGURES = {
+    "fig7": dict(name="fig7_ggo_x4", scale=4, label="COVID", content="ground-glass opacity (GGO) patch",
+                 image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%1.png", box=(128, 316, 72),
+                 why="the clearest GGO of the 19 COVID test images, chosen by eye: a hazy patch of increased "
+                     "attenuation in the left lung (right side of the image) through which the vessels and "
+                     "bronchi stay visible; the box lies inside the lung, at least 68 px from every image "
+                     "border, on a 285 x 457 image (large enough for x4), and holds some normal lung around "
+                     "the patch for contrast"),
+    "fig8": dict(name="fig8_covid_x3", scale=3, label="COVID", content="COVID-CT test image",
+                 image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%0.png", box=None),
+    "fig9": dict(name="fig9_noncovid_x3", scale=3, label="NonCOVID", content="Non-COVID-CT test image",
+                 image="39%0.jpg", box=None),
+    "fig10": dict(name="fig10_noncovid_x4", scale=4, label="NonCOVID", content="Non-COVID-CT test image",
+                  image="39%0.jpg", box=None),
+    "fig11": dict(name="fig11_covid_x4", scale=4, label="COVID", content="COVID-CT test image",
+                  image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%0.png", box=None),
+}
+
+
+def figure_spec(fig: str, data, image: str | None = None, box=None) -> dict:
+    """:data:`FIGURES` entry ``fig`` resolved on ``data``: the ``(name, label, uint8)`` test image and the box.
+
+    ``image`` / ``box`` override the entry's choice. A named image must be a test image of the
+    figure's class (it is not in the split drawn with another seed); then the first test image of
+    the class is used, its box chosen by :func:`pick_box`, and ``note`` says so.
+    """
+    spec = dict(FIGURES[fig])
+    want = image or spec["image"]
+    box = box if box is not None else (spec["box"] if image is None else None)
+    match = [t for t in data.test if t[0] == want]
+    note = ""
+    if match and match[0][1] != spec["label"]:
+        raise ValueError(f"{fig}: image {want!r} is a {match[0][1]} image, the paper's {fig} shows {spec['label']}")
+    if not match:
+        match = [t for t in data.test if t[1] == spec["label"]][:1]
+        if not match:
+            raise ValueError(f"{fig}: no {spec['label']} test image")
+        note = f"{want!r} is not in this test split; using {match[0][0]!r} with the most detailed window"
+        box = None
+    num = fig.removeprefix("fig")
+    spec.update(image=match[0], box=None if box is None else tuple(int(v) for v in box), note=note,
+                caption=DRIDSR_FIGURE_CAPTIONS[fig],
+                title=f"Fig. {num} (ours): x{spec['scale']} SR on a {spec['content']}, {match[0][0]}")
+    return spec
+
+
+def figure_comparison(runs: dict, data, fig: str, device="cpu", box_side: int = 64, image: str | None = None,
+                      box=None, methods=METHODS):
+    """Figure ``fig`` of :data:`FIGURES` (``'fig7'`` ... ``'fig11'``): ``(matplotlib figure, info dict)``."""
+    spec = figure_spec(fig, data, image, box)
+    figure, info = visual_comparison(runs, spec["image"], spec["scale"], device=device, box_side=box_side,
+                                     methods=methods, box=spec["box"], title=spec["title"])
+    info.update(paper_figure=fig, paper_caption=spec["caption"], box_chosen="given" if spec["box"] else "pick_box",
+                why=spec.get("why", ""), note=spec["note"])
+    return figure, info
+
+
 def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int = 64, methods=METHODS,
                       box=None, title: str = ""):
-    """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y)."""
+    """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y).
+
+    ``box``: ``(top, left, side)`` in HR pixels, inside the (modcropped) HR image; ``None``: :func:`pick_box`.
+    """
     from ..metrics import psnr_y, ssim_y
     from ..plots import comparison_grid
 
@@ -170,6 +313,8 @@ def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int
     hr, lr = make_pair(img, scale)
     box = box or pick_box(hr, box_side)
     y, x, s = box
+    if y < 0 or x < 0 or s < 1 or y + s > hr.shape[0] or x + s > hr.shape[1]:
+        raise ValueError(f"box {tuple(box)} is not inside the {hr.shape[0]}x{hr.shape[1]} HR image {name!r}")
     outs, scores = {}, {}
     for m in methods:
         if (m, scale) not in runs:

@@ -28,7 +28,7 @@ from .fsrcnn import FSRCNN
 from .idman import IDMAN
 from .imdn import IMDN
 from .mdsr import MDSR
-from .pan import PAN
+from .pan import PAN, PAConv
 from .rcan import RCAN
 from .rdn import RDN
 from .srcnn import SRCNN
@@ -150,6 +150,16 @@ def _has_weight(m: nn.Module) -> bool:
 
 _WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
 
+#: Gating branches that are not :class:`~paperlib.models.blocks.Attention` modules of their own:
+#: ``{module class: names of children whose output only gates another path through a sigmoid}``.
+#: PAN's PAConv computes ``k4(k3(x) * sigmoid(k2(x)))``: ``k2`` is its pixel-attention branch.
+GATING_BRANCHES: dict[type, tuple[str, ...]] = {PAConv: ("k2",)}
+
+#: The one definition of "Layers" used for every row of our DRIDSR Table 2 (:func:`main_path_layers`).
+LAYERS_DEFINITION = ("weight layers on the main path: every convolution (1x1 included) and linear layer, "
+                     "excluding those inside attention/gating branches (IMDN's CCA, PAN's PA and PAConv k2), "
+                     "plus fixed filter layers (DRIDSR's Sobel) as one layer each")
+
 
 def count_layers(model: nn.Module, include_attention: bool = True, include_fixed: bool = True) -> int:
     """Number of weight layers: ``Conv*d``/``ConvTranspose2d``/``Linear`` modules holding a weight.
@@ -158,16 +168,17 @@ def count_layers(model: nn.Module, include_attention: bool = True, include_fixed
     pooling, pixel shuffle and normalisation are not layers.
 
     Args:
-        include_attention: count the convolutions inside attention modules (subclasses of
-            :class:`~paperlib.models.blocks.Attention`: CA, CCA, PA, MAB). With ``False`` IMDN has 34
-            layers, the value of DRIDSR's Table 2 (with ``True``: 46).
+        include_attention: count the convolutions inside attention/gating branches: subclasses of
+            :class:`~paperlib.models.blocks.Attention` (CA, CCA, PA, MAB) and the children listed in
+            :data:`GATING_BRANCHES` (PAN's PAConv ``k2``). ``False`` is :data:`LAYERS_DEFINITION`.
         include_fixed: count fixed filter layers (:class:`~paperlib.models.blocks.FixedFilter`, e.g.
             DRIDSR's Sobel operator) as one layer each.
 
-    Relation to the "Layers" column of DRIDSR's Table 2 (x4): VDSR 20 (= ``count_layers``);
-    IMDN 34 (= ``include_attention=False``); DRIDSR 32 (= ``count_layers``: 31 trainable convolutions
-    and the Sobel layer); PAN 60 matches no counting of the official code that we found
-    (121 convolutions at x4, 119 without the two pixel-attention layers); we report our counts.
+    The "Layers" column of DRIDSR's Table 2 (x4) against :data:`LAYERS_DEFINITION`
+    (``include_attention=False``; all convolutions in brackets): VDSR 20 (20), IMDN 34 (46),
+    DRIDSR 32 (32: 31 trainable convolutions and the Sobel layer) agree with it; PAN's 60 matches no
+    counting of the official code that we found: 103 on the main path (121 with its 16 PAConv
+    gates and 2 PA layers).
     """
     n = 0
 
@@ -181,12 +192,19 @@ def count_layers(model: nn.Module, include_attention: bool = True, include_fixed
             if include_attention or not in_attention:
                 n += 1
             return
-        for child in m.children():
-            visit(child, in_attention)
+        gates = GATING_BRANCHES.get(type(m), ())
+        for name, child in m.named_children():
+            visit(child, in_attention or name in gates)
 
     visit(model, False)
     return n
 
 
+def main_path_layers(model: nn.Module) -> int:
+    """Layers under :data:`LAYERS_DEFINITION` (the "Layers" of every row of our Table 2)."""
+    return count_layers(model, include_attention=False, include_fixed=True)
+
+
 __all__ = ["ModelInfo", "create", "list_models", "model_info", "count_parameters", "count_layers",
+           "main_path_layers", "LAYERS_DEFINITION",
            "sobel_edges", "canny_edges"]
