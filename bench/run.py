@@ -218,8 +218,8 @@ class Trainer:
     """One training configuration (model + Adam + data source), kept alive across interleaved repeats.
 
     mode 'plain': fp32 eager NCHW, ``torch.utils.data.DataLoader`` over :class:`PlainPatchDataset`.
-    mode 'fast': ``PatchSampler`` batches, channels_last, bf16 autocast where supported,
-    fp32 output layer (``keep_output_fp32``), optional ``torch.compile``.
+    mode 'fast': ``PatchSampler`` batches and :func:`paperlib.precision.fast_path` (channels_last,
+    bf16 autocast where supported, fp32 output layer), optional ``torch.compile``.
     """
 
     def __init__(self, mode, name, scale, options, patches, device, batch, lr_patch, workers=1,
@@ -228,19 +228,18 @@ class Trainer:
 
         from paperlib import models
         from paperlib.data.patches import PatchSampler
-        from paperlib.runtime import bf16_supported, keep_output_fp32
+        from paperlib.precision import fast_path
 
         self.mode, self.device, self.batch = mode, torch.device(device), batch
         torch.manual_seed(seed)
         model = models.create(name, scale=scale, in_channels=1, **options).to(device).train()
         self.params = models.count_parameters(model)
         self.hr_patch = lr_patch * scale
-        self.bf16 = mode == "fast" and bf16_supported(device)
-        self.channels_last = mode == "fast"
+        model, self.precision = fast_path(model, device, enabled=mode == "fast")
+        self.bf16 = self.precision.bf16_autocast
+        self.channels_last = self.precision.channels_last
         self.compiled = mode == "fast" and compile
         if mode == "fast":
-            model = model.to(memory_format=torch.channels_last)
-            keep_output_fp32(model)
             self.sampler = PatchSampler(patches, scale, self.hr_patch, batch, seed=seed, device=device)
         else:
             ds = PlainPatchDataset(patches, scale, self.hr_patch, seed=seed)
@@ -258,20 +257,17 @@ class Trainer:
         import torch
 
         if self.mode == "fast":
-            lr, hr = self.sampler.next_batch()
-            return lr.contiguous(memory_format=torch.channels_last), hr
+            return self.sampler.next_batch()  # run_model puts the input in channels_last
         lr, hr = next(self.it)
         return lr.to(self.device, non_blocking=True), hr.to(self.device, non_blocking=True)
 
     def step(self):
         import torch
 
-        from paperlib.runtime import autocast
+        from paperlib.precision import run_model
 
         lr, hr = self.next_batch()
-        with autocast(self.device, self.bf16):
-            sr = self.fwd(lr)
-        loss = torch.nn.functional.l1_loss(sr.float(), hr)
+        loss = torch.nn.functional.l1_loss(run_model(self.fwd, lr, self.precision), hr)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -402,14 +398,14 @@ def bench_training(args, patches, peak: dict, log=print) -> list[dict]:
 
 # --------------------------------------------------------------------------- inference
 
-def fast_model(model, compile: bool = False):
-    """channels_last + fp32 output layer (+ compile); bf16 autocast comes from ``inference_time(fast=True)``."""
+def fast_model(model, device, compile: bool = False):
+    """``paperlib.precision.fast_path`` copy of ``model`` (+ compile); ``inference_time(fast=True)``
+    uses a prepared (or prepared-then-compiled) model as is."""
     import torch
 
-    from paperlib.runtime import keep_output_fp32
+    from paperlib.precision import fast_path
 
-    m = copy.deepcopy(model).to(memory_format=torch.channels_last)
-    keep_output_fp32(m)
+    m, _ = fast_path(model, device)
     return torch.compile(m) if compile else m
 
 
@@ -430,7 +426,7 @@ def bench_inference(args, log=print) -> list[dict]:
                     continue
                 torch.manual_seed(0)
                 base = models.create(name, scale=scale, in_channels=1, **opts).to(args.device).eval()
-                variants = {"eager_fp32": (base, False), "fast": (fast_model(base, args.compile), True)}
+                variants = {"eager_fp32": (base, False), "fast": (fast_model(base, args.device, args.compile), True)}
                 lr = INFER_LR[scale]
                 for m, f in variants.values():  # warm-up (and compile)
                     inference_time(m, (lr, lr), args.device, repeats=1, warmup=max(1, args.warmup), fast=f)
@@ -672,8 +668,9 @@ def run(argv=None, patches=None, log=print) -> dict:
               "gpu_bf16_peak_tflops": gpu_peak / 1e12 if gpu_peak else None,
               "notes": {"plain": f"fp32 eager NCHW; torch DataLoader, num_workers={args.workers}, per-sample numpy "
                                  "random crop + flip/rot + matlab_imresize degradation",
-                        "fast": "PatchSampler (in-memory, batched torch degradation), channels_last, bf16 autocast "
-                                "where paperlib.runtime.bf16_supported, fp32 output layer (keep_output_fp32)"
+                        "fast": "PatchSampler (in-memory, batched torch degradation), paperlib.precision.fast_path: "
+                                "channels_last, bf16 autocast where paperlib.runtime.bf16_supported, the model's "
+                                "declared output layer in fp32"
                                 + (", torch.compile" if args.compile else ", no torch.compile"),
                         "flops": "FlopCounterMode, forward+backward of the model only (conv/matmul), counted at batch 1 "
                                  "in fp32 and multiplied by the batch",

@@ -21,6 +21,7 @@ import numpy as np
 
 from .data.degrade import matlab_imresize, modcrop
 from .metrics import Protocol, full_reference
+from .precision import FP32, Precision, fast_path, run_model
 
 
 def make_pair(hr_u8: np.ndarray, scale: int, quantize_lr: bool = True):
@@ -39,22 +40,21 @@ def super_resolve(model, lr: np.ndarray, device="cpu", fast: bool = False, tile:
     Args:
         tile: LR tile side; ``None`` processes the whole image.
         overlap: LR pixels of context kept around each tile (cropped away when stitching).
-        fast: channels_last + bf16 autocast (for timing studies only; evaluation uses fp32).
+        fast: the :func:`paperlib.precision.fast_path` (channels_last, bf16 autocast where supported,
+            output layer in fp32), on a prepared copy of ``model`` (pass a model already returned by
+            ``fast_path`` to prepare it once). For timing studies only; evaluation uses fp32.
     """
     import torch
 
-    from .runtime import autocast, bf16_supported
-
+    model, precision = fast_path(model, device, enabled=fast)
     x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None].to(device)
-    if fast:
-        x = x.contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode(), autocast(device, fast and bf16_supported(device)):
+    with torch.inference_mode():
         if tile is None or (lr.shape[0] <= tile and lr.shape[1] <= tile):
-            return model(x).float()[0, 0].cpu().numpy()
-        return _tiled(model, x, tile, overlap)[0, 0].cpu().numpy()
+            return run_model(model, x, precision)[0, 0].cpu().numpy()
+        return _tiled(model, x, tile, overlap, precision)[0, 0].cpu().numpy()
 
 
-def _tiled(model, x, tile: int, overlap: int):
+def _tiled(model, x, tile: int, overlap: int, precision: Precision = FP32):
     import torch
 
     h, w = x.shape[-2:]
@@ -64,7 +64,7 @@ def _tiled(model, x, tile: int, overlap: int):
             y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
             ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
             yb, xb = min(h, y1 + overlap), min(w, x1 + overlap)
-            sr = model(x[..., ya:yb, xa:xb]).float()
+            sr = run_model(model, x[..., ya:yb, xa:xb], precision)
             s = sr.shape[-1] // (xb - xa)
             if out is None:
                 out = torch.zeros(x.shape[0], sr.shape[1], h * s, w * s, device=x.device)
@@ -181,21 +181,24 @@ def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr
 
 def inference_time(model, lr_shape=(128, 128), device="cpu", repeats: int = 10, warmup: int = 3,
                    fast: bool = False, batch: int = 1) -> dict:
-    """Median wall time of one forward pass on a random LR input (warm-up first, CUDA synchronised)."""
+    """Median wall time of one forward pass on a random LR input (warm-up first, CUDA synchronised).
+
+    ``fast``: time the :func:`paperlib.precision.fast_path` (prepared once, before timing; a model
+    already returned by ``fast_path``, possibly ``torch.compile``-d after, is used as is).
+    """
     import torch
 
-    from .runtime import autocast, bf16_supported
-
+    model, precision = fast_path(model, device, enabled=fast)
     x = torch.rand(batch, 1, *lr_shape, device=device)
-    if fast:
+    if precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     times = []
-    with torch.inference_mode(), autocast(device, fast and bf16_supported(device)):
+    with torch.inference_mode():
         for i in range(warmup + repeats):
             sync()
             t0 = time.perf_counter()
-            model(x)
+            run_model(model, x, precision)
             sync()
             if i >= warmup:
                 times.append(time.perf_counter() - t0)

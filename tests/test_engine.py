@@ -106,12 +106,11 @@ def test_corrupt_checkpoint_is_reported_and_kept(data, tmp_path):
 
 def test_bf16_fast_path_keeps_output_fp32(data, tmp_path):
     from paperlib import models
-    from paperlib.runtime import autocast, keep_output_fp32
+    from paperlib.precision import Precision, fast_path, run_model
 
-    m = keep_output_fp32(models.create("dridsr", scale=4)).to(memory_format=torch.channels_last)
-    with autocast("cpu", True):
-        out = m(torch.rand(1, 1, 12, 12).contiguous(memory_format=torch.channels_last))
-    assert out.dtype == torch.float32
+    m, _ = fast_path(models.create("dridsr", scale=4), "cpu")
+    out = run_model(m, torch.rand(1, 1, 12, 12), Precision(True, True, "recon.2"))  # bf16 forced
+    assert out.dtype == torch.float32  # the whole-registry check is tests/test_precision.py
 
 
 def test_tiled_inference_equals_whole_image(data):

@@ -19,6 +19,7 @@ class Bicubic(nn.Module):
         in_channels (int): channel number (any; kept for the common constructor signature).
     """
 
+    output_layer = None  # no parameters: nothing to keep in fp32 (see paperlib.precision)
     pre_upsampling = True
 
     def __init__(self, scale: int = 4, in_channels: int = 1):

@@ -215,6 +215,8 @@ class DRIDSR(nn.Module):
             :class:`RIDM`); same parameter count. Default: 'interleaved'.
     """
 
+    output_layer = "recon.2"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 48, n_resblocks: int = 6,
                  distill_channels: int = 24, merge_channels: int = 28, edge: str = "sobel",
                  ridm_wiring: str = "interleaved"):

@@ -26,6 +26,7 @@ class DRRN(nn.Module):
         n_units (int): recursions U of the residual unit. Default: 25.
     """
 
+    output_layer = "output"  # kept in fp32 on the fast path (paperlib.precision)
     pre_upsampling = True
 
     def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 128, n_units: int = 25):

@@ -33,6 +33,8 @@ class EDSR(nn.Module):
         mean ('auto' | tuple | None): mean shift; 'auto' = DIV2K RGB mean for 3 channels, none for 1.
     """
 
+    output_layer = "tail.1"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_resblocks: int = 16, n_feats: int = 64,
                  res_scale: float = 1.0, mean="auto"):
         super().__init__()

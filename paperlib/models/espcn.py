@@ -24,6 +24,8 @@ class ESPCN(nn.Module):
         activation (str): 'tanh' (paper) or 'relu'. Default: 'tanh'.
     """
 
+    output_layer = "body.4"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n1: int = 64, n2: int = 32, activation: str = "tanh"):
         super().__init__()
         self.scale = check_scale("espcn", scale)

@@ -26,6 +26,8 @@ class FSRCNN(nn.Module):
         m (int): number of mapping layers. Default: 4.
     """
 
+    output_layer = "deconv"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, d: int = 56, s: int = 12, m: int = 4):
         super().__init__()
         self.scale = check_scale("fsrcnn", scale)

@@ -221,6 +221,8 @@ class IDMAN(nn.Module):
         feedback_steps (int): iterations of the shared local-feedback reconstruction conv. Default: 2.
     """
 
+    output_layer = "tail"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_groups: int = 10, n_blocks: int = 20,
                  n_feats: int = 64, reduction: int = 16, extract: str = "distill", attention=(3, 5),
                  mab_pool: str = "local", weight_norm: bool = True, feedback_steps: int = 2):

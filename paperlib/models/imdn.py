@@ -83,6 +83,8 @@ class IMDN(nn.Module):
         n_modules (int): number of IMDBs. Default: 6.
     """
 
+    output_layer = "upsampler.0"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 64, n_modules: int = 6):
         super().__init__()
         self.scale = check_scale("imdn", scale)

@@ -26,6 +26,8 @@ class MDSR(nn.Module):
         mean ('auto' | tuple | None): mean shift, as in EDSR.
     """
 
+    output_layer = "tail"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_resblocks: int = 80, n_feats: int = 64,
                  scales=(2, 3, 4), mean="auto"):
         super().__init__()

@@ -87,6 +87,8 @@ class PAN(nn.Module):
         nb (int): number of SCPA blocks. Default: 16.
     """
 
+    output_layer = "conv_last"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, nf: int = 40, unf: int = 24, nb: int = 16):
         super().__init__()
         self.scale = check_scale("pan", scale)

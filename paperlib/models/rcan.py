@@ -64,6 +64,8 @@ class RCAN(nn.Module):
         mean ('auto' | tuple | None): mean shift, as in EDSR.
     """
 
+    output_layer = "tail.1"  # kept in fp32 on the fast path (paperlib.precision)
+
     def __init__(self, scale: int = 4, in_channels: int = 1, n_resgroups: int = 10, n_resblocks: int = 20,
                  n_feats: int = 64, reduction: int = 16, res_scale: float = 1.0, mean="auto"):
         super().__init__()

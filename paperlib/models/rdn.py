@@ -72,6 +72,7 @@ class RDN(nn.Module):
         else:
             self.up = nn.Sequential(conv(g0, growth * 4, 3), nn.PixelShuffle(2), conv(growth, growth * 4, 3),
                                     nn.PixelShuffle(2), conv(growth, in_channels, 3))
+        self.output_layer = f"up.{len(self.up) - 1}"  # kept in fp32 on the fast path (paperlib.precision)
 
     def forward(self, x):
         f_1 = self.sfe1(x)

@@ -26,6 +26,7 @@ class SRCNN(nn.Module):
         kernels (tuple[int, int, int]): kernel sizes. Default: (9, 5, 5).
     """
 
+    output_layer = "conv3"  # kept in fp32 on the fast path (paperlib.precision)
     pre_upsampling = True
 
     def __init__(self, scale: int = 4, in_channels: int = 1, n1: int = 64, n2: int = 32, kernels=(9, 5, 5)):

@@ -36,6 +36,7 @@ class VDSR(nn.Module):
             layers += [nn.Conv2d(n_feats, n_feats, 3, padding=1), nn.ReLU(inplace=True)]
         layers += [nn.Conv2d(n_feats, in_channels, 3, padding=1)]
         self.body = nn.Sequential(*layers)
+        self.output_layer = f"body.{len(self.body) - 1}"  # kept in fp32 on the fast path (paperlib.precision)
         he_init_(self)
 
     def forward(self, x):
