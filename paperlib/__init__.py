@@ -6,7 +6,7 @@
     pl.data.covid_ct.covid_ct_split("test")       # datasets in their original layouts
     pl.data.degrade.matlab_imresize(img, 1/4)     # MATLAB-compatible bicubic
     pl.metrics.psnr_y(sr, hr, crop_border=4)      # metrics with an explicit protocol
-    pl.train.train("dridsr", 4, "quick")          # training with run cache and exact resume
+    pl.train.train(pl.train.TrainConfig("dridsr", 4, "quick"))          # training with run cache and exact resume
     pl.evaluate.evaluate_images(...)              # per-image evaluation, paired statistics
     pl.upscale.upscale("series/", "out/", run)    # super-resolve PNG / DICOM to derived DICOM
 """
@@ -15,7 +15,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _SUBMODULES = ("config", "data", "errors", "evaluate", "experiments", "metrics", "models", "plots", "profiles",
-               "reproduce", "results", "runtime", "train", "upscale", "paper_values")
+               "precision", "reproduce", "results", "runs", "runtime", "train", "upscale", "paper_values")
 
 
 def __getattr__(name):  # lazy: `import paperlib` stays cheap, `pl.models` imports torch on first use

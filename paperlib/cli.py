@@ -11,12 +11,25 @@ import sys
 from pathlib import Path
 
 
-def _add_common(p):
+def _add_common(p, seed_help="seed of the data split, model initialisation and batches"):
     p.add_argument("--data-root", default=None, help="data root (default: $PAPERLIB_DATA or ../shared/data)")
     p.add_argument("--runs", default=None, help="run directory root (default: $PAPERLIB_RUNS or ./runs)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None, help=seed_help)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _window(text):
+    """``lung`` / ``ct12`` ... or ``WIDTH,LEVEL`` in HU."""
+    if text is None or "," not in str(text):
+        return text
+    return tuple(float(v) for v in str(text).split(","))
+
+
+def _trained_window(trained_on: dict):
+    """The window a run was trained through (HU sources), so evaluation uses the same mapping."""
+    w = (trained_on.get("intensity") or {}).get("window")
+    return tuple(w) if w else "ct12"
 
 
 def _parse_options(items):
@@ -46,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="paperlib", description=__doc__.split("\n")[0], allow_abbrev=False)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("train", help="train (or resume) a model on prepared COVID-CT patches", allow_abbrev=False)
+    p = sub.add_parser("train", help="train (or resume) a model on COVID-CT or an HU data set",
+                       allow_abbrev=False)
     p.add_argument("model")
+    p.add_argument("--data", default="covid-ct", help="data source: covid-ct or an HU set (tcga, covid19_ny_sbu, ...)")
+    p.add_argument("--window", default="ct12", help="HU window for HU sources: a name (ct12, lung...) or WIDTH,LEVEL")
     p.add_argument("--scale", type=int, default=4)
     p.add_argument("--profile", default="quick")
     p.add_argument("--iterations", type=int, default=None, help="override the profile's iterations")
@@ -55,14 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint")
     _add_common(p)
 
-    p = sub.add_parser("eval", help="evaluate a run on COVID-CT test images (per-image CSV + summary)",
+    p = sub.add_parser("eval", help="evaluate a run on a data source's test images (per-image CSV + summary)",
                        allow_abbrev=False)
     p.add_argument("run", help="run directory")
+    p.add_argument("--data", default=None, help="data source (default: the one the run was trained on)")
+    p.add_argument("--window", default=None, help="HU window (default: the one the run was trained through)")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, default=None)
-    p.add_argument("--out", default=None, help="CSV of per-image metrics (default: <run>/eval_<split>.csv)")
+    p.add_argument("--out", default=None, help="CSV of per-image metrics (default: <run>/eval_<data>_<split>.csv)")
     p.add_argument("--no-niqe", action="store_true")
-    _add_common(p)
+    _add_common(p, seed_help="split seed (default: the run's)")
 
     p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder",
                        description=UPSCALE_DESCRIPTION, allow_abbrev=False)
@@ -129,7 +147,7 @@ def _dispatch(args) -> int:
     if args.cmd == "data":
         from .data.cache import load_prepared_covid_ct
 
-        d = load_prepared_covid_ct(args.scheme, args.seed, args.patch, root=args.data_root, progress=not args.quiet)
+        d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet)
         m = d.manifest
         print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
               f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
@@ -138,28 +156,34 @@ def _dispatch(args) -> int:
         return 0
     if args.cmd == "train":
         from . import models
-        from .train import train
+        from .train import TrainConfig, train
 
-        models.model_info(args.model)  # unknown name -> clear error before any data is read
+        from .data.sources import check_source
+
+        models.model_info(args.model)  # unknown names -> clear errors before any data is read
+        check_source(args.data)
         over = {"iterations": args.iterations} if args.iterations else {}
-        run = train(args.model, args.scale, args.profile, options=_parse_options(args.option), seed=args.seed,
-                    device=args.device, runs=args.runs, progress=not args.quiet, restart=args.restart,
-                    data_root=args.data_root, **over)
+        cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
+                               seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
+        run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
         print(run.path)
         return 0
     if args.cmd == "eval":
-        from .data.cache import load_prepared_covid_ct
+        from .data.sources import check_source, load_source
         from .evaluate import evaluate_images, summarize
-        from .upscale import load_run_model
+        from .runs import load_run_model
 
         model, man, _ = load_run_model(args.run, device=args.device)
-        scale = man["config"]["scale"]
-        d = load_prepared_covid_ct(man["config"]["data"]["scheme"], man["config"]["data"]["seed"],
-                                   man["config"]["data"]["patch"], root=args.data_root, progress=not args.quiet)
+        scale, trained_on = man["config"]["scale"], man["config"]["data"]
+        name = check_source(args.data or trained_on["dataset"].lower())
+        kw = {"scheme": trained_on["scheme"], "patch": trained_on["patch"]} if name == "covid-ct" else {}
+        d = load_source(name, seed=args.seed if args.seed is not None else trained_on["seed"], root=args.data_root,
+                        window=_window(args.window) if args.window else _trained_window(trained_on),
+                        progress=not args.quiet, **kw)
         imgs = d.images(args.split)[: args.limit]
         df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
-                             progress=not args.quiet)
-        out = Path(args.out) if args.out else Path(args.run) / f"eval_{args.split}.csv"
+                             progress=not args.quiet, intensity=d.intensity)
+        out = Path(args.out) if args.out else Path(args.run) / f"eval_{name}_{args.split}.csv"
         df.to_csv(out, index=False)
         print(f"protocol: {df.attrs['protocol']}")
         print(summarize(df).to_string(index=False))

@@ -1,13 +1,16 @@
 """Test-set evaluation, inference timing and paired statistics.
 
-Protocol (stated in every table through :class:`paperlib.metrics.Protocol`):
+Protocol (stated in every table through :class:`paperlib.metrics.Protocol`, built by
+:func:`default_protocol` from the data's :class:`~paperlib.data.intensity.Intensity`):
 
-1. HR: the 8-bit test image, ``modcrop``-ed to a multiple of the scale, in [0, 1];
-2. LR: MATLAB bicubic (antialias) shrink by the scale, rounded to 8 bits like MATLAB's
-   ``imresize`` on a uint8 image (``quantize_lr``), as an LR PNG would be saved;
-3. SR: the model's output clipped to [0, 1] and rounded to 8 bits (``quantize_sr``), as an
-   SR PNG would be saved;
-4. metrics on the Y channel (the DRIDSR paper's statement) or gray, border crop = scale.
+1. HR: the stored test image, ``modcrop``-ed to a multiple of the scale, mapped to [0, 1]
+   (8-bit: / 255; HU: through the stated window);
+2. LR: :meth:`Intensity.degrade <paperlib.data.intensity.Intensity.degrade>`, the same function
+   training uses: MATLAB bicubic (antialias) shrink by the scale, stored at the data's precision
+   (8 bits, or integer HU), as an LR file would be;
+3. SR: the model's output clipped to [0, 1] and stored the same way (``Intensity.store_sr``);
+4. metrics: 8-bit images on the Y channel (the DRIDSR paper's statement); HU images in grey on the
+   window's [0, 1] (data range 1 = the window width in HU); border crop = scale.
 
 Inference runs in fp32 (evaluation never uses bf16), whole images by default; ``tile``
 splits large inputs into overlapping tiles whose centres are stitched (exact when the
@@ -19,17 +22,22 @@ import time
 
 import numpy as np
 
-from .data.degrade import matlab_imresize, modcrop
+from .data.intensity import U8, Intensity
 from .metrics import Protocol, full_reference
 from .precision import FP32, Precision, fast_path, run_model
 
 
-def make_pair(hr_u8: np.ndarray, scale: int, quantize_lr: bool = True):
-    """HR (float64 [0,1], modcropped) and its LR (float64 [0,1]) under the evaluation protocol."""
-    hr = modcrop(np.asarray(hr_u8), scale).astype(np.float64) / 255.0
-    lr = np.clip(matlab_imresize(hr, 1.0 / scale), 0, 1)
-    if quantize_lr:
-        lr = np.round(lr * 255.0) / 255.0
+def default_protocol(intensity: Intensity, scale: int) -> Protocol:
+    """The evaluation protocol for a data source: Y for 8-bit figures, grey on the window for HU."""
+    if intensity.kind == "u8":
+        return Protocol(channel="y", crop_border=scale)
+    return Protocol(channel="gray", crop_border=scale, data_range=1.0, image_domain=intensity.data_range_note,
+                    degradation=intensity.lr_note)
+
+
+def make_pair(hr_stored: np.ndarray, scale: int, intensity: Intensity = U8):
+    """HR and LR (float64 in [0, 1]) of one stored test image under the evaluation protocol."""
+    lr, hr = intensity.degrade(np.asarray(hr_stored), scale)
     return hr, lr
 
 
@@ -73,19 +81,20 @@ def _tiled(model, x, tile: int, overlap: int, precision: Precision = FP32):
 
 
 def to_u8_range(sr: np.ndarray, quantize: bool = True) -> np.ndarray:
-    sr = np.clip(sr.astype(np.float64), 0.0, 1.0)
-    return np.round(sr * 255.0) / 255.0 if quantize else sr
+    """An SR output clipped to [0, 1] and (by default) rounded to 8 bits, as an SR PNG is saved."""
+    return U8.store_sr(sr) if quantize else np.clip(sr.astype(np.float64), 0.0, 1.0)
 
 
-def sr_metrics(model, hr_u8, scale: int, device="cpu", fast: bool = False, protocol: Protocol | None = None,
-               with_ms_ssim: bool = False, with_niqe: bool = False, return_images: bool = False) -> dict:
-    """Metrics of one test image under ``protocol`` (default: Y, border crop = scale)."""
+def sr_metrics(model, hr_stored, scale: int, device="cpu", fast: bool = False, protocol: Protocol | None = None,
+               with_ms_ssim: bool = False, with_niqe: bool = False, return_images: bool = False,
+               intensity: Intensity = U8) -> dict:
+    """Metrics of one stored test image under ``protocol`` (default: :func:`default_protocol`)."""
     from .metrics import niqe
 
-    protocol = protocol or Protocol(channel="y", crop_border=scale)
-    hr, lr = make_pair(hr_u8, scale)
+    protocol = protocol or default_protocol(intensity, scale)
+    hr, lr = make_pair(hr_stored, scale, intensity)
     t0 = time.perf_counter()
-    sr = to_u8_range(super_resolve(model, lr, device, fast=fast))
+    sr = intensity.store_sr(super_resolve(model, lr, device, fast=fast))
     row = {"seconds": time.perf_counter() - t0}
     row.update(full_reference(sr, hr, protocol, with_ms_ssim=with_ms_ssim))
     if with_niqe:
@@ -99,15 +108,17 @@ def sr_metrics(model, hr_u8, scale: int, device="cpu", fast: bool = False, proto
 
 
 def evaluate_images(model, images, scale: int, method: str, device="cpu", protocol: Protocol | None = None,
-                    with_ms_ssim: bool = True, with_niqe: bool = True, progress: bool = True):
-    """Per-image metrics on ``images`` (list of ``(name, label, uint8 HxW)``) as a tidy DataFrame."""
+                    with_ms_ssim: bool = True, with_niqe: bool = True, progress: bool = True,
+                    intensity: Intensity = U8):
+    """Per-image metrics on ``images`` (list of ``(name, label, stored HxW)``) as a tidy DataFrame."""
     import pandas as pd
     from tqdm.auto import tqdm
 
-    protocol = protocol or Protocol(channel="y", crop_border=scale)
+    protocol = protocol or default_protocol(intensity, scale)
     rows = []
     for name, label, img in tqdm(images, desc=f"eval {method} x{scale}", disable=not progress, leave=False):
-        r = sr_metrics(model, img, scale, device, protocol=protocol, with_ms_ssim=with_ms_ssim, with_niqe=with_niqe)
+        r = sr_metrics(model, img, scale, device, protocol=protocol, with_ms_ssim=with_ms_ssim, with_niqe=with_niqe,
+                       intensity=intensity)
         rows.append({"method": method, "scale": scale, "image": name, "label": label,
                      "height": img.shape[0], "width": img.shape[1]} | r)
     df = pd.DataFrame(rows)

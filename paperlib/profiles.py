@@ -12,7 +12,7 @@ architecture: model options come from the notebook/CLI and are part of the run k
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from .errors import UnknownNameError
 
@@ -33,7 +33,7 @@ class PaperSchedule:
     n_pairs: int | None = None
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
-    loss: str = "l1"
+    loss: str = "l1"  # the training loss, used by paperlib.train (both papers: L1)
 
 
 #: DRIDSR (sec. 4.2): Adam, lr 1e-3 halved every 30 epochs down to 1e-5, 200 epochs, batch 64,
@@ -139,7 +139,6 @@ class TrainPlan:
     min_lr: float
     betas: tuple = (0.9, 0.999)
     eps: float = 1e-8
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)

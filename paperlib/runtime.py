@@ -41,38 +41,6 @@ def autocast(device, enabled: bool):
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
 
 
-def keep_output_fp32(model):
-    """Run the model's last conv outside autocast, in fp32, so the reconstruction is not quantised.
-
-    bf16 keeps 8 mantissa bits: an output near 1.0 would be quantised to ~1/256, about one grey
-    level, which alone costs PSNR at the 30-40 dB the papers report. The last ``nn.Conv2d``
-    registered in the model is the output layer for every model in the zoo (checked by a test);
-    a model can name another one with an ``output_layer`` attribute. Idempotent.
-    """
-    import torch
-    from torch import nn
-
-    name = getattr(model, "output_layer", None)
-    if name is not None:
-        layer = model.get_submodule(name)
-    else:
-        convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-        if not convs:
-            return model
-        layer = convs[-1]
-    if getattr(layer, "_paperlib_fp32", False):
-        return model
-    orig = layer.forward
-
-    def forward(x, *a, **k):
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            return orig(x.float(), *a, **k)
-
-    layer.forward = forward
-    layer._paperlib_fp32 = True
-    return model
-
-
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)

@@ -1,37 +1,88 @@
-"""The training loop: L1 + Adam + step schedule, a run directory per configuration, exact resume.
+"""Training: a configuration object, a small :class:`Trainer`, and :func:`train` that drives it.
 
-A run directory ``<runs>/<model>_x<scale>_<profile>_<key>/`` holds:
+The one training loop of the project (the CLI, the notebooks, the experiments and the benchmark
+all use it)::
 
-* ``manifest.json``: the full configuration (model and options, scale, profile, resolved plan,
-  data and split, seed, fast-path settings), hardware, library versions, git commit, status;
-* ``last.pt``: the resumable checkpoint (model, optimiser, scheduler, step, sampler and torch
-  RNG states, the logs so far), written atomically (temporary file, ``fsync``, rename);
-* ``weights.pt``: final weights only (small), written when training completes;
-* ``log.csv`` (step, loss, lr, seconds) and ``val.csv`` (step, psnr, ssim on validation images),
-  rewritten from the checkpoint's copy at each checkpoint so they always agree with it.
+    trainer = Trainer(config, data, device=...)      # model, precision, optimiser, sampler, run dir
+    trainer.resume()                                  # from last.pt if there is one
+    while trainer.step_count < target:
+        trainer.step()                                # one batch: forward, L1, backward, Adam, lr
+        ...validate() / snapshot() / checkpoint() when due
+    trainer.finish()                                  # weights.pt + manifest status "complete"
 
-``key`` is a hash of the configuration, so a run made under other settings is never reused.
-Killing the process at any moment and calling :func:`train` again resumes from ``last.pt``
-and ends with the same weights as an uninterrupted run (tested with a real SIGKILL).
+Killing the process at any moment and calling :func:`train` again resumes from ``last.pt`` and
+ends with the same weights as an uninterrupted run (tested with a real SIGKILL). The run
+directory and its files are described in :mod:`paperlib.runs`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .config import runs_root
-from .errors import CheckpointError
-from .profiles import get_profile, train_plan
-from .runtime import autocast, bf16_supported, git_commit, hardware_info, keep_output_fp32
+from .errors import CheckpointError, DataError
+from .profiles import Profile, get_profile, train_plan
+from .runs import Run, atomic_torch_save, config_key, load_checkpoint, run_dir_for, write_csv
+from .runtime import git_commit, hardware_info
 
-PAPER_OF_MODEL = {"idman": "idman", "edsr": "idman", "edsr_baseline": "idman", "mdsr": "idman", "rdn": "idman",
-                  "rcan": "idman", "drrn": "idman", "fsrcnn": "idman"}
+LOSSES = ("l1", "l2")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What defines a training run. Every field but ``device`` and ``compile`` is part of the run key.
+
+    Args:
+        model: registry name (``paperlib.models.list_models()``).
+        scale: 2, 3 or 4.
+        profile: ``smoke`` / ``quick`` / ``budget`` / ``paper`` or a :class:`~paperlib.profiles.Profile`.
+        options: model constructor options.
+        seed: seeds the data split (when :func:`train` loads the data), model initialisation and
+            the batch sampler.
+        paper: whose schedule (``dridsr`` or ``idman``); default: the paper the model belongs to.
+        data: data source name (:func:`paperlib.data.sources.source_names`).
+        window: HU window for HU sources (name or ``(width, level)``).
+        fast_path: channels_last + bf16 autocast (default: the profile's setting minus its
+            ``fp32_models``); bf16 only where the device supports it (:mod:`paperlib.precision`).
+        overrides: profile fields to override (e.g. ``{"iterations": 50}``).
+        device: ``cpu`` or ``cuda``.
+        compile: ``torch.compile`` the model (same numerics to within float error).
+    """
+
+    model: str
+    scale: int
+    profile: str | Profile = "quick"
+    options: dict = field(default_factory=dict)
+    seed: int = 0
+    paper: str | None = None
+    data: str = "covid-ct"
+    window: str | tuple = "ct12"
+    fast_path: bool | None = None
+    overrides: dict = field(default_factory=dict)
+    device: str = "cpu"
+    compile: bool = False
+
+    @classmethod
+    def make(cls, model: str, scale: int, profile="quick", **kw) -> "TrainConfig":
+        """Like the constructor, but keyword arguments that are profile fields become ``overrides``."""
+        own = {f.name for f in fields(cls)}
+        overrides = dict(kw.pop("overrides", {})) | {k: kw.pop(k) for k in list(kw) if k not in own}
+        return cls(model, scale, profile, overrides=overrides, **kw)
+
+    def resolved_profile(self) -> Profile:
+        return get_profile(self.profile, **self.overrides)
+
+    def schedule_paper(self) -> str:
+        from . import models
+
+        return self.paper or ("dridsr" if "dridsr" in models.model_info(self.model).papers else "idman")
+
+    def use_fast_path(self, prof: Profile) -> bool:
+        if self.fast_path is not None:
+            return bool(self.fast_path)
+        return prof.fast_path and self.model not in prof.fp32_models
 
 
 def distributed_context(device):
@@ -39,8 +90,7 @@ def distributed_context(device):
 
     Multi-GPU (or multi-process CPU) training is plain DistributedDataParallel: ``torchrun
     --nproc_per_node N -m paperlib train ...``. Each rank draws ``batch / N`` patches from its
-    own seeded sampler, so the global batch equals the single-process one; rank 0 alone writes
-    the run directory.
+    own seeded sampler, so the global batch equals the single-process one; rank 0 alone writes.
     """
     import torch
     import torch.distributed as dist
@@ -57,272 +107,241 @@ def distributed_context(device):
     return world, rank, device
 
 
-def paper_for(model_name: str) -> str:
-    """Which paper's schedule trains a model by default (DRIDSR's for its own Table 1 methods)."""
-    return PAPER_OF_MODEL.get(model_name, "dridsr")
+def _loss_fn(name: str):
+    import torch.nn.functional as F
+
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; known: {list(LOSSES)}")
+    return F.l1_loss if name == "l1" else F.mse_loss
 
 
-def config_key(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    import io
-
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def load_checkpoint(path: Path, map_location="cpu") -> dict:
-    """``torch.load(weights_only=True)`` with a clear error for a corrupt or truncated file."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # zip/pickle errors differ by torch version
-        raise CheckpointError(f"{path}: checkpoint is corrupt or truncated ({type(e).__name__}: {e}). "
-                              "It was left in place; delete it (or pass restart=True) to train from scratch") from e
-
-
-def _write_csv(path: Path, header: list[str], rows: list) -> None:
-    lines = [",".join(header)] + [",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in r) for r in rows]
-    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-
-
-@dataclass
-class Run:
-    """A training run on disk."""
-
-    path: Path
-
-    @property
-    def manifest(self) -> dict:
-        return json.loads((self.path / "manifest.json").read_text())
-
-    @property
-    def complete(self) -> bool:
-        return (self.path / "weights.pt").is_file() and self.manifest.get("status") == "complete"
-
-    def load_model(self, device="cpu"):
-        """The trained model (from ``weights.pt``) in eval mode."""
-        from . import models
-
-        m = self.manifest
-        model = models.create(m["config"]["model"], scale=m["config"]["scale"], in_channels=1,
-                              **m["config"]["options"])
-        if (self.path / "weights.pt").is_file():
-            state = load_checkpoint(self.path / "weights.pt")
-            model.load_state_dict(state["model"])
-        elif sum(p.numel() for p in model.parameters()) > 0:
-            raise CheckpointError(f"{self.path}: run has no weights.pt (training not finished)")
-        return model.to(device).eval()
-
-    def log(self):
-        import pandas as pd
-
-        return pd.read_csv(self.path / "log.csv")
-
-    def val_log(self):
-        import pandas as pd
-
-        p = self.path / "val.csv"
-        return pd.read_csv(p) if p.exists() else pd.DataFrame(columns=["step", "psnr", "ssim"])
-
-
-def _validate(model, val_images, scale, device, fast, protocol):
-    from .evaluate import sr_metrics
-
-    rows = [sr_metrics(model, img, scale, device, fast=fast, protocol=protocol) for _, _, img in val_images]
-    return float(np.mean([r["psnr"] for r in rows])), float(np.mean([r["ssim"] for r in rows]))
-
-
-def train(model_name: str, scale: int, profile="quick", *, data=None, options: dict | None = None, seed: int = 0,
-          paper: str | None = None, device="cpu", fast_path: bool | None = None, compile: bool = False,
-          runs=None, progress: bool = True, restart: bool = False, data_root=None, stop_at: int | None = None,
-          **profile_overrides) -> Run:
-    """Train (or resume, or reuse) one model and return its :class:`Run`.
+class Trainer:
+    """One run: model, precision, optimiser, schedule, sampler, logs and the run directory.
 
     Args:
-        model_name: registry name (``paperlib.models.list_models()``).
-        scale: 2, 3 or 4.
-        profile: ``smoke`` / ``quick`` / ``paper`` or a :class:`~paperlib.profiles.Profile`.
-        data: a :class:`~paperlib.data.cache.PreparedCovidCT` (default: the paper split, prepared).
-        options: model constructor options (part of the run key).
-        seed: seeds model initialisation and the batch sampler.
-        paper: whose schedule (``dridsr`` or ``idman``); default by model.
-        device: ``cpu`` or ``cuda``.
-        fast_path: bf16 autocast + channels_last (default: the profile's setting minus its
-            ``fp32_models``; bf16 only where supported). The precision is part of the run key.
-        compile: ``torch.compile`` the model (not part of the key: numerics are the same to within float error).
+        config: the :class:`TrainConfig`.
+        data: a prepared set (:class:`paperlib.data.sources.Prepared` or the COVID-CT cache).
         runs: root of run directories (default ``$PAPERLIB_RUNS`` or ``<repo>/runs``).
-        restart: discard an existing unfinished checkpoint of this configuration.
-        stop_at: checkpoint and return after this many steps (the run stays resumable, status
-            ``running``); not part of the key, since stopping early changes nothing already trained.
-        **profile_overrides: fields of the profile to override (e.g. ``iterations=50``).
+        world, rank, device: from :func:`distributed_context`.
     """
-    import torch
 
-    from . import models
-    from .data.cache import load_prepared_covid_ct
-    from .data.patches import PatchSampler
-    from .metrics import Protocol
+    def __init__(self, config: TrainConfig, data, runs=None, world: int = 1, rank: int = 0, device=None):
+        import torch
 
-    prof = get_profile(profile, **profile_overrides)
-    world, rank, device = distributed_context(device)
-    if data is None:
-        data = load_prepared_covid_ct("paper", seed=0, root=data_root, progress=progress)
-    paper = paper or paper_for(model_name)
-    patches = data.train_patches if prof.n_train_patches is None else data.train_patches[: prof.n_train_patches]
-    plan = train_plan(prof, paper, scale, len(patches))
-    fast = (prof.fast_path and model_name not in prof.fp32_models) if fast_path is None else fast_path
-    use_bf16 = bool(fast and bf16_supported(device))
-    config = {"model": model_name, "scale": scale, "options": options or {}, "seed": seed, "paper": paper,
-              "profile": {k: v for k, v in prof.as_dict().items() if k not in ("note", "fp32_models")}, "plan": plan.as_dict(),
-              "data": {k: data.manifest[k] for k in ("dataset", "scheme", "seed", "patch", "n_train_patches")}
-              | {"n_used_patches": len(patches)},
-              "precision": {"bf16_autocast": use_bf16, "channels_last": bool(fast), "fp32_output_layer": True}}
-    if world > 1:
-        if plan.batch_size % world:
-            raise ValueError(f"batch {plan.batch_size} is not divisible by the {world} processes")
-        config["world_size"] = world
-    key = config_key(config)
-    run_dir = runs_root(runs) / f"{model_name}_x{scale}_{prof.name}_{key}"
-    run = Run(run_dir)
-    if (run_dir / "manifest.json").exists() and run.complete:
-        return run
-    writer = rank == 0
-    if writer:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    manifest = {"config": config, "key": key, "status": "running", "git_commit": git_commit(),
-                "hardware": hardware_info(device), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if writer:
-        atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
+        from . import models
+        from .data.patches import PatchSampler
+        from .precision import fast_path
+        from .profiles import SCHEDULES
 
-    torch.manual_seed(seed)
-    model = models.create(model_name, scale=scale, in_channels=1, **(options or {})).to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    protocol = Protocol(channel="y", crop_border=scale)
-    if not params:  # bicubic: nothing to learn
-        if not writer:
-            return run
-        atomic_torch_save({"model": model.state_dict(), "key": key}, run_dir / "weights.pt")
-        manifest.update(status="complete", steps=0)
-        atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
-        _write_csv(run_dir / "log.csv", ["step", "loss", "lr", "seconds"], [])
-        return run
-    if fast:
-        model = model.to(memory_format=torch.channels_last)
-    keep_output_fp32(model)
-    opt = torch.optim.Adam(params, lr=plan.lr, betas=plan.betas, eps=plan.eps)
-    halve, min_factor = plan.halve_every, plan.min_lr / plan.lr
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.5 ** (s // halve), min_factor))
-    sampler = PatchSampler(patches, scale, plan.hr_patch, plan.batch_size // world, seed=seed + 1_000_003 * rank,
-                           device=device)
-    step, log_rows, val_rows = 0, [], []
+        self.config, self.data, self.world, self.rank = config, data, world, rank
+        self.device = device or config.device
+        self.prof = prof = config.resolved_profile()
+        patches = data.train_patches if prof.n_train_patches is None else data.train_patches[: prof.n_train_patches]
+        paper = config.schedule_paper()
+        self.plan = plan = train_plan(prof, paper, config.scale, len(patches))
+        torch.manual_seed(config.seed)
+        plain = models.create(config.model, scale=config.scale, in_channels=1, **config.options).to(self.device)
+        self.has_params = any(p.requires_grad for p in plain.parameters())
+        if self.has_params and len(patches) == 0:
+            raise DataError(f"data source {data.manifest.get('dataset')!r} has no training patches "
+                            f"(a test-only set); train on another source")
+        self.model, self.precision = fast_path(plain, self.device, enabled=config.use_fast_path(prof))
+        self.loss_fn = _loss_fn(SCHEDULES[paper].loss)
+        self.key_config = self._key_config(data, patches, paper)
+        self.key = config_key(self.key_config)
+        self.run = Run(run_dir_for(self.key_config, runs))
+        self.writer = rank == 0
+        self.step_count, self.log_rows, self.val_rows = 0, [], []
+        if not self.has_params:
+            return
+        self.opt = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=plan.lr,
+                                    betas=plan.betas, eps=plan.eps)
+        halve, min_factor = plan.halve_every, plan.min_lr / plan.lr
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: max(0.5 ** (s // halve), min_factor))
+        self.sampler = PatchSampler(patches, config.scale, plan.hr_patch, plan.batch_size // world,
+                                    seed=config.seed + 1_000_003 * rank, device=self.device,
+                                    intensity=getattr(data, "intensity", None))
+        self.fwd = self._wrap_forward()
 
-    ckpt = run_dir / "last.pt"
-    if ckpt.exists() and restart:
-        ckpt.rename(run_dir / f"last.pt.discarded-{int(time.time())}")
-    if ckpt.exists():
+    def _key_config(self, data, patches, paper) -> dict:
+        from .data.sources import Prepared
+
+        c = self.config
+        desc = data.describe() if isinstance(data, Prepared) else Prepared(data.train_patches, [], [], data.manifest).describe()
+        cfg = {"model": c.model, "scale": c.scale, "options": dict(c.options), "seed": c.seed, "paper": paper,
+               "profile": {k: v for k, v in self.prof.as_dict().items() if k not in ("note", "fp32_models")},
+               "plan": self.plan.as_dict(), "data": desc | {"n_used_patches": len(patches)},
+               "precision": self.precision.as_dict()}
+        if self.world > 1:
+            if self.plan.batch_size % self.world:
+                raise ValueError(f"batch {self.plan.batch_size} is not divisible by the {self.world} processes")
+            cfg["world_size"] = self.world
+        return cfg
+
+    def _wrap_forward(self):
+        import torch
+
+        fwd = self.model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            fwd = DistributedDataParallel(self.model)
+        return torch.compile(fwd) if self.config.compile else fwd
+
+    def start(self, restart: bool = False) -> None:
+        """Write the manifest (status ``running``) and resume from ``last.pt`` when there is one."""
+        self.manifest = {"config": self.key_config, "key": self.key, "status": "running", "git_commit": git_commit(),
+                         "hardware": hardware_info(self.device), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if self.writer:
+            self.run.write_manifest(self.manifest)
+        if self.has_params:
+            self.resume(restart)
+
+    def resume(self, restart: bool = False) -> int:
+        """Load ``last.pt`` (model, optimiser, schedule, sampler, RNG, logs); returns the step reached."""
+        import torch
+
+        ckpt = self.run.path / "last.pt"
+        if ckpt.exists() and restart:
+            ckpt.rename(self.run.path / f"last.pt.discarded-{int(time.time())}")
+        if not ckpt.exists():
+            return 0
         state = load_checkpoint(ckpt)
-        if state.get("key") != key:
-            raise CheckpointError(f"{ckpt}: made under another configuration (key {state.get('key')} != {key})")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        sampler.load_state_dict(state["samplers"][rank] if "samplers" in state else state["sampler"])
+        if state.get("key") != self.key:
+            raise CheckpointError(f"{ckpt}: made under another configuration (key {state.get('key')} != {self.key})")
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.sched.load_state_dict(state["scheduler"])
+        self.sampler.load_state_dict(state["samplers"][self.rank] if "samplers" in state else state["sampler"])
         torch.set_rng_state(state["torch_rng"])
-        step = int(state["step"])
-        log_rows = [list(r) for r in state["log"]]
-        val_rows = [list(r) for r in state["val"]]
+        self.step_count = int(state["step"])
+        self.log_rows = [list(r) for r in state["log"]]
+        self.val_rows = [list(r) for r in state["val"]]
+        return self.step_count
 
-    fwd = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
+    def step(self) -> float:
+        """One optimiser step on a fresh batch; returns the loss (fp32)."""
+        import torch
 
-        fwd = DistributedDataParallel(model)
-    fwd = torch.compile(fwd) if compile else fwd
-    val_images = data.val[: prof.n_val]
+        from .precision import run_model
 
-    def save():
-        samplers = [sampler.state_dict()]
-        if world > 1:
+        t0 = time.perf_counter()
+        lr_img, hr = self.sampler.next_batch()
+        loss = self.loss_fn(run_model(self.fwd, lr_img, self.precision), hr)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        cur_lr = self.opt.param_groups[0]["lr"]
+        self.sched.step()
+        self.step_count += 1
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{self.config.model} x{self.config.scale}: loss became {loss.item()} at step "
+                                     f"{self.step_count}; last good checkpoint kept at {self.run.path / 'last.pt'}")
+        self.log_rows.append([self.step_count, float(loss.item()), cur_lr, round(time.perf_counter() - t0, 4)])
+        return float(loss.item())
+
+    def validate(self) -> tuple[float, float]:
+        """Mean PSNR/SSIM on the profile's validation images (fp32 inference, the data's protocol)."""
+        from .evaluate import sr_metrics
+
+        if not self.writer:
+            return float("nan"), float("nan")
+        self.model.eval()
+        intensity = getattr(self.data, "intensity", None)
+        kw = {"intensity": intensity} if intensity is not None else {}
+        rows = [sr_metrics(self.model, img, self.config.scale, self.device, **kw)
+                for _, _, img in self.data.val[: self.prof.n_val]]
+        self.model.train()
+        p, s = float(np.mean([r["psnr"] for r in rows])), float(np.mean([r["ssim"] for r in rows]))
+        self.val_rows.append([self.step_count, p, s])
+        return p, s
+
+    def snapshot(self) -> None:
+        """Weights at this step to ``snapshots/step_NNNNNN.pt`` (the budget study evaluates them)."""
+        if self.writer:
+            (self.run.path / "snapshots").mkdir(exist_ok=True)
+            atomic_torch_save({"model": self.model.state_dict(), "key": self.key, "step": self.step_count},
+                              self.run.path / "snapshots" / f"step_{self.step_count:06d}.pt")
+
+    def checkpoint(self) -> None:
+        """Everything needed to resume exactly, atomically, plus the CSV logs."""
+        import torch
+
+        samplers = [self.sampler.state_dict()]
+        if self.world > 1:
             import torch.distributed as dist
 
-            samplers = [None] * world
-            dist.all_gather_object(samplers, sampler.state_dict())
-        if not writer:
+            samplers = [None] * self.world
+            dist.all_gather_object(samplers, self.sampler.state_dict())
+        if not self.writer:
             return
-        atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                           "sampler": samplers[0], "samplers": samplers, "torch_rng": torch.get_rng_state(),
-                           "step": step, "log": log_rows, "val": val_rows, "key": key}, ckpt)
-        _write_csv(run_dir / "log.csv", ["step", "loss", "lr", "seconds"], log_rows)
-        _write_csv(run_dir / "val.csv", ["step", "psnr", "ssim"], val_rows)
+        atomic_torch_save({"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                           "scheduler": self.sched.state_dict(), "sampler": samplers[0], "samplers": samplers,
+                           "torch_rng": torch.get_rng_state(), "step": self.step_count, "log": self.log_rows,
+                           "val": self.val_rows, "key": self.key}, self.run.path / "last.pt")
+        write_csv(self.run.path / "log.csv", ["step", "loss", "lr", "seconds"], self.log_rows)
+        write_csv(self.run.path / "val.csv", ["step", "psnr", "ssim"], self.val_rows)
 
+    def finish(self) -> Run:
+        """Final weights and the manifest's status ``complete``."""
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+        if self.writer:
+            if not self.has_params:
+                write_csv(self.run.path / "log.csv", ["step", "loss", "lr", "seconds"], [])
+            atomic_torch_save({"model": self.model.state_dict(), "key": self.key}, self.run.path / "weights.pt")
+            self.manifest.update(status="complete", steps=self.step_count, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                 train_seconds=float(sum(r[3] for r in self.log_rows)))
+            self.run.write_manifest(self.manifest)
+        return self.run
+
+
+def load_training_data(config: TrainConfig, data_root=None, progress: bool = True):
+    """The prepared data of ``config.data`` with the config's seed (split) and window."""
+    from .data.sources import load_source
+
+    return load_source(config.data, seed=config.seed, root=data_root, window=config.window, progress=progress)
+
+
+def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, restart: bool = False,
+          stop_at: int | None = None, data_root=None) -> Run:
+    """Train (or resume, or reuse) the run of ``config`` and return its :class:`~paperlib.runs.Run`.
+
+    Args:
+        data: prepared data (default: ``config.data`` loaded with ``config.seed``).
+        runs: root of run directories.
+        restart: discard an existing unfinished checkpoint of this configuration.
+        stop_at: checkpoint and return after this many steps (resumable, status ``running``);
+            not part of the key, since stopping early changes nothing already trained.
+    """
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=plan.iterations, initial=step, desc=f"{model_name} x{scale} [{prof.name}]",
-               disable=not progress or not writer, dynamic_ncols=True)
-    model.train()
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"train() takes a TrainConfig, got {type(config).__name__}; use TrainConfig.make(...)")
+    world, rank, device = distributed_context(config.device)
+    data = data if data is not None else load_training_data(config, data_root, progress)
+    t = Trainer(config, data, runs, world, rank, device)
+    if t.run.complete:
+        return t.run
+    t.start(restart)
+    prof, plan = t.prof, t.plan
     target = plan.iterations if stop_at is None else min(plan.iterations, int(stop_at))
-    snapshots = set(prof.snapshot_steps)
-    while step < target:
-        t0 = time.perf_counter()
-        lr_img, hr = sampler.next_batch()
-        if fast:
-            lr_img = lr_img.contiguous(memory_format=torch.channels_last)
-        with autocast(device, use_bf16):
-            sr = fwd(lr_img)
-        loss = torch.nn.functional.l1_loss(sr.float(), hr)  # loss in fp32
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        cur_lr = opt.param_groups[0]["lr"]
-        sched.step()
-        step += 1
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{model_name} x{scale}: loss became {loss.item()} at step {step}; "
-                                     f"last good checkpoint kept at {ckpt}")
-        log_rows.append([step, float(loss.item()), cur_lr, round(time.perf_counter() - t0, 4)])
+    bar = tqdm(total=target, initial=t.step_count, desc=f"{config.model} x{config.scale} [{prof.name}]",
+               disable=not progress or not t.writer or not t.has_params, dynamic_ncols=True)
+    while t.has_params and t.step_count < target:
+        loss = t.step()
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{cur_lr:.1e}")
-        if writer and (step % prof.val_every == 0 or step == plan.iterations):
-            model.eval()
-            p, s = _validate(model, val_images, scale, device, False, protocol)  # evaluation always fp32
-            val_rows.append([step, p, s])
-            model.train()
-        if writer and step in snapshots:
-            (run_dir / "snapshots").mkdir(exist_ok=True)
-            atomic_torch_save({"model": model.state_dict(), "key": key, "step": step},
-                              run_dir / "snapshots" / f"step_{step:06d}.pt")
-        if step % prof.ckpt_every == 0 or step == target:
-            save()
+        bar.set_postfix(loss=f"{loss:.4f}", lr=f"{t.log_rows[-1][2]:.1e}")
+        if t.step_count % prof.val_every == 0 or t.step_count == plan.iterations:
+            t.validate()
+        if t.step_count in prof.snapshot_steps:
+            t.snapshot()
+        if t.step_count % prof.ckpt_every == 0 or t.step_count == target:
+            t.checkpoint()
     bar.close()
-    if step < plan.iterations:  # stopped early on request: resumable, not complete
-        return run
-    if world > 1:
-        import torch.distributed as dist
+    return t.finish() if t.step_count >= plan.iterations or not t.has_params else t.run
 
-        dist.barrier()
-    if not writer:
-        return run
-    atomic_torch_save({"model": model.state_dict(), "key": key}, run_dir / "weights.pt")
-    manifest.update(status="complete", steps=step, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                    train_seconds=float(sum(r[3] for r in log_rows)))
-    atomic_write_bytes(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
-    return run
+
+__all__ = ["TrainConfig", "Trainer", "train", "load_training_data", "distributed_context"]

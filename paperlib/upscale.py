@@ -11,36 +11,14 @@ bounded by one batch whatever the series length.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from .data.degrade import imresize_torch
 from .data.hu import LUNG_WINDOW, hu_unwindow, hu_window
-from .errors import CheckpointError, DataError
-
-
-def load_run_model(run_or_path, scale: int | None = None, device="cpu"):
-    """(model, manifest, weights sha256) from a run directory (or its ``weights.pt``).
-
-    Raises CheckpointError when the run is unfinished/corrupt or trained for another scale.
-    """
-    from .train import Run
-
-    p = Path(run_or_path)
-    run_dir = p.parent if p.is_file() else p
-    if not (run_dir / "manifest.json").is_file():
-        raise CheckpointError(f"{run_dir}: not a paperlib run directory (no manifest.json)")
-    run = Run(run_dir)
-    trained_scale = run.manifest["config"]["scale"]
-    if scale is not None and int(scale) != int(trained_scale):
-        raise CheckpointError(f"{run_dir}: checkpoint is for x{trained_scale}, but x{scale} was requested")
-    model = run.load_model(device)
-    w = run_dir / "weights.pt"
-    sha = hashlib.sha256(w.read_bytes()).hexdigest() if w.exists() else "none"
-    return model, run.manifest, sha
-
+from .errors import DataError
+from .runs import load_run_model  # noqa: F401  (upscale's public API: load a run's model)
 
 #: ``consistency`` options of :func:`sr_hu_batch`.
 CONSISTENCY = ("backproject", "none")

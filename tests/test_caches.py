@@ -42,7 +42,7 @@ def _bicubic_run(path: Path):
     """A finished bicubic x4 run on disk (what ``train`` writes for a model with nothing to learn)."""
     import torch
 
-    from paperlib.train import Run
+    from paperlib.runs import Run
 
     path.mkdir(parents=True)
     (path / "manifest.json").write_text(json.dumps(

@@ -46,7 +46,7 @@ def test_eval_writes_per_image_csv(trained_run, capsys):
     assert "Y (MATLAB rgb2ycbcr" in out and "border crop 2px" in out
     import pandas as pd
 
-    df = pd.read_csv(trained_run / "eval_test.csv")
+    df = pd.read_csv(trained_run / "eval_covid-ct_test.csv")
     assert len(df) == 2 and df["psnr"].between(5, 60).all()
 
 

@@ -1,7 +1,6 @@
 """DICOM / DeepLesion HU reading and SR DICOM export, on the real shared data."""
 from __future__ import annotations
 
-import os
 import shutil
 import warnings
 from pathlib import Path

@@ -12,7 +12,8 @@ import torch
 from paperlib.errors import CheckpointError
 from paperlib.evaluate import _tiled, make_pair, paired_comparison, super_resolve
 from paperlib.profiles import SCHEDULES, get_profile, train_plan
-from paperlib.train import load_checkpoint, train
+from paperlib.runs import load_checkpoint
+from paperlib.train import TrainConfig, train
 
 
 @pytest.fixture(scope="module")
@@ -33,21 +34,21 @@ def test_paper_schedule_resolution():
 
 
 def test_same_seed_same_weights_and_metrics(data, tmp_path):
-    a = train("espcn", 4, "smoke", data=data, runs=tmp_path / "a", progress=False, iterations=6)
-    b = train("espcn", 4, "smoke", data=data, runs=tmp_path / "b", progress=False, iterations=6)
+    a = train(TrainConfig.make("espcn", 4, "smoke", iterations=6), data=data, runs=tmp_path / "a", progress=False)
+    b = train(TrainConfig.make("espcn", 4, "smoke", iterations=6), data=data, runs=tmp_path / "b", progress=False)
     sa, sb = a.load_model().state_dict(), b.load_model().state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert a.val_log().equals(b.val_log())
-    c = train("espcn", 4, "smoke", data=data, runs=tmp_path / "a", progress=False, iterations=6, seed=1)
+    c = train(TrainConfig.make("espcn", 4, "smoke", iterations=6, seed=1), data=data, runs=tmp_path / "a", progress=False)
     assert c.path != a.path  # other settings, other run: never silently reused
     sc = c.load_model().state_dict()
     assert not all(torch.equal(sa[k], sc[k]) for k in sa)
 
 
 def test_finished_run_is_reused(data, tmp_path):
-    a = train("espcn", 3, "smoke", data=data, runs=tmp_path, progress=False)
+    a = train(TrainConfig.make("espcn", 3, "smoke"), data=data, runs=tmp_path, progress=False)
     mtime = (a.path / "weights.pt").stat().st_mtime_ns
-    b = train("espcn", 3, "smoke", data=data, runs=tmp_path, progress=False)
+    b = train(TrainConfig.make("espcn", 3, "smoke"), data=data, runs=tmp_path, progress=False)
     assert b.path == a.path and (b.path / "weights.pt").stat().st_mtime_ns == mtime
 
 
@@ -92,15 +93,15 @@ def test_resume_after_sigkill_gives_identical_weights(shared_data, tmp_path):
 
 
 def test_corrupt_checkpoint_is_reported_and_kept(data, tmp_path):
-    run = train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2)
+    run = train(TrainConfig.make("espcn", 4, "smoke", iterations=2), data=data, runs=tmp_path, progress=False)
     (run.path / "weights.pt").unlink()
     ck = run.path / "last.pt"
     blob = ck.read_bytes()[:100]
     ck.write_bytes(blob)
     with pytest.raises(CheckpointError, match="last.pt.*corrupt or truncated"):
-        train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2)
+        train(TrainConfig.make("espcn", 4, "smoke", iterations=2), data=data, runs=tmp_path, progress=False)
     assert ck.read_bytes() == blob  # never silently overwritten
-    train("espcn", 4, "smoke", data=data, runs=tmp_path, progress=False, iterations=2, restart=True)
+    train(TrainConfig.make("espcn", 4, "smoke", iterations=2), data=data, runs=tmp_path, progress=False, restart=True)
     assert (run.path / "weights.pt").exists()
 
 

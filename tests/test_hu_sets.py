@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from paperlib.config import REPO_ROOT, data_root
-from paperlib.data.hu_sets import HU_SETS, SPLITS, SliceRef, hu_dataset, load_hu, patient_split
+from paperlib.data.hu_sets import HU_SETS, SliceRef, hu_dataset, load_hu, patient_split
+from paperlib.data.splits import SPLITS
 from paperlib.errors import DatasetNotFoundError, UnknownNameError
 
 ROOT = data_root()

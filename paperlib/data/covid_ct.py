@@ -26,9 +26,9 @@ import numpy as np
 
 from ..config import data_root
 from ..errors import DataError, DatasetNotFoundError, UnknownNameError
+from .splits import check_split
 
 CLASSES = ("COVID", "NonCOVID")
-SPLITS = ("train", "val", "test")
 SCHEMES = ("official", "paper")
 PAPER_COUNTS = {"train": 600, "val": 100, "test": 46}
 SOURCE = "https://github.com/UCSD-AI4H/COVID-CT (Images-processed/ and Data-split/)"
@@ -93,8 +93,7 @@ def covid_ct_split(split: str = "test", scheme: str = "official", seed: int = 0,
     """
     if scheme not in SCHEMES:
         raise UnknownNameError(f"unknown COVID-CT split scheme {scheme!r}; known: {list(SCHEMES)}")
-    if split not in SPLITS + ("all",):
-        raise UnknownNameError(f"unknown split {split!r}; known: {list(SPLITS) + ['all']}")
+    check_split(split)
     r = covid_ct_root(root)
     images = _all_images(r)
     if split == "all":

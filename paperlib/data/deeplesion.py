@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, DatasetNotFoundError
+from .splits import check_split, patient_split
 
 #: DeepLesion stores HU + 32768 in unsigned 16-bit PNGs.
 DEEPLESION_OFFSET = 32768
 SPLIT_CODES = {1: "train", 2: "val", 3: "test"}
-SPLITS = ("train", "val", "test")
 DEEPLESION_URL = "https://nihcc.app.box.com/v/DeepLesion"
 _FOLDER_RE = re.compile(r"^(\d+)_(\d+)_(\d+)$")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -160,7 +160,6 @@ class DeepLesion:
         if self.has_info:
             info = self._read_info()
         else:
-            from .hu_sets import patient_split
             patients = {f.name: self.patient_of_folder(f.name) for f in folders}
             parts = patient_split(sorted(set(patients.values())), self.fractions, self.seed)
             split_of = {pid: name for name, ids in parts.items() for pid in ids}
@@ -176,9 +175,7 @@ class DeepLesion:
         """Slices of one split ('train', 'val', 'test') or 'all', ordered by folder then slice number."""
         if split == "all":
             return list(self._slices)
-        if split not in SPLITS:
-            from ..errors import UnknownNameError
-            raise UnknownNameError(f"unknown DeepLesion split {split!r}; known: {list(SPLITS) + ['all']}")
+        check_split(split, what="DeepLesion split")
         return [s for s in self._slices if s.split == split]
 
     def __len__(self) -> int:

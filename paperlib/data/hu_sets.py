@@ -26,17 +26,13 @@ series and position/instance) are listed once.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
-
 import numpy as np
 
 from ..errors import DatasetNotFoundError, UnknownNameError
-
-SPLITS = ("train", "val", "test")
+from .splits import check_split, patient_split  # noqa: F401  (patient_split: part of this module's API)
 
 
 @dataclass(frozen=True)
@@ -93,42 +89,6 @@ class SliceRef:
     path: Path
     patient_id: str
     kind: str = "dicom"
-
-
-def _rank_key(seed: int, pid: str) -> bytes:
-    return hashlib.sha256(f"{seed}:{pid}".encode("utf-8")).digest()
-
-
-def patient_split(patient_ids, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:
-    """Split patient ids deterministically into ``{'train', 'val', 'test'}`` (sorted lists).
-
-    Patients are ranked by SHA-256 of ``"{seed}:{id}"`` (stable across Python runs
-    and machines, unlike ``hash()``) and cut by counts from ``fractions``
-    (largest remainder; a non-zero fraction gets at least one patient when there
-    are enough patients).  Duplicate ids are merged, so no patient is in two splits.
-    """
-    fr = np.asarray(list(fractions), dtype=float)
-    if fr.shape != (3,) or (fr < 0).any() or fr.sum() <= 0:
-        raise ValueError(f"fractions must be three non-negative numbers with a positive sum, got {fractions}")
-    fr = fr / fr.sum()
-    ids = sorted({str(p) for p in patient_ids})
-    n = len(ids)
-    raw = fr * n
-    counts = np.floor(raw).astype(int)
-    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
-        counts[i] += 1
-    nonzero = np.flatnonzero(fr > 0)
-    if n >= len(nonzero):
-        for i in nonzero:
-            if counts[i] == 0:
-                counts[int(np.argmax(counts))] -= 1
-                counts[i] += 1
-    ranked = sorted(ids, key=lambda p: _rank_key(seed, p))
-    out, start = {}, 0
-    for name, c in zip(SPLITS, counts):
-        out[name] = sorted(ranked[start:start + c])
-        start += c
-    return out
 
 
 def _get_set(name: str) -> HUSet:
@@ -190,8 +150,7 @@ def hu_dataset(name: str, split: str, root: str | os.PathLike | None = None, see
     patient-level :func:`patient_split` with the set's fractions and ``seed``.
     """
     spec = _get_set(name)
-    if split not in SPLITS + ("all",):
-        raise UnknownNameError(f"unknown split {split!r}; known: {list(SPLITS) + ['all']}")
+    check_split(split)
     if spec.kind == "deeplesion_png":
         from .deeplesion import DeepLesion
         dl = DeepLesion(dataset_folder(name, root), seed=seed, fractions=spec.fractions)

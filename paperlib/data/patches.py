@@ -101,26 +101,30 @@ def augment_batch(x, generator=None):
 
 
 class PatchSampler:
-    """Batches of (LR, HR) pairs from in-memory uint8 HR patches: the fast data path.
+    """Batches of (LR, HR) pairs from in-memory stored HR patches: the fast data path.
 
     Everything after indexing runs batched in torch on ``device``: random crop to
-    ``patch`` (when the stored patches are larger), flip/rotation, uint8 -> float, and the
-    MATLAB-bicubic degradation (:func:`paperlib.data.degrade.imresize_torch`). No worker
+    ``patch`` (when the stored patches are larger), flip/rotation, and the degradation of
+    :meth:`paperlib.data.intensity.Intensity.degrade` (the same function evaluation uses:
+    MATLAB bicubic, LR stored at the data's precision, mapped to [0, 1]). No worker
     processes, no per-sample numpy.
 
     Args:
-        hr_patches: (N, H, W) or (N, 1, H, W) uint8 array/tensor of HR patches.
+        hr_patches: (N, H, W) or (N, 1, H, W) array/tensor of stored HR patches (uint8 or int16 HU).
         scale: SR factor; ``patch`` must be a multiple of it.
         patch: HR patch size fed to the model (<= stored size).
         batch_size: patches per batch.
         seed: seeds the sampler's own generator (independent of the global RNG).
         device: where batches are built.
         augment: apply random flip/rotation.
+        intensity: what the stored values mean (:data:`~paperlib.data.intensity.U8` by default).
     """
 
     def __init__(self, hr_patches, scale: int, patch: int, batch_size: int, seed: int = 0,
-                 device="cpu", augment: bool = True):
+                 device="cpu", augment: bool = True, intensity=None):
         import torch
+
+        from .intensity import U8
 
         t = torch.as_tensor(np.asarray(hr_patches))
         if t.dim() == 3:
@@ -131,6 +135,7 @@ class PatchSampler:
             raise DataError(f"stored patches {tuple(t.shape[-2:])} are smaller than the requested patch {patch}")
         self.hr = t.to(device)
         self.scale, self.patch, self.batch_size, self.augment = scale, patch, batch_size, augment
+        self.intensity = intensity or U8
         self.device = torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -147,8 +152,6 @@ class PatchSampler:
         """Return ``(lr, hr)`` float32 tensors on ``device`` with values in [0, 1]."""
         import torch
 
-        from .degrade import imresize_torch
-
         g = self.generator
         idx = torch.randint(0, len(self.hr), (self.batch_size,), generator=g)
         big = self.hr.index_select(0, idx.to(self.hr.device))
@@ -158,8 +161,7 @@ class PatchSampler:
             ys = torch.randint(0, H - p + 1, (self.batch_size,), generator=g)
             xs = torch.randint(0, W - p + 1, (self.batch_size,), generator=g)
             big = torch.stack([big[i, :, y:y + p, x:x + p] for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist()))])
-        hr = big.float().div_(255.0)
+        hr = big.float()
         if self.augment:
             hr = augment_batch(hr, g)
-        lr = imresize_torch(hr, scale=1.0 / self.scale)
-        return lr, hr
+        return self.intensity.degrade(hr, self.scale)

@@ -26,7 +26,8 @@ import pandas as pd
 from ..evaluate import evaluate_images, evaluation_key, paired_comparison
 from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1
-from ..train import Run, load_checkpoint, train
+from ..runs import Run, load_checkpoint
+from ..train import TrainConfig, train
 
 SCALE = 4
 #: Claims of the abstract tested by the study: DRIDSR over each of these at x4.
@@ -91,9 +92,8 @@ def advance(stage: int, data, study=STUDY, profile="budget", device="cpu", runs=
     """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``."""
     out = []
     for br in study:
-        out.append((br, train(br.method, SCALE, profile, data=data, seed=br.seed, options=br.options, device=device,
-                        runs=runs, progress=progress,
-                              stop_at=min(stage, br.max_steps or stage), **overrides)))
+        cfg = TrainConfig.make(br.method, SCALE, profile, seed=br.seed, options=br.options, device=device, **overrides)
+        out.append((br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage))))
     return out
 
 

@@ -18,7 +18,8 @@ from ..evaluate import (evaluate_images, evaluation_key, make_pair, paired_compa
 from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
 from ..profiles import get_profile
-from ..train import Run, train
+from ..runs import Run
+from ..train import TrainConfig, train
 
 METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
@@ -39,8 +40,8 @@ def train_methods(profile: str, scales=SCALES, methods=METHODS, seed: int = 0, d
     """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
     data = data or load_data(seed=seed, progress=progress)
     options = options or {}
-    return {(m, s): train(m, s, profile, data=data, seed=seed, device=device, progress=progress,
-                          options=options.get(m), runs=runs)
+    return {(m, s): train(TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {}),
+                          data=data, progress=progress, runs=runs)
             for s in scales for m in methods}
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from ..config import REPO_ROOT
 from ..evaluate import paired_comparison
 from ..runtime import git_commit, hardware_info
-from ..train import train
+from ..train import TrainConfig, train
 from .dridsr import evaluate_methods, load_data
 
 
@@ -33,7 +33,8 @@ def precision_parity(methods=("dridsr", "imdn"), scale: int = 4, profile: str = 
         frames = []
         runs = {}
         for label, fast in (("fast", True), ("fp32", False)):
-            run = train(m, scale, profile, data=data, seed=seed, device=device, fast_path=fast, progress=progress)
+            run = train(TrainConfig.make(m, scale, profile, seed=seed, device=device, fast_path=fast), data=data,
+                        progress=progress)
             runs[label] = run
             df = evaluate_methods({(m, scale): run}, data, profile, device, progress, with_niqe=False)
             frames.append(df.assign(method=f"{m} ({label})"))

@@ -1,0 +1,117 @@
+"""Package structure rules the engine redesign set: short functions, no import cycle, one definition per fact."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "paperlib"
+MAX_FUNCTION_LINES = 60
+
+
+def _modules():
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        yield ".".join(parts), path, ast.parse(path.read_text())
+
+
+def _resolve(module: str, path: Path, node: ast.ImportFrom) -> list[str]:
+    """Absolute names of the paperlib modules an ``import from`` statement reaches."""
+    if node.level:
+        base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    if not target.startswith("paperlib"):
+        return []
+    return [target] + [f"{target}.{a.name}" for a in node.names]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> paperlib modules it imports, at module level *or* inside functions (lazy imports count)."""
+    mods = {name: (path, tree) for name, path, tree in _modules()}
+    graph = {}
+    for name, (path, tree) in mods.items():
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                deps |= {t for t in _resolve(name, path, node) if t in mods and t != name}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name in mods and a.name != name}
+        # a package's own submodules importing the package __init__ is not a cycle we care about
+        graph[name] = {d for d in deps if not name.startswith(d + ".")}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state, stack = {}, []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for d in sorted(graph.get(n, ())):
+            if d.startswith(n + "."):  # a package importing its own submodules
+                continue
+            if state.get(d) == 1:
+                return stack[stack.index(d):] + [d]
+            if d not in state:
+                found = visit(d)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state:
+            found = visit(n)
+            if found:
+                return found
+    return None
+
+
+def test_find_cycle_detects_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle_in_the_package():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_no_function_longer_than_60_lines():
+    long = [f"{path.relative_to(PKG.parent)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for _, path, tree in _modules() for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, "functions over 60 lines:\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("fact", ["SPLITS", "PAPER_OF_MODEL", "LUNG_WINDOW"])
+def test_each_fact_is_defined_once(fact):
+    where = [f"{path.relative_to(PKG.parent)}:{node.lineno}" for _, path, tree in _modules()
+             for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == fact for t in node.targets)]
+    assert len(where) <= 1, f"{fact} defined {len(where)} times: {where}"
+
+
+def test_schedule_fields_are_used():
+    """``PaperSchedule.loss`` drives the loss; ``TrainPlan`` declares nothing it ignores."""
+    from dataclasses import fields
+
+    from paperlib.profiles import TrainPlan
+    from paperlib.train import _loss_fn
+
+    assert "extra" not in {f.name for f in fields(TrainPlan)}
+    import torch
+
+    a, b = torch.zeros(4), torch.full((4,), 2.0)
+    assert _loss_fn("l1")(a, b).item() == 2.0 and _loss_fn("l2")(a, b).item() == 4.0
+    with pytest.raises(ValueError, match="unknown loss"):
+        _loss_fn("ssim")
