@@ -24,12 +24,25 @@ NOTEBOOKS = {
         "dridsr/04_table2_complexity.ipynb",
         "dridsr/05_fig6_frequency_paths.ipynb",
         "dridsr/06_figs7_11_visual_comparison.ipynb",
+        "dridsr/07_budget_study.ipynb",
     ],
     "idman": [],
 }
 
 
-def selected(only: str = "all") -> list[str]:
+#: Profiles that make only some notebooks, and the extra parameters they inject.
+PROFILE_ONLY = {"budget": ["dridsr/07_budget_study.ipynb"]}
+PROFILE_PARAMETERS = {"budget": {"stages": [1000, 2000, 4000, 7000, 10000]}}
+
+
+def selected(only: str = "all", profile: str = "smoke") -> list[str]:
+    """Notebooks to run for ``only`` (a group, or a substring of a path) under ``profile``."""
+    nbs = _selected(only)
+    keep = PROFILE_ONLY.get(profile)
+    return [nb for nb in nbs if nb in keep] if keep else nbs
+
+
+def _selected(only: str) -> list[str]:
     if only == "all":
         return [nb for group in NOTEBOOKS.values() for nb in group]
     if only in NOTEBOOKS:
@@ -53,13 +66,14 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
     out_dir = Path(output_dir) if output_dir else runs_root() / "executed" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, status = [], 0
-    for nb in notebooks or selected(only):
+    params = {"profile": profile, "device": device} | PROFILE_PARAMETERS.get(profile, {})
+    for nb in notebooks or selected(only, profile):
         src = NOTEBOOK_DIR / nb
         dst = out_dir / nb
         dst.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(src), str(dst), parameters={"profile": profile, "device": device},
+            pm.execute_notebook(str(src), str(dst), parameters=params,
                                 kernel_name="python3", progress_bar=False, cwd=str(src.parent))
             rows.append((nb, "ok", time.perf_counter() - t0, str(dst)))
         except pm.PapermillExecutionError as e:
@@ -75,7 +89,7 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
     print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
     for nb, st, secs, dst in rows:
         print(f"{nb:{w}s}  {secs:7.1f}s  {st}  {dst if st == 'ok' else ''}")
-    if status == 0 and profile != "smoke" and only in ("all", "dridsr"):
+    if status == 0 and profile not in ("smoke", "budget") and only in ("all", "dridsr"):
         from .results import update_readme
 
         if update_readme("dridsr", profile):

@@ -238,7 +238,7 @@ def test_default_data_follows_the_seed(monkeypatch):
     with pytest.raises(_Stop):
         dridsr.train_methods("smoke", seed=3, progress=False)
     with pytest.raises(_Stop):
-        parity.precision_parity(seed=5)
+        parity.parity_per_image(split_seed=5)
     assert seen == [3, 5]
 
 

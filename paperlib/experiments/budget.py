@@ -61,6 +61,13 @@ STUDY = (
 )
 
 
+#: A study small enough for the smoke profile (nbval): two DRIDSR readings and ESPCN, 4 steps.
+SMOKE_STUDY = (BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
+               BudgetRun("dridsr", 0, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
+               BudgetRun("espcn", 0))
+SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
+
+
 def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False) -> pd.DataFrame:
     """Per-image PSNR/SSIM of every saved snapshot of ``run`` (cached per snapshot, keyed by its inputs)."""
     from .. import models
@@ -94,6 +101,32 @@ def advance(stage: int, data, study=STUDY, profile="budget", device="cpu", runs=
     for br in study:
         cfg = TrainConfig.make(br.method, SCALE, profile, seed=br.seed, options=br.options, device=device, **overrides)
         out.append((br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage))))
+    return out
+
+
+def label_for(method: str, options: dict) -> str:
+    """The curve label of a run: DRIDSR's two RIDM readings are told apart."""
+    if method == "dridsr":
+        return f"DRIDSR ({options.get('ridm_wiring', 'interleaved').replace('_', ' ')})"
+    return DISPLAY_NAMES.get(method, method)
+
+
+def runs_on_disk(runs_root, profile: str = "budget") -> list:
+    """``[(BudgetRun, Run)]`` for every x4 run of ``profile`` under ``runs_root`` (read from manifests).
+
+    Lets a figure be made from runs trained earlier (or elsewhere, e.g. a GPU machine) without
+    recomputing their keys: what each run is comes from its own manifest.
+    """
+    from pathlib import Path as _P
+
+    out = []
+    for d in sorted(_P(runs_root).glob(f"*_x{SCALE}_{profile}_*")):
+        if not (d / "manifest.json").is_file():
+            continue
+        run = Run(d)
+        cfg = run.manifest["config"]
+        br = BudgetRun(cfg["model"], int(cfg["seed"]), dict(cfg["options"]), label_for(cfg["model"], cfg["options"]))
+        out.append((br, run))
     return out
 
 
@@ -196,6 +229,42 @@ def plot_curves(curves: pd.DataFrame, title: str = ""):
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def run_study(profile: str, stages, data, images, device="cpu", runs=None, progress=False) -> tuple:
+    """Advance the study stage by stage and evaluate every snapshot: ``(per_image, [(BudgetRun, Run)])``.
+
+    ``profile="smoke"`` runs :data:`SMOKE_STUDY` for a few steps (code path only).
+    """
+    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDY, {})
+    pairs = []
+    for stage in stages:
+        pairs = advance(int(stage), data, study, profile, device, runs, progress, **over)
+    return collect(pairs, images, device, progress), pairs
+
+
+def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict):
+    """Per-checkpoint CSV, curve table, claims table, figure and run manifests under ``figures/dridsr/<profile>``.
+
+    Returns ``(curves, claims table, figure path)``.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..results import output_dir, save_figure, save_table
+
+    curves = curve_table(per_image)
+    cl = claims(per_image)
+    save_table(per_image, "budget_per_image_per_checkpoint", "dridsr", profile, meta)
+    save_table(curves, "budget_curves", "dridsr", profile, meta)
+    save_table(cl, "budget_claims", "dridsr", profile, meta)
+    fig = plot_curves(curves)
+    png = save_figure(fig, "budget_psnr_vs_iterations", "dridsr", profile, meta)
+    plt.close(fig)
+    man_dir = output_dir("dridsr", profile) / "manifests"
+    man_dir.mkdir(exist_ok=True)
+    for _, run in pairs:
+        (man_dir / f"{Path(run.path).name}.json").write_text((Path(run.path) / "manifest.json").read_text())
+    return curves, cl, png
 
 
 def main(argv=None):
