@@ -68,8 +68,9 @@ SMOKE_STUDY = (BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
 SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
 
 
-def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False) -> pd.DataFrame:
-    """Per-image PSNR/SSIM of every saved snapshot of ``run`` (cached per snapshot, keyed by its inputs)."""
+def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False,
+                       steps=None) -> pd.DataFrame:
+    """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
     from .. import models
 
     cfg = run.manifest["config"]
@@ -77,6 +78,8 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
     frames = []
     for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
         step = int(snap.stem.split("_")[1])
+        if steps is not None and step not in steps:
+            continue
         key = evaluation_key(snap, images, protocol, with_ms_ssim=False, with_niqe=False)
         cache = snap.with_name(f"{snap.stem}_eval_{key}.csv")
         if cache.exists():
@@ -130,11 +133,11 @@ def runs_on_disk(runs_root, profile: str = "budget") -> list:
     return out
 
 
-def collect(runs: list, images, device="cpu", progress=False) -> pd.DataFrame:
+def collect(runs: list, images, device="cpu", progress=False, steps=None) -> pd.DataFrame:
     """Tidy per-image rows for every snapshot of every run: run label, seed, step, image, psnr, ssim."""
     frames = []
     for br, run in runs:
-        df = evaluate_snapshots(run, images, SCALE, device, progress)
+        df = evaluate_snapshots(run, images, SCALE, device, progress, steps)
         if len(df):
             frames.append(df.assign(run=br.name, seed=br.seed, run_dir=Path(run.path).name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
