@@ -26,7 +26,9 @@ NOTEBOOKS = {
         "dridsr/06_figs7_11_visual_comparison.ipynb",
         "dridsr/07_budget_study.ipynb",
     ],
-    "idman": [],
+    "idman": [
+        "idman/01_architecture.ipynb",
+    ],
 }
 
 
@@ -39,18 +41,25 @@ def selected(only: str = "all", profile: str = "smoke") -> list[str]:
     """Notebooks to run for ``only`` (a group, or a substring of a path) under ``profile``."""
     nbs = _selected(only)
     keep = PROFILE_ONLY.get(profile)
+    if keep and not [nb for nb in nbs if nb in keep]:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(f"profile {profile!r} runs only {keep}; none of them is in {only!r}")
     return [nb for nb in nbs if nb in keep] if keep else nbs
 
 
 def _selected(only: str) -> list[str]:
+    from .errors import UnknownNameError
+
     if only == "all":
         return [nb for group in NOTEBOOKS.values() for nb in group]
     if only in NOTEBOOKS:
+        if not NOTEBOOKS[only]:
+            raise UnknownNameError(f"group {only!r} has no notebooks yet; groups with notebooks: "
+                                   f"{sorted(g for g, nbs in NOTEBOOKS.items() if nbs)}")
         return list(NOTEBOOKS[only])
     hits = [nb for group in NOTEBOOKS.values() for nb in group if only in nb]
     if not hits:
-        from .errors import UnknownNameError
-
         raise UnknownNameError(f"no notebook matches {only!r}; groups: {sorted(NOTEBOOKS)}")
     return hits
 
@@ -63,11 +72,12 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
     from .profiles import get_profile
 
     get_profile(profile)
+    nbs = notebooks or selected(only, profile)  # an empty selection is an error, before anything is made
     out_dir = Path(output_dir) if output_dir else runs_root() / "executed" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, status = [], 0
     params = {"profile": profile, "device": device} | PROFILE_PARAMETERS.get(profile, {})
-    for nb in notebooks or selected(only, profile):
+    for nb in nbs:
         src = NOTEBOOK_DIR / nb
         dst = out_dir / nb
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +104,11 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
 
         if update_readme("dridsr", profile):
             print(f"README results section updated from figures/dridsr/{profile}/")
+    if status == 0 and profile == "budget":
+        from .results import update_readme_budget
+
+        if update_readme_budget():
+            print("README budget section updated from figures/dridsr/budget/")
     if status:
         print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
     return status

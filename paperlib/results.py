@@ -129,3 +129,33 @@ def update_readme_bench(bench_md, parity_md=None, readme=None) -> bool:
         body += [f"\n### Quality parity: fast path minus fp32, same seed and batches "
                  f"([`{p.relative_to(REPO_ROOT)}`]({p.relative_to(REPO_ROOT)}))\n", p.read_text().strip()]
     return replace_readme_block("BENCH", "\n".join(body), readme)
+
+
+def readme_budget_section(root=None) -> str:
+    """The README's budget-study block: the figure, the claims table and one sentence per claim."""
+    import pandas as pd
+
+    d = figures_root(root) / "dridsr" / "budget"
+    claims_csv, png = d / "budget_claims.csv", d / "budget_psnr_vs_iterations.png"
+    if not claims_csv.exists():
+        return "Budget study: not run yet (`make reproduce PROFILE=budget ONLY=dridsr`)."
+    rel = figures_root(root).parent
+    meta = json.loads((d / "budget_claims.json").read_text()) if (d / "budget_claims.json").exists() else {}
+    cl = pd.read_csv(claims_csv)
+    lines = [f"![budget study]({png.relative_to(rel)})\n", (d / "budget_claims.md").read_text().strip(), ""]
+    for r in cl.itertuples():
+        moving = (f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
+                  if pd.notna(r.trend_dB_since_prev) else "no earlier snapshot to compare")
+        lines.append(f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
+                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] (paper {r.paper_margin_dB:+.2f} dB): "
+                     f"**{r.verdict_at_this_budget}** at this budget; {moving}.")
+    note = meta.get("note", "")
+    lines.append(f"\n<sub>{note} Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
+                 f"runs trained at {', '.join(str(c)[:12] for c in meta.get('run_commits', []))}; per-checkpoint CSV, "
+                 f"curves and run manifests in [`{d.relative_to(rel)}`]({d.relative_to(rel)}).</sub>")
+    return "\n".join(lines)
+
+
+def update_readme_budget(readme=None) -> bool:
+    """Regenerate the README's budget block from ``figures/dridsr/budget/``."""
+    return replace_readme_block("BUDGET", readme_budget_section(), readme)
