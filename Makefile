@@ -11,13 +11,32 @@ setup: $(VENV)/.installed
 # pyiqa is installed without its declared dependencies (~1.2 GB: transformers, bitsandbytes,
 # pyarrow, numba...): NIQE, MS-SSIM, NRQM/PI and its MATLAB-imresize port need only torch,
 # torchvision, scipy, opencv-python-headless and huggingface_hub, all in pyproject.toml.
+# Set-up prints one line per step; pip's full output goes to $(SETUP_LOG) and its tail is shown
+# when a step fails. Warnings other than the known-harmless ones below are still shown.
+PIP       = $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off
+SETUP_LOG = $(VENV)/setup.log
+TORCH    := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+HARMLESS  = Running pip as the 'root' user|is ignored: it is neither a file nor a directory|A new release of pip
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	$(BIN)/python -m pip install -q --no-deps pyiqa==0.1.16
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $@
+	@echo "setup: installing into $(abspath $(VENV))/ only (nothing system-wide), with $$($(PYTHON) --version 2>&1):"
+	@echo "  paperlib (editable: this folder) with pyproject.toml's dependencies: torch $(TORCH) and its CUDA"
+	@echo "  libraries (the bulk: about 3-4 GB to download, 6 GB on disk), numpy/scipy/scikit-image, pydicom,"
+	@echo "  pandas, matplotlib, jupyterlab, papermill, pooch; pytest and nbval; pyiqa 0.1.16 without its"
+	@echo "  dependencies; a Jupyter kernel 'python3' inside $(VENV)/. First run: about 5-15 minutes."
+	@mkdir -p $(VENV); : > $(SETUP_LOG); t0=$$(date +%s); \
+	step() { msg=$$1; shift; printf '  %-50s' "$$msg"; s=$$(date +%s); \
+	  if "$$@" > $(SETUP_LOG).step 2>&1; then \
+	    cat $(SETUP_LOG).step >> $(SETUP_LOG); echo " ok ($$(( $$(date +%s) - s )) s)"; \
+	    grep -E '^(WARNING|DEPRECATION|ERROR)' $(SETUP_LOG).step | grep -vE "$(HARMLESS)" | sed 's/^/    /'; \
+	  else rc=$$?; cat $(SETUP_LOG).step >> $(SETUP_LOG); echo " FAILED (exit status $$rc)"; \
+	    echo "---- last 40 lines of $(SETUP_LOG) ----"; tail -n 40 $(SETUP_LOG); exit $$rc; fi; }; \
+	step "virtual environment $(VENV)/" sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)'; \
+	step "pip (upgrade)" $(PIP) --upgrade pip; \
+	step "paperlib[dev] + dependencies (torch $(TORCH))" $(PIP) -e ".[dev]"; \
+	step "pyiqa 0.1.16 (--no-deps)" $(PIP) --no-deps pyiqa==0.1.16; \
+	step "Jupyter kernel 'python3' (in $(VENV)/)" $(BIN)/python -m ipykernel install --sys-prefix --name python3; \
+	rm -f $(SETUP_LOG).step; echo "setup: done in $$(( $$(date +%s) - t0 )) s (full log: $(SETUP_LOG))"
+	@touch $@
 
 reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, ONLY=all|dridsr|idman)
 	$(BIN)/paperlib reproduce --profile $(PROFILE) --only $(ONLY)

@@ -1,4 +1,4 @@
-"""Command line: ``paperlib train | eval | upscale | data prepare | reproduce | models``.
+"""Command line: ``paperlib train | eval | upscale | data prepare|check|download | reproduce | models``.
 
 Errors that paperlib raises on purpose (bad input, unknown names, corrupt checkpoints) are
 printed as one line ``paperlib: error: ...`` with exit status 2.
@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--patch", type=int, default=192)
     q.add_argument("--force", action="store_true")
     _add_common(q)
+    from .data.commands import add_parsers  # data check | data download
+
+    add_parsers(dsub)
 
     p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill", allow_abbrev=False)
     p.add_argument("--profile", default="smoke")
@@ -145,6 +148,10 @@ def _dispatch(args) -> int:
 
         return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
     if args.cmd == "data":
+        if args.data_cmd != "prepare":
+            from .data.commands import run
+
+            return run(args)
         from .data.cache import load_prepared_covid_ct
 
         d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet)
