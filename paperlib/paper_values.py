@@ -1,6 +1,7 @@
 """Values printed in the papers, transcribed once, for display *beside* ours (always labelled).
 
-Source: Table 1 and Table 2 of the DRIDSR paper (../shared/papers/DRIDSR_lung_CT_SR_2022.txt).
+Source: Table 1 and Table 2 of the DRIDSR paper (../shared/papers/DRIDSR_lung_CT_SR_2022.txt), and
+Tables 1-4 (ablations) of the IDMAN paper (../shared/papers/IDMAN_CT_SR_Sensors_2021.txt).
 The paper's PSNR/SSIM are "evaluated on the Y channel" on its own 46-image COVID-CT test
 split, which is not published; its MS-SSIM and PI protocols are not stated.
 These are never used as expected values in tests.
@@ -46,6 +47,21 @@ DRIDSR_FIGURE_CAPTIONS = {
     "fig10": "Visual comparison for x4 SR on a Non-COVID-CT test image.",
     "fig11": "Visual comparison for x4 SR on a COVID-CT test image.",
 }
+
+#: IDMAN ablations (section 4.4), PSNR (dB): x2, the paper's 500-image DeepLesion validation set, after
+#: 2 x 10^5 iterations. Keys are the variants of ``paperlib.experiments.idman.ABLATIONS``.
+#: Table 1: feature extraction by Conv-ReLU-Conv or information distillation (channel attention in both).
+IDMAN_TABLE1 = {"conv": 33.966, "info_distill": 34.012}
+#: Table 2: MAB branches (Conv-ReLU-Conv extraction; "none" = the traditional channel attention). The
+#: paper's text layer loses the columns of the check marks: 3x3 = 34.008 is stated in the text, 3+5 =
+#: 34.014 equals Table 3's "MAB" column (the same model); 5 before 7 and 3+7 before 5+7 are the
+#: natural row order, assumed.
+IDMAN_TABLE2 = {"none": 33.966, "3": 34.008, "5": 34.013, "7": 34.006, "3+5": 34.014, "3+7": 34.013,
+                "5+7": 34.016, "3+5+7": 34.018}
+#: Table 3: neither module, information distillation only, MAB only, both (= IDMAN).
+IDMAN_TABLE3 = {"neither": 33.966, "info_distill": 34.012, "mab": 34.014, "both": 34.022}
+#: Table 4: IDMAN without and with weight normalisation.
+IDMAN_TABLE4 = {"without_wn": 34.019, "idman": 34.022}
 
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srcnn": "SRCNN", "espcn": "ESPCN", "vdsr": "VDSR", "imdn": "IMDN",
                  "pan": "PAN", "dridsr": "DRIDSR", "fsrcnn": "FSRCNN", "drrn": "DRRN", "edsr": "EDSR",

@@ -24,7 +24,7 @@ class PaperSchedule:
     lr: float
     batch_size: int
     hr_patch: int | None = None  # HR patch side (DRIDSR states HR)
-    lr_patch: int | None = None  # LR patch side (IDMAN states LR)
+    lr_patch: int | None = None  # LR patch side (HR = lr_patch * scale); IDMAN's 48 is read as HR, see SCHEDULES
     halve_every_epochs: int | None = None
     halve_every_iters: int | None = None
     epochs: int | None = None
@@ -38,11 +38,22 @@ class PaperSchedule:
 
 #: DRIDSR (sec. 4.2): Adam, lr 1e-3 halved every 30 epochs down to 1e-5, 200 epochs, batch 64,
 #: 192x192 HR patches, 1498 pairs. IDMAN (sec. 4.2): Adam, lr 1e-4 halved every 2e5 iterations,
-#: batch 10, 48x48 LR patches (the paper does not state the total; EDSR-style 1e6 assumed, 5 halvings).
+#: batch 10, 48x48 patches, see the note beside its entry.
 SCHEDULES = {
     "dridsr": PaperSchedule(lr=1e-3, batch_size=64, hr_patch=192, halve_every_epochs=30, epochs=200,
                             min_lr=1e-5, n_pairs=1498),
-    "idman": PaperSchedule(lr=1e-4, batch_size=10, lr_patch=48, halve_every_iters=200_000, iterations=1_000_000),
+    # IDMAN patch: 48x48 *HR* (LR 24/16/12 at x2/x3/x4). Section 4.2 says only "We take the LR image and
+    # corresponding HR image as the input and crop the patch with the size of 48x48". With 48x48 LR patches
+    # (RCAN's convention), batch 10, G=10, B=20, the fp32 activations the model as built saves for backward
+    # are 15.7-16.1 GB (x2-x4; 17.7-18.1 GB with weights, gradients and Adam state), beyond the paper's
+    # 11 GB GTX 1080 Ti; with 48x48 HR patches they are 3.9 GB at x2 (6.0 GB in all), which fits, and the
+    # paper's remark that "the MAB can only have at most two branches ... due to the limitation of GPU"
+    # fits this reading too (3+5+7 branches: 8.5 GB at x2). Measured by
+    # ``paperlib.experiments.idman.activation_memory_gb`` / ``memory_table`` (notebooks/idman/01).
+    # Length: the paper never states its total iterations (nor its model size); 1e6 is RCAN's code
+    # default (1000 epochs x 1000 iterations; "Most of our parameters refer to RCAN"), whose lr_decay of
+    # 200 epochs is the paper's halving every 2e5 iterations. EDSR's code default is 3e5 (300 epochs).
+    "idman": PaperSchedule(lr=1e-4, batch_size=10, hr_patch=48, halve_every_iters=200_000, iterations=1_000_000),
 }
 
 

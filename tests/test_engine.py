@@ -30,7 +30,7 @@ def test_paper_schedule_resolution():
     assert plan.lr == 1e-3 and plan.min_lr == 1e-5
     assert train_plan(get_profile("paper"), "dridsr", 3, 1470).hr_patch == 192
     idman = train_plan(get_profile("paper"), "idman", 3, 1470)
-    assert idman.hr_patch == 144 and idman.halve_every == 200_000 and idman.batch_size == SCHEDULES["idman"].batch_size
+    assert idman.hr_patch == 48 and idman.halve_every == 200_000 and idman.batch_size == SCHEDULES["idman"].batch_size
 
 
 def test_same_seed_same_weights_and_metrics(data, tmp_path):
