@@ -58,7 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     option (``--data-r``) is an error, never silently taken for another option (``--data-root``)."""
     ap = argparse.ArgumentParser(prog="paperlib", description=__doc__.split("\n")[0], allow_abbrev=False)
     sub = ap.add_subparsers(dest="cmd", required=True)
+    _add_train_parser(sub)
+    _add_eval_parser(sub)
+    _add_upscale_parser(sub)
+    _add_data_parser(sub)
+    p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill", allow_abbrev=False)
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
+    p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
+    p.add_argument("--device", default="cpu")
+    sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
+    return ap
 
+
+def _add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train (or resume) a model on COVID-CT or an HU data set",
                        allow_abbrev=False)
     p.add_argument("model")
@@ -71,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint")
     _add_common(p)
 
+
+def _add_eval_parser(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a run on a data source's test images (per-image CSV + summary)",
                        allow_abbrev=False)
     p.add_argument("run", help="run directory")
@@ -82,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-niqe", action="store_true")
     _add_common(p, seed_help="split seed (default: the run's)")
 
+
+def _add_upscale_parser(sub) -> None:
     p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder",
                        description=UPSCALE_DESCRIPTION, allow_abbrev=False)
     p.add_argument("input")
@@ -89,9 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="trained run directory (or its weights.pt)")
     p.add_argument("--scale", type=int, default=None, help="check the run was trained for this scale")
     p.add_argument("--window", default="lung", help="HU window name or WIDTH,LEVEL (default lung W1500/L-600)")
-    p.add_argument("--batch", type=int, default=8, help="slices per batch (bounds memory)")
+    p.add_argument("--batch", type=int, default=None,
+                   help="slices per batch (bounds memory; default paperlib.upscale.DEFAULT_BATCH, 2)")
     p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--fast", action="store_true", help="channels_last + bf16 autocast where supported (output layer fp32)")
+    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
+                   help="the fast path: channels_last + bf16 autocast where supported, output layer and HU arithmetic "
+                        "in fp32 (default; its HU match fp32 to under 1 HU per slice, see bench/README.md)")
+    p.add_argument("--fp32", dest="fast", action="store_false", help="force fp32 (same as --no-fast)")
     p.add_argument("--skip-invalid", action="store_true",
                    help="skip .dcm files that are not readable DICOM (one line each on stderr) instead of refusing "
                         "the input with exit status 2")
@@ -100,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "non-CT series is refused: Hounsfield units are defined for CT only")
     _add_common(p)
 
+
+def _add_data_parser(sub) -> None:
     p = sub.add_parser("data", help="dataset utilities", allow_abbrev=False)
     dsub = p.add_subparsers(dest="data_cmd", required=True)
     q = dsub.add_parser("prepare", help="write the compact prepared COVID-CT cache", allow_abbrev=False)
@@ -110,15 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     from .data.commands import add_parsers  # data check | data download
 
     add_parsers(dsub)
-
-    p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill", allow_abbrev=False)
-    p.add_argument("--profile", default="smoke")
-    p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
-    p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
-    p.add_argument("--device", default="cpu")
-
-    sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
-    return ap
 
 
 def main(argv=None) -> int:
@@ -136,78 +150,93 @@ def main(argv=None) -> int:
 
 
 def _dispatch(args) -> int:
-    if args.cmd == "models":
-        from . import models
+    handlers = {"models": _cmd_models, "reproduce": _cmd_reproduce, "data": _cmd_data, "train": _cmd_train,
+                "eval": _cmd_eval, "upscale": _cmd_upscale}
+    if args.cmd not in handlers:
+        raise AssertionError(args.cmd)
+    return handlers[args.cmd](args)
 
-        for name in models.list_models():
-            m = models.create(name, scale=4)
-            print(f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)")
-        return 0
-    if args.cmd == "reproduce":
-        from .reproduce import reproduce
 
-        return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
-    if args.cmd == "data":
-        if args.data_cmd != "prepare":
-            from .data.commands import run
+def _cmd_models(args) -> int:
+    from . import models
 
-            return run(args)
-        from .data.cache import load_prepared_covid_ct
+    for name in models.list_models():
+        m = models.create(name, scale=4)
+        print(f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)")
+    return 0
 
-        d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet)
-        m = d.manifest
-        print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
-              f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
-              f"({len(m['train_images_too_small'])} too small), {m['n_val']} val and {m['n_test']} test images; "
-              f"{d.path.stat().st_size / 2**20:.1f} MiB")
-        return 0
-    if args.cmd == "train":
-        from . import models
-        from .train import TrainConfig, train
 
-        from .data.sources import check_source
+def _cmd_reproduce(args) -> int:
+    from .reproduce import reproduce
 
-        models.model_info(args.model)  # unknown names -> clear errors before any data is read
-        check_source(args.data)
-        over = {"iterations": args.iterations} if args.iterations else {}
-        cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
-                               seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
-        run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
-        print(run.path)
-        return 0
-    if args.cmd == "eval":
-        from .data.sources import check_source, load_source
-        from .evaluate import evaluate_images, summarize
-        from .runs import load_run_model
+    return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
 
-        model, man, _ = load_run_model(args.run, device=args.device)
-        scale, trained_on = man["config"]["scale"], man["config"]["data"]
-        name = check_source(args.data or trained_on["dataset"].lower())
-        kw = {"scheme": trained_on["scheme"], "patch": trained_on["patch"]} if name == "covid-ct" else {}
-        d = load_source(name, seed=args.seed if args.seed is not None else trained_on["seed"], root=args.data_root,
-                        window=_window(args.window) if args.window else _trained_window(trained_on),
-                        progress=not args.quiet, **kw)
-        imgs = d.images(args.split)[: args.limit]
-        df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
-                             progress=not args.quiet, intensity=d.intensity)
-        out = Path(args.out) if args.out else Path(args.run) / f"eval_{name}_{args.split}.csv"
-        df.to_csv(out, index=False)
-        print(f"protocol: {df.attrs['protocol']}")
-        print(summarize(df).to_string(index=False))
-        print(out)
-        return 0
-    if args.cmd == "upscale":
-        from .upscale import upscale
 
-        window = args.window
-        if "," in window:
-            window = tuple(float(v) for v in window.split(","))
-        paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
-                        batch=args.batch, progress=not args.quiet, overwrite=args.overwrite, fast=args.fast,
-                        skip_invalid=args.skip_invalid, accept_modalities=args.accept_modality)
-        print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
-        return 0
-    raise AssertionError(args.cmd)
+def _cmd_data(args) -> int:
+    if args.data_cmd != "prepare":
+        from .data.commands import run
+
+        return run(args)
+    from .data.cache import load_prepared_covid_ct
+
+    d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet)
+    m = d.manifest
+    print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
+          f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
+          f"({len(m['train_images_too_small'])} too small), {m['n_val']} val and {m['n_test']} test images; "
+          f"{d.path.stat().st_size / 2**20:.1f} MiB")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from . import models
+    from .data.sources import check_source
+    from .train import TrainConfig, train
+
+    models.model_info(args.model)  # unknown names -> clear errors before any data is read
+    check_source(args.data)
+    over = {"iterations": args.iterations} if args.iterations else {}
+    cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
+                           seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
+    run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
+    print(run.path)
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from .data.sources import check_source, load_source
+    from .evaluate import evaluate_images, summarize
+    from .runs import load_run_model
+
+    model, man, _ = load_run_model(args.run, device=args.device)
+    scale, trained_on = man["config"]["scale"], man["config"]["data"]
+    name = check_source(args.data or trained_on["dataset"].lower())
+    kw = {"scheme": trained_on["scheme"], "patch": trained_on["patch"]} if name == "covid-ct" else {}
+    d = load_source(name, seed=args.seed if args.seed is not None else trained_on["seed"], root=args.data_root,
+                    window=_window(args.window) if args.window else _trained_window(trained_on),
+                    progress=not args.quiet, **kw)
+    imgs = d.images(args.split)[: args.limit]
+    df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
+                         progress=not args.quiet, intensity=d.intensity)
+    out = Path(args.out) if args.out else Path(args.run) / f"eval_{name}_{args.split}.csv"
+    df.to_csv(out, index=False)
+    print(f"protocol: {df.attrs['protocol']}")
+    print(summarize(df).to_string(index=False))
+    print(out)
+    return 0
+
+
+def _cmd_upscale(args) -> int:
+    from .upscale import DEFAULT_BATCH, upscale
+
+    window = args.window
+    if "," in window:
+        window = tuple(float(v) for v in window.split(","))
+    paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
+                    batch=args.batch or DEFAULT_BATCH, progress=not args.quiet, overwrite=args.overwrite,
+                    fast=args.fast, skip_invalid=args.skip_invalid, accept_modalities=args.accept_modality)
+    print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
+    return 0
 
 
 if __name__ == "__main__":

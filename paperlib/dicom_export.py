@@ -77,11 +77,28 @@ def _encode(sr_hu: np.ndarray) -> np.ndarray:
 def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str, series_uid: str,
                       series_description: str | None):
     import pydicom
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence as DicomSequence
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
 
     sr_hu = np.asarray(sr_hu)
+    exp = _checked_shape(sr_hu, source, scale)
+    s = float(scale)
+    ds = copy.deepcopy(source)
+    if "PixelData" in ds:
+        del ds.PixelData
+    ds.remove_private_tags()
+    for kw in _STALE_TAGS:
+        if kw in ds:
+            delattr(ds, kw)
+    sop_class = str(source.get("SOPClassUID", "") or pydicom.uid.CTImageStorage)
+    sop_uid = _set_identity(ds, source, sop_class, series_uid, model_name, s, weights_sha256, series_description)
+    _set_geometry(ds, source, exp, s)
+    _set_pixels(ds, sr_hu)
+    ds.file_meta = _file_meta(sop_class, sop_uid)
+    ds.preamble = b"\x00" * 128
+    return ds
+
+
+def _checked_shape(sr_hu: np.ndarray, source, scale) -> tuple[int, int]:
+    """The SR slice's expected (rows, cols); DataError if ``sr_hu`` is not that finite 2-D array."""
     if sr_hu.ndim != 2:
         raise DataError(f"SR slice for source {source.get('SOPInstanceUID', '?')} has shape {sr_hu.shape}; expected 2-D")
     if not np.isfinite(sr_hu).all():
@@ -91,22 +108,21 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
     exp = (int(round(rows * s)), int(round(cols * s)))
     if sr_hu.shape != exp:
         raise DataError(f"SR slice has shape {sr_hu.shape} but source {rows}x{cols} at x{scale:g} needs {exp}")
+    return exp
 
-    ds = copy.deepcopy(source)
-    if "PixelData" in ds:
-        del ds.PixelData
-    ds.remove_private_tags()
-    for kw in _STALE_TAGS:
-        if kw in ds:
-            delattr(ds, kw)
 
-    sop_class = str(source.get("SOPClassUID", "") or pydicom.uid.CTImageStorage)
+def _set_identity(ds, source, sop_class: str, series_uid: str, model_name: str, s: float, weights_sha256: str,
+                  series_description: str | None) -> str:
+    """New SOP/series identity, derived image type and reference to the source; returns the SOPInstanceUID."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.uid import generate_uid
+
     sop_uid = generate_uid()
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = sop_uid
     ds.SeriesInstanceUID = series_uid
     # StudyInstanceUID, FrameOfReferenceUID, patient module: kept from the copy.
-
     orig_type = [str(v) for v in (source.get("ImageType") or [])]
     ds.ImageType = ["DERIVED", "SECONDARY"] + (orig_type[2:] if len(orig_type) > 2 else ["AXIAL"])
     ds.DerivationDescription = _derivation_description(model_name, s, weights_sha256)
@@ -114,7 +130,6 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
     ref.ReferencedSOPClassUID = sop_class
     ref.ReferencedSOPInstanceUID = str(source.SOPInstanceUID)
     ds.SourceImageSequence = DicomSequence([ref])
-
     try:
         sn = int(source.get("SeriesNumber"))
     except (TypeError, ValueError):
@@ -124,12 +139,14 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
         base = str(source.get("SeriesDescription", "") or "CT")
         series_description = f"SR x{s:g} {model_name} {base}"
     ds.SeriesDescription = series_description[:64]  # LO
-
     now = _dt.datetime.now()
     ds.InstanceCreationDate = now.strftime("%Y%m%d")
     ds.InstanceCreationTime = now.strftime("%H%M%S")
+    return sop_uid
 
-    # geometry
+
+def _set_geometry(ds, source, exp: tuple[int, int], s: float) -> None:
+    """Rows/Columns, PixelSpacing divided by the scale, ImagePositionPatient of the first SR pixel."""
     ds.Rows, ds.Columns = exp
     if "PixelSpacing" in source:
         ps = [float(v) for v in source.PixelSpacing]
@@ -138,7 +155,9 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
             new = shifted_position(source.ImagePositionPatient, source.ImageOrientationPatient, ps, s)
             ds.ImagePositionPatient = [_ds(v) for v in new]
 
-    # pixels: signed 16-bit HU - intercept
+
+def _set_pixels(ds, sr_hu: np.ndarray) -> None:
+    """Pixels as signed 16-bit HU - intercept, with the matching pixel module."""
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsAllocated = 16
@@ -152,14 +171,17 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
     ds.PixelData = _encode(sr_hu).tobytes()
     ds["PixelData"].VR = "OW"
 
+
+def _file_meta(sop_class: str, sop_uid: str):
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop_uid
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    ds.file_meta = meta
-    ds.preamble = b"\x00" * 128
-    return ds
+    return meta
 
 
 def _save(ds, path: Path) -> None:

@@ -6,12 +6,17 @@ back to HU with the window's inverse. HU outside the window cannot come back fro
 clipped input, so the model's detail is added to the MATLAB-bicubic upscaled true HU
 (:func:`sr_hu_batch`) and the written HU stay on their true scale everywhere.
 
-Volumes are processed ``batch`` slices at a time and written as they go, so memory stays
-bounded by one batch whatever the series length.
+Volumes are processed ``batch`` slices at a time (:data:`DEFAULT_BATCH`) and written as they go,
+so memory stays bounded by one batch whatever the series length. :func:`upscale` and
+:func:`upscale_series` run the model on the fast path by default (its HU match fp32 to well
+under 1 HU per slice; ``fast=False`` forces fp32); :func:`sr_hu_batch` takes the precision
+explicitly and defaults to fp32.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -22,6 +27,10 @@ from .runs import load_run_model  # noqa: F401  (upscale's public API: load a ru
 
 #: ``consistency`` options of :func:`sr_hu_batch`.
 CONSISTENCY = ("backproject", "none")
+#: slices per batch of :func:`upscale` / :func:`upscale_series`. Peak memory grows with the batch
+#: while CPU throughput hardly does: DRIDSR x2 on 512 x 512 slices, fast path, batch 2 adds about
+#: 1.2 GB of RSS on CPU (bench/README.md, volume section).
+DEFAULT_BATCH = 2
 
 
 def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu", fast: bool = False,
@@ -88,6 +97,95 @@ def _sr_hu(model, precision, hu, scale, window, device, consistency):
     return out[:, 0].cpu().numpy()
 
 
+def sr_hu_volume(model, slices: Iterable[np.ndarray], scale: int, window=LUNG_WINDOW, device="cpu",
+                 batch: int = DEFAULT_BATCH, fast: bool = True, consistency: str = "backproject") -> Iterator[np.ndarray]:
+    """Super-resolve a stream of HU slices (H, W), ``batch`` at a time; yields (sH, sW) float32 HU in order.
+
+    The streaming form of :func:`sr_hu_batch` that :func:`upscale_series` runs (same arithmetic, slice
+    for slice): slices are pulled from ``slices`` only as needed, so memory is bounded by one batch
+    whatever the volume's length. The model is prepared for ``fast`` once (default ``True``, as in
+    :func:`upscale`). One input buffer is reused for every batch of equal shape, and on CPU freed
+    memory is kept for reuse while the generator runs (:func:`_retain_freed_memory`): without it
+    glibc unmaps the model's large feature maps after each batch and maps them again, zeroed, for
+    the next one, and the process spent as much time in the kernel as in the model.
+    """
+    from .precision import fast_path
+
+    if consistency not in CONSISTENCY:
+        raise ValueError(f"consistency must be one of {CONSISTENCY}, got {consistency!r}")
+    model, precision = fast_path(model, device, enabled=fast)
+    buf = None
+    with _retain_freed_memory(device):
+        for chunk in _chunks(slices, batch):
+            shape = (len(chunk), *np.shape(chunk[0]))
+            if buf is None or buf.shape[1:] != shape[1:] or len(buf) < len(chunk):
+                buf = np.empty(shape, np.float32)
+            for i, hu in enumerate(chunk):
+                buf[i] = hu
+            yield from _sr_hu(model, precision, buf[: len(chunk)], scale, window, device, consistency)
+
+
+def _chunks(items: Iterable, n: int) -> Iterator[list]:
+    if n < 1:
+        raise ValueError(f"batch must be >= 1, got {n}")
+    chunk = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc mallopt parameters (malloc.h)
+_retaining = [0]  # nesting depth of _retain_freed_memory
+
+
+@contextmanager
+def _retain_freed_memory(device="cpu"):
+    """While active (CPU, glibc only; elsewhere a no-op), ``malloc`` serves every allocation from its
+    heap and keeps freed memory for the next batch instead of returning it to the system.
+
+    Sets ``M_MMAP_MAX=0`` and ``M_TRIM_THRESHOLD=INT_MAX``; on exit restores glibc's defaults
+    (65536, 128 KiB) and ``malloc_trim(0)`` hands the retained memory back. Peak RSS stays that of
+    one batch (what the batch needs, plus fragmentation); page faults and kernel time per batch
+    nearly vanish (bench/README.md, volume section). Nested uses restore on the outermost exit.
+    """
+    import torch
+
+    libc = _glibc() if torch.device(device).type == "cpu" else None
+    if libc is None:
+        yield
+        return
+    if _retaining[0] == 0:
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1)
+    _retaining[0] += 1
+    try:
+        yield
+    finally:
+        _retaining[0] -= 1
+        if _retaining[0] == 0:
+            libc.mallopt(_M_MMAP_MAX, 65536)
+            libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+            libc.malloc_trim(0)
+
+
+def _glibc():
+    """The C library through ctypes when it is glibc (``mallopt``/``malloc_trim``), else ``None``."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
 def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite=False) -> Path:
     from PIL import Image
 
@@ -103,8 +201,8 @@ def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite
 
 
 def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, weights_sha: str,
-                   window=LUNG_WINDOW, device="cpu", batch: int = 8, progress: bool = True,
-                   overwrite: bool = False, fast: bool = False, consistency: str = "backproject",
+                   window=LUNG_WINDOW, device="cpu", batch: int = DEFAULT_BATCH, progress: bool = True,
+                   overwrite: bool = False, fast: bool = True, consistency: str = "backproject",
                    allow_non_ct: bool = False) -> list[Path]:
     """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``.
 
@@ -113,8 +211,10 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
     anything is written.  ``allow_non_ct`` reads a series whose Modality is not CT.
 
     The model is prepared for ``fast`` once (:func:`paperlib.precision.fast_path`, a copy) and used
-    for every batch; see :func:`sr_hu_batch` for ``consistency``.
+    for every batch (``fast=True`` by default, as in :func:`upscale`; ``False`` forces fp32); see
+    :func:`sr_hu_batch` for ``consistency``.
     """
+    import pydicom
     from tqdm.auto import tqdm
 
     from .data.dicom import read_dicom_hu
@@ -123,22 +223,17 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
 
     if consistency not in CONSISTENCY:
         raise ValueError(f"consistency must be one of {CONSISTENCY}, got {consistency!r}")
-    model, precision = fast_path(model, device, enabled=fast)
-
-    headers, files = [], list(series.files)
-    import pydicom
-
-    for f in files:
-        headers.append(pydicom.dcmread(f, stop_before_pixels=True))
+    model, _ = fast_path(model, device, enabled=fast)
+    files = list(series.files)
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
     bar = tqdm(total=len(files), desc=f"upscale x{scale} {series.description or series.uid[-8:]}", unit="slice",
                disable=not progress)
 
     def slices():
-        for i in range(0, len(files), batch):
-            hu = np.stack([read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files[i:i + batch]])
-            for s in _sr_hu(model, precision, hu, scale, window, device, consistency):
-                yield s
-            bar.update(len(hu))
+        hu = (read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files)
+        for s in sr_hu_volume(model, hu, scale, window, device, batch, fast, consistency):
+            yield s
+            bar.update(1)
 
     try:
         return write_sr_series(slices(), headers, out_dir, scale, model_name, weights_sha,
@@ -148,14 +243,22 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
         bar.close()
 
 
-def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = 8,
-            progress: bool = True, overwrite: bool = False, fast: bool = False,
+def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = DEFAULT_BATCH,
+            progress: bool = True, overwrite: bool = False, fast: bool = True,
             consistency: str = "backproject", skip_invalid: bool = False, accept_modalities=(),
             report=None) -> list[Path]:
     """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
 
     Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
     (one folder per input series) for DICOM.
+
+    ``fast`` (default ``True``) runs the model on :func:`paperlib.precision.fast_path`
+    (channels_last, bf16 autocast where the device supports it, the output layer and all HU
+    arithmetic in fp32); ``fast=False`` (CLI ``--fp32``/``--no-fast``) forces fp32. The fast path
+    is the default because its HU match fp32: on a real Lung-PET-CT-Dx series at x2 (DRIDSR)
+    the per-slice mean |HU(fast) - HU(fp32)| stays under 1 HU (measured by the benchmark's
+    volume section, ``bench/results``). ``batch`` slices are run at a time
+    (:data:`DEFAULT_BATCH`): peak memory grows with it, throughput hardly does.
 
     DICOM input policy (details in :mod:`paperlib.data.dicom`); every check is done before
     anything is written, so a refused input leaves no output behind:
@@ -171,7 +274,7 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
 
     ``report`` takes one line (default: ``paperlib: <line>`` on stderr).
     """
-    from .data.dicom import find_series, non_image_kind, read_dicom_header, stderr_report, validate_series
+    from .data.dicom import stderr_report
 
     report = report or stderr_report
     accept = {"CT"} | {str(m).strip().upper() for m in accept_modalities}
@@ -179,27 +282,50 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
     if not inp.exists():
         raise DataError(f"{inp}: input not found")
     model, manifest, sha = load_run_model(run, scale, device)
-    scale = manifest["config"]["scale"]
-    name = manifest["config"]["model"]
+    scale, name = manifest["config"]["scale"], manifest["config"]["model"]
     if inp.is_file() and inp.suffix.lower() in (".png", ".jpg", ".jpeg"):
         dst = out if out.suffix.lower() == ".png" else out / f"{inp.stem}_x{scale}.png"
         return [upscale_png(model, inp, dst, scale, device, overwrite)]
+    sr = dict(window=window, device=device, fast=fast, consistency=consistency)
     if inp.is_file():
-        from .data.dicom import read_dicom_hu
-        from .dicom_export import write_sr_slice
+        return [_upscale_dicom_file(model, inp, out, scale, name, sha, accept, overwrite, sr)]
+    targets = _series_targets(inp, out, scale, accept, skip_invalid, report, overwrite)
+    written = []
+    for s, sub in targets:
+        written += upscale_series(model, s, sub, scale, name, sha, batch=batch, progress=progress, overwrite=overwrite,
+                                  allow_non_ct=s.modality.strip().upper() != "CT", **sr)
+    return written
 
-        header = read_dicom_header(inp)
-        kind = non_image_kind(header)
-        if kind is not None:
-            raise DataError(f"{inp}: a non-image DICOM object ({kind}); there is no image to super-resolve")
-        modality = str(header.get("Modality", "") or "").strip().upper()
-        if modality not in accept:
-            raise _refuse_modality(f"{inp}: this DICOM file", [modality])
-        hu, ds = read_dicom_hu(inp, allow_non_ct=modality != "CT")
-        sr = sr_hu_batch(model, hu[None], scale, window, device, fast, consistency)[0]
-        del ds.PixelData
-        dst = out if out.suffix.lower() == ".dcm" else out / f"{inp.stem}_SR_x{scale}.dcm"
-        return [write_sr_slice(sr, ds, dst, scale, name, sha, overwrite=overwrite)]
+
+def _upscale_dicom_file(model, inp: Path, out: Path, scale: int, name: str, sha: str, accept: set, overwrite: bool,
+                        sr: dict) -> Path:
+    """One DICOM slice -> one derived DICOM file (``sr``: :func:`sr_hu_batch`'s keyword arguments)."""
+    from .data.dicom import non_image_kind, read_dicom_header, read_dicom_hu
+    from .dicom_export import write_sr_slice
+
+    header = read_dicom_header(inp)
+    kind = non_image_kind(header)
+    if kind is not None:
+        raise DataError(f"{inp}: a non-image DICOM object ({kind}); there is no image to super-resolve")
+    modality = str(header.get("Modality", "") or "").strip().upper()
+    if modality not in accept:
+        raise _refuse_modality(f"{inp}: this DICOM file", [modality])
+    hu, ds = read_dicom_hu(inp, allow_non_ct=modality != "CT")
+    out_hu = sr_hu_batch(model, hu[None], scale, **sr)[0]
+    del ds.PixelData
+    dst = out if out.suffix.lower() == ".dcm" else out / f"{inp.stem}_SR_x{scale}.dcm"
+    return write_sr_slice(out_hu, ds, dst, scale, name, sha, overwrite=overwrite)
+
+
+def _series_targets(inp: Path, out: Path, scale: int, accept: set, skip_invalid: bool, report,
+                    overwrite: bool) -> list:
+    """``[(series, output folder)]`` for every accepted, fully decodable series under ``inp``.
+
+    Refuses (DataError) other modalities, a folder without CT series and, unless ``overwrite``,
+    any output file that exists already -- all before anything is written.
+    """
+    from .data.dicom import find_series, validate_series
+
     series = find_series(inp, modality=None, skip_invalid=skip_invalid, report=report)
     refused = [s for s in series if s.modality.strip().upper() not in accept]
     if len(refused) == 1:
@@ -218,18 +344,18 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
         raise DataError(f"{inp}: no CT DICOM series found")
     targets = [(s, out / f"{s.patient_id}_{s.series_number or ''}_{s.uid[-12:]}_SRx{scale}") for s in checked]
     if not overwrite:
-        from .dicom_export import sr_file_name
+        _refuse_existing(targets, scale)
+    return targets
 
-        for s, sub in targets:
-            for i in range(s.n_slices):
-                if (sub / sr_file_name(scale, i)).exists():
-                    raise DataError(f"{sub / sr_file_name(scale, i)}: already exists; pass --overwrite "
-                                    f"(overwrite=True) to replace the SR series in {sub}")
-    written = []
+
+def _refuse_existing(targets, scale: int) -> None:
+    from .dicom_export import sr_file_name
+
     for s, sub in targets:
-        written += upscale_series(model, s, sub, scale, name, sha, window, device, batch, progress, overwrite, fast,
-                                  consistency, allow_non_ct=s.modality.strip().upper() != "CT")
-    return written
+        for i in range(s.n_slices):
+            if (sub / sr_file_name(scale, i)).exists():
+                raise DataError(f"{sub / sr_file_name(scale, i)}: already exists; pass --overwrite "
+                                f"(overwrite=True) to replace the SR series in {sub}")
 
 
 def _refuse_modality(where: str, modalities) -> DataError:

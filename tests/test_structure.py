@@ -85,9 +85,6 @@ def test_no_import_cycle_in_the_package():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-@pytest.mark.xfail(strict=True, reason="known: cli.build_parser/_dispatch, dicom.find_series, "
-                   "dicom_export._build_sr_dataset and upscale.upscale are over 60 lines; their split is in "
-                   "progress (strict: this marker must go when it lands)")
 def test_no_function_longer_than_60_lines():
     long = [f"{path.relative_to(PKG.parent)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
             for _, path, tree in _modules() for node in ast.walk(tree)

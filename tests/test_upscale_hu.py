@@ -97,3 +97,19 @@ def test_sr_hu_batch_does_not_mutate_the_model(real_slices):
 def test_unknown_consistency_is_an_error(real_slices):
     with pytest.raises(ValueError, match="consistency"):
         sr_hu_batch(M.create("bicubic", scale=SCALE), real_slices[:1, :16, :16], SCALE, consistency="blocks")
+
+
+def test_sr_hu_volume_streams_the_same_slices(real_slices):
+    """The streaming form (what upscale_series runs) gives sr_hu_batch's slices, whatever the batch."""
+    from paperlib.upscale import _retaining, sr_hu_volume
+
+    torch.manual_seed(0)
+    model = M.create("espcn", scale=SCALE).eval()
+    hu = np.concatenate([real_slices, real_slices[:1]])[:, :48, :40]  # 3 slices: a short last batch at batch 2
+    ref = sr_hu_batch(model, hu, SCALE)
+    for batch in (1, 2, 4):
+        out = np.stack(list(sr_hu_volume(model, iter(hu), SCALE, batch=batch, fast=False)))
+        np.testing.assert_allclose(out, ref, atol=1e-3)
+    assert _retaining[0] == 0  # the allocator settings are restored once the stream ends
+    with pytest.raises(ValueError, match="batch"):
+        next(sr_hu_volume(model, iter(hu), SCALE, batch=0))

@@ -323,11 +323,31 @@ def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_dupli
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"DICOM folder not found: {root}")
-    groups: dict[str, list] = defaultdict(list)
-    unreadable: list[DataError] = []
-    non_image: dict[str, list[Path]] = defaultdict(list)
-    other_modality: dict[str, list[Path]] = defaultdict(list)
-    other_name: dict[str, str] = {}
+    scan = _scan_headers(root, modality)
+    _report_left_out(scan, root, modality, skip_invalid, report)
+    duplicates: list[str] = []
+    series = [_series_of(uid, items, duplicates) for uid, items in scan.groups.items()]
+    if duplicates and warn_duplicates:
+        warnings.warn(f"find_series({root}): ignored {len(duplicates)} duplicate file(s): " + "; ".join(duplicates),
+                      stacklevel=2)
+    series.sort(key=lambda s: (s.patient_id, s.study_uid, s.series_number if s.series_number is not None else -1, s.uid))
+    return series
+
+
+@dataclass
+class _Scan:
+    """What :func:`_scan_headers` found under a root, before any reporting."""
+
+    groups: dict = field(default_factory=lambda: defaultdict(list))  # uid -> [(path, header)]
+    unreadable: list = field(default_factory=list)  # DataError per unreadable file
+    non_image: dict = field(default_factory=lambda: defaultdict(list))  # kind -> [path]
+    other_modality: dict = field(default_factory=lambda: defaultdict(list))  # uid -> [path]
+    other_name: dict = field(default_factory=dict)  # uid -> its modality
+
+
+def _scan_headers(root: Path, modality: str | None) -> _Scan:
+    """Read the header of every DICOM-looking file under ``root`` and sort it into a :class:`_Scan`."""
+    scan = _Scan()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
@@ -337,74 +357,87 @@ def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_dupli
             try:
                 ds = read_dicom_header(p)
             except DataError as exc:
-                unreadable.append(exc)
+                scan.unreadable.append(exc)
                 continue
             kind = non_image_kind(ds)
             if kind is not None:
-                non_image[kind].append(p)
+                scan.non_image[kind].append(p)
                 continue
             uid = str(ds.SeriesInstanceUID)
             mod = str(ds.get("Modality", "") or "").strip().upper()
             if modality is not None and mod != modality.upper():
-                other_modality[uid].append(p)
-                other_name[uid] = mod
+                scan.other_modality[uid].append(p)
+                scan.other_name[uid] = mod
                 continue
-            groups[uid].append((p, ds))
+            scan.groups[uid].append((p, ds))
+    return scan
+
+
+def _report_left_out(scan: _Scan, root: Path, modality: str | None, skip_invalid: bool, report: Reporter) -> None:
+    """Raise on unreadable files (unless ``skip_invalid``); one ``report`` line per kind of file left out."""
+    unreadable = scan.unreadable
     if unreadable and not skip_invalid:
         more = (f"; {len(unreadable) - 1} more unreadable file(s) under {root}" if len(unreadable) > 1 else "")
         raise DataError(f"{unreadable[0]}{more}; skip_invalid=True (--skip-invalid) skips unreadable files")
     for exc in unreadable:
         report(f"skipped {exc}")
-    for kind, paths in sorted(non_image.items()):
+    for kind, paths in sorted(scan.non_image.items()):
         n = len(paths)
         listed = ", ".join(str(q) for q in paths[:_LIST_MAX]) + (f" (and {n - _LIST_MAX} more)" if n > _LIST_MAX else "")
         report(f"skipped {n} non-image DICOM object{'' if n == 1 else 's'} ({kind}): {listed}")
-    for uid, paths in sorted(other_modality.items(), key=lambda kv: str(kv[1][0])):
-        report(f"left out a {other_name[uid] or 'no-modality'!r} series of {len(paths)} file(s) "
+    for uid, paths in sorted(scan.other_modality.items(), key=lambda kv: str(kv[1][0])):
+        report(f"left out a {scan.other_name[uid] or 'no-modality'!r} series of {len(paths)} file(s) "
                f"(only {modality.upper()} is read here): {paths[0].parent}")
 
-    series: list[SeriesInfo] = []
-    duplicates: list[str] = []
-    for uid, items in groups.items():
-        seen: dict[str, Path] = {}
-        kept = []
-        for p, ds in items:
-            sop = str(ds.get("SOPInstanceUID", ""))
-            if sop and sop in seen:
-                duplicates.append(f"{p} (same SOPInstanceUID as {seen[sop]})")
-                continue
-            seen[sop] = p
-            kept.append((p, ds))
-        first = kept[0][1]
-        iop = first.get("ImageOrientationPatient")
-        positions = None
-        if iop is not None and len(iop) == 6 and all("ImagePositionPatient" in ds for _, ds in kept):
-            normal = np.cross([float(v) for v in iop[:3]], [float(v) for v in iop[3:]])
-            positions = [float(np.dot([float(v) for v in ds.ImagePositionPatient], normal)) for _, ds in kept]
-        if positions is None:
-            positions = [float(ds.get("InstanceNumber", 0) or 0) for _, ds in kept]
-        order = sorted(range(len(kept)), key=lambda i: (positions[i], str(kept[i][0])))
-        try:
-            sn = int(first.get("SeriesNumber")) if first.get("SeriesNumber") not in (None, "") else None
-        except (TypeError, ValueError):
-            sn = None
-        series.append(SeriesInfo(
-            uid=uid,
-            patient_id=str(first.get("PatientID", "")),
-            description=str(first.get("SeriesDescription", "")),
-            files=tuple(kept[i][0] for i in order),
-            orientation=orientation_from_iop(iop),
-            n_slices=len(kept),
-            modality=str(first.get("Modality", "")),
-            study_uid=str(first.get("StudyInstanceUID", "")),
-            series_number=sn,
-            positions=tuple(positions[i] for i in order),
-        ))
-    if duplicates and warn_duplicates:
-        warnings.warn(f"find_series({root}): ignored {len(duplicates)} duplicate file(s): " + "; ".join(duplicates),
-                      stacklevel=2)
-    series.sort(key=lambda s: (s.patient_id, s.study_uid, s.series_number if s.series_number is not None else -1, s.uid))
-    return series
+
+def _drop_duplicates(items, duplicates: list[str]) -> list:
+    """``items`` without files repeating a SOPInstanceUID already seen (each appended to ``duplicates``)."""
+    seen: dict[str, Path] = {}
+    kept = []
+    for p, ds in items:
+        sop = str(ds.get("SOPInstanceUID", ""))
+        if sop and sop in seen:
+            duplicates.append(f"{p} (same SOPInstanceUID as {seen[sop]})")
+            continue
+        seen[sop] = p
+        kept.append((p, ds))
+    return kept
+
+
+def _slice_positions(kept) -> list[float]:
+    """ImagePositionPatient projected on the slice normal; InstanceNumber when positions are missing."""
+    iop = kept[0][1].get("ImageOrientationPatient")
+    if iop is not None and len(iop) == 6 and all("ImagePositionPatient" in ds for _, ds in kept):
+        normal = np.cross([float(v) for v in iop[:3]], [float(v) for v in iop[3:]])
+        return [float(np.dot([float(v) for v in ds.ImagePositionPatient], normal)) for _, ds in kept]
+    return [float(ds.get("InstanceNumber", 0) or 0) for _, ds in kept]
+
+
+def _series_number(first) -> int | None:
+    try:
+        return int(first.get("SeriesNumber")) if first.get("SeriesNumber") not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _series_of(uid: str, items, duplicates: list[str]) -> SeriesInfo:
+    """The :class:`SeriesInfo` of one SeriesInstanceUID's ``(path, header)`` items, ordered along the normal."""
+    kept = _drop_duplicates(items, duplicates)
+    first = kept[0][1]
+    positions = _slice_positions(kept)
+    order = sorted(range(len(kept)), key=lambda i: (positions[i], str(kept[i][0])))
+    return SeriesInfo(
+        uid=uid,
+        patient_id=str(first.get("PatientID", "")),
+        description=str(first.get("SeriesDescription", "")),
+        files=tuple(kept[i][0] for i in order),
+        orientation=orientation_from_iop(first.get("ImageOrientationPatient")),
+        n_slices=len(kept),
+        modality=str(first.get("Modality", "")),
+        study_uid=str(first.get("StudyInstanceUID", "")),
+        series_number=_series_number(first),
+        positions=tuple(positions[i] for i in order),
+    )
 
 
 def _resolve_series(series_or_folder) -> SeriesInfo:
