@@ -149,8 +149,15 @@ def readme_budget_section(root=None) -> str:
         lines.append(f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
                      f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] (paper {r.paper_margin_dB:+.2f} dB): "
                      f"**{r.verdict_at_this_budget}** at this budget; {moving}.")
+    from .experiments.budget import CLAIM_BASELINES
+    from .paper_values import DISPLAY_NAMES
+
+    for b in CLAIM_BASELINES:
+        name = DISPLAY_NAMES.get(b, b)
+        if not cl["claim"].str.contains(f"> {name} ", regex=False).any():
+            lines.append(f"* **DRIDSR > {name} (x4)**: not tested: no {name} run reached a budget in common.")
     note = meta.get("note", "")
-    lines.append(f"\n<sub>{note} Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
+    lines.append(f"\n<sub>{note}. Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
                  f"runs trained at {', '.join(str(c)[:12] for c in meta.get('run_commits', []))}; per-checkpoint CSV, "
                  f"curves and run manifests in [`{d.relative_to(rel)}`]({d.relative_to(rel)}).</sub>")
     return "\n".join(lines)

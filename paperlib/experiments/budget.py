@@ -167,13 +167,26 @@ def common_step(per_image: pd.DataFrame, label: str, baseline: str) -> int | Non
     return max(both) if both else None
 
 
+def _verdict(ci_low: float, ci_high: float, margin: float, seed_spread: float) -> str:
+    """Supported / contradicted only when the image interval excludes 0 *and* the margin exceeds the seed spread."""
+    if np.isfinite(seed_spread) and abs(margin) <= seed_spread:
+        return "inside seed spread"
+    if ci_low > 0:
+        return "supported" if np.isfinite(seed_spread) else "supported (one seed)"
+    if ci_high < 0:
+        return "contradicted" if np.isfinite(seed_spread) else "contradicted (one seed)"
+    return "not resolved"
+
+
 def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES) -> pd.DataFrame:
     """Per claim (``target`` beats a baseline at x4): paired margin at the largest common budget.
 
     Per image, each method's PSNR is averaged over its seeds first, then the paired difference
     gets a 95% t-interval and a Wilcoxon p over the test images. ``seed_spread`` is the range of
     the per-seed mean difference (seeds paired by index), ``trend`` the change of the mean margin
-    since the previous common snapshot (a margin still moving says the verdict may change).
+    since the previous common snapshot (a margin still moving says the verdict may change). The
+    verdict (:func:`_verdict`) calls a margin smaller than the seed spread "inside seed spread",
+    and marks a verdict resting on one seed of either method as such.
     """
     rows = []
     for b in baselines:
@@ -200,11 +213,12 @@ def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baseli
             pa, _ = margin_at(prev[-1])
             trend = r["mean_diff"] - paired_comparison(pa, target, blabel, "psnr", scale=SCALE)["mean_diff"]
         paper = DRIDSR_TABLE1.get(("dridsr", SCALE))[0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0]
-        verdict = ("supported" if r["ci_low"] > 0 else "contradicted" if r["ci_high"] < 0 else "not resolved")
+        spread = float(np.ptp(diffs)) if k > 1 else float("nan")
+        verdict = _verdict(r["ci_low"], r["ci_high"], r["mean_diff"], spread)
         rows.append({"claim": f"DRIDSR > {blabel} (x{SCALE})", "step": step, "n_images": r["n"],
                      "seeds": f"{len(t_seeds)} vs {len(b_seeds)}", "margin_dB": r["mean_diff"],
                      "ci_low": r["ci_low"], "ci_high": r["ci_high"], "wilcoxon_p": r["wilcoxon_p"],
-                     "seed_spread_dB": float(np.ptp(diffs)) if k > 1 else np.nan,
+                     "seed_spread_dB": spread,
                      "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
                      "paper_margin_dB": paper, "verdict_at_this_budget": verdict})
     return pd.DataFrame(rows)
@@ -215,15 +229,19 @@ def plot_curves(curves: pd.DataFrame, title: str = ""):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
+    drawn = set()
     for i, (lab, sub) in enumerate(curves.groupby("run", sort=False)):
         color = f"C{i}"
         ax.plot(sub["step"], sub["psnr"], "-o", ms=3, color=color, label=lab)
         if (sub["n_seeds"] > 1).any():
             ax.fill_between(sub["step"], sub["psnr_min"], sub["psnr_max"], color=color, alpha=0.2)
-        method = next((m for m, d in DISPLAY_NAMES.items() if lab.startswith(d)), None)
+        method = next((m for m, d in DISPLAY_NAMES.items() if lab.split(" (")[0] == d), None)
         paper = DRIDSR_TABLE1.get((method, SCALE))
-        if paper:
+        if paper and method not in drawn:  # one dashed line per method, in its first curve's colour
+            drawn.add(method)
             ax.axhline(paper[0], color=color, ls="--", lw=0.8)
+            ax.annotate(f"paper {DISPLAY_NAMES.get(method, method)}", (1.0, paper[0]), xycoords=("axes fraction", "data"),
+                        fontsize=7, color=color, ha="right", va="bottom")
     ax.set_xscale("log")
     ax.set_xlabel("training iterations (16 patches of 96x96 HR each)")
     ax.set_ylabel(f"test PSNR (Y, dB), x{SCALE}, 46 images")

@@ -1,0 +1,50 @@
+"""Budget-study arithmetic: paired margins, seed spread, verdicts, common budgets (synthetic per-image rows)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from paperlib.experiments import budget as bx
+
+
+def _rows(run, seed, step, psnrs):
+    return [{"run": run, "seed": seed, "step": step, "image": f"im{i}", "psnr": p, "ssim": 0.0}
+            for i, p in enumerate(psnrs)]
+
+
+def test_claims_margin_seed_spread_and_trend():
+    base = np.array([30.0, 31.0, 29.0, 32.0])
+    rows = (_rows("DRIDSR (interleaved)", 0, 100, base + 0.1) + _rows("DRIDSR (interleaved)", 1, 100, base + 0.3)
+            + _rows("DRIDSR (interleaved)", 0, 200, base + 1.0 + [0.0, 0.1, 0.2, 0.1])
+            + _rows("DRIDSR (interleaved)", 1, 200, base + 1.2 + [0.0, 0.1, 0.2, 0.1])
+            + _rows("IMDN", 0, 100, base) + _rows("IMDN", 1, 100, base)
+            + _rows("IMDN", 0, 200, base) + _rows("IMDN", 1, 200, base + 0.2))
+    cl = bx.claims(pd.DataFrame(rows), baselines=("imdn",)).iloc[0]
+    # per image, seeds averaged: DRIDSR = base + 1.1 + d, IMDN = base + 0.1 -> margin = 1.0 + mean(d) = 1.1
+    assert cl["step"] == 200 and cl["prev_step"] == 100
+    assert cl["margin_dB"] == pytest.approx(1.1)
+    # per-seed mean margins: seed 0: 1.1, seed 1: 1.1 (1.3 - 0.2) -> spread 0
+    assert cl["seed_spread_dB"] == pytest.approx(0.0, abs=1e-12)
+    # at step 100 the margin was 0.2 -> trend +0.9
+    assert cl["trend_dB_since_prev"] == pytest.approx(0.9)
+    assert cl["paper_margin_dB"] == pytest.approx(31.89 - 31.41)
+    assert cl["verdict_at_this_budget"] == "supported"  # interval above 0 and margin beyond the seed spread
+
+
+def test_verdicts():
+    assert bx._verdict(0.1, 0.3, 0.2, 0.5) == "inside seed spread"
+    assert bx._verdict(0.1, 0.3, 0.2, 0.1) == "supported"
+    assert bx._verdict(-0.3, -0.1, -0.2, 0.1) == "contradicted"
+    assert bx._verdict(0.1, 0.3, 0.2, float("nan")) == "supported (one seed)"
+    assert bx._verdict(-0.1, 0.3, 0.1, float("nan")) == "not resolved"
+
+
+def test_common_step_needs_every_seed():
+    rows = (_rows("A", 0, 100, [1.0]) + _rows("A", 0, 200, [1.0]) + _rows("A", 1, 100, [1.0])
+            + _rows("B", 0, 100, [1.0]) + _rows("B", 0, 200, [1.0]))
+    assert bx.common_step(pd.DataFrame(rows), "A", "B") == 100
+
+
+def test_labels_tell_the_ridm_readings_apart():
+    assert bx.label_for("dridsr", {}) == "DRIDSR (interleaved)"
+    assert bx.label_for("dridsr", {"ridm_wiring": "side_chain"}) == "DRIDSR (side chain)"
+    assert bx.label_for("imdn", {}) == "IMDN"
