@@ -14,9 +14,9 @@ explicitly and defaults to fp32.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -286,7 +286,7 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
     if inp.is_file() and inp.suffix.lower() in (".png", ".jpg", ".jpeg"):
         dst = out if out.suffix.lower() == ".png" else out / f"{inp.stem}_x{scale}.png"
         return [upscale_png(model, inp, dst, scale, device, overwrite)]
-    sr = dict(window=window, device=device, fast=fast, consistency=consistency)
+    sr = {"window": window, "device": device, "fast": fast, "consistency": consistency}
     if inp.is_file():
         return [_upscale_dicom_file(model, inp, out, scale, name, sha, accept, overwrite, sr)]
     targets = _series_targets(inp, out, scale, accept, skip_invalid, report, overwrite)
