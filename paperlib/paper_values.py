@@ -66,3 +66,7 @@ IDMAN_TABLE4 = {"without_wn": 34.019, "idman": 34.022}
 DISPLAY_NAMES = {"bicubic": "Bicubic", "srcnn": "SRCNN", "espcn": "ESPCN", "vdsr": "VDSR", "imdn": "IMDN",
                  "pan": "PAN", "dridsr": "DRIDSR", "fsrcnn": "FSRCNN", "drrn": "DRRN", "edsr": "EDSR",
                  "edsr_baseline": "EDSR-baseline", "mdsr": "MDSR", "rdn": "RDN", "rcan": "RCAN", "idman": "IDMAN"}
+
+
+#: The DRIDSR abstract's claims tested by the budget study: DRIDSR beats each of these at x4.
+DRIDSR_CLAIM_BASELINES = ("imdn", "pan", "vdsr", "espcn", "srcnn")

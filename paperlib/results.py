@@ -149,10 +149,9 @@ def readme_budget_section(root=None) -> str:
         lines.append(f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
                      f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] (paper {r.paper_margin_dB:+.2f} dB): "
                      f"**{r.verdict_at_this_budget}** at this budget; {moving}.")
-    from .experiments.budget import CLAIM_BASELINES
-    from .paper_values import DISPLAY_NAMES
+    from .paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES
 
-    for b in CLAIM_BASELINES:
+    for b in DRIDSR_CLAIM_BASELINES:
         name = DISPLAY_NAMES.get(b, b)
         if not cl["claim"].str.contains(f"> {name} ", regex=False).any():
             lines.append(f"* **DRIDSR > {name} (x4)**: not tested: no {name} run reached a budget in common.")

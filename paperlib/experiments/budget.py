@@ -25,13 +25,12 @@ import pandas as pd
 
 from ..evaluate import evaluate_images, evaluation_key, paired_comparison
 from ..metrics import Protocol
-from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1
+from ..paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
 from ..runs import Run, load_checkpoint
 from ..train import TrainConfig, train
 
 SCALE = 4
-#: Claims of the abstract tested by the study: DRIDSR over each of these at x4.
-CLAIM_BASELINES = ("imdn", "pan", "vdsr", "espcn", "srcnn")
+CLAIM_BASELINES = DRIDSR_CLAIM_BASELINES
 
 
 @dataclass(frozen=True)
