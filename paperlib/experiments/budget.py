@@ -26,7 +26,7 @@ import pandas as pd
 from ..evaluate import evaluate_images, evaluation_key, paired_comparison
 from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
-from ..runs import Run, load_checkpoint
+from ..runs import Run
 from ..train import TrainConfig, train
 
 SCALE = 4
@@ -70,9 +70,7 @@ SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
 def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False,
                        steps=None) -> pd.DataFrame:
     """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
-    from .. import models
-
-    cfg = run.manifest["config"]
+    method = run.manifest["config"]["model"]
     protocol = Protocol(channel="y", crop_border=scale)
     frames = []
     for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
@@ -84,9 +82,8 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
         if cache.exists():
             frames.append(pd.read_csv(cache))
             continue
-        model = models.create(cfg["model"], scale=cfg["scale"], in_channels=1, **cfg["options"])
-        model.load_state_dict(load_checkpoint(snap)["model"])
-        df = evaluate_images(model.to(device).eval(), images, scale, cfg["model"], device, protocol=protocol,
+        model = run.load_model(device, weights=snap)
+        df = evaluate_images(model, images, scale, method, device, protocol=protocol,
                              with_ms_ssim=False, with_niqe=False, progress=progress)
         df = df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
         tmp = cache.with_suffix(".tmp")
