@@ -1,7 +1,6 @@
 """The ``paperlib data check`` and ``paperlib data download`` sub-commands (parsers and handlers)."""
 from __future__ import annotations
 
-import sys
 
 from .registry import DATASETS
 
