@@ -80,6 +80,11 @@ def readme_results_section(paper: str = "dridsr", profile: str = "quick", root=N
                      f"{hw.get('torch', '?')}); profile settings and data in "
                      f"[`{md.relative_to(figures_root(root).parent)}`]({md.relative_to(figures_root(root).parent)}) "
                      f"and its JSON sidecar.</sub>\n")
+    figs = [(n, t) for n, t in (("table1_paired_dridsr_vs", "DRIDSR minus each method (95% CI)"),
+                                 ("fig7_ggo_x4", "Fig 7: x4 on a ground-glass-opacity patch")) if (d / f"{n}.png").exists()]
+    if figs:
+        rel = figures_root(root).parent
+        parts.append("### Figures\n\n" + "\n".join(f"![{t}]({(d / f'{n}.png').relative_to(rel)})" for n, t in figs) + "\n")
     return "\n".join(parts)
 
 
