@@ -4,6 +4,7 @@
   repository (the layout of the development machines), else ``./data``.
 * ``runs_root()``: where trained runs are cached (``PAPERLIB_RUNS`` or ``<repo>/runs``).
 * ``cache_root()``: prepared-data cache (``PAPERLIB_CACHE`` or ``<repo>/cache``).
+* ``figures_root()``: notebook outputs (``PAPERLIB_FIGURES`` or ``<repo>/figures``).
 """
 from __future__ import annotations
 
@@ -39,5 +40,6 @@ def cache_root(path: str | os.PathLike | None = None) -> Path:
 
 
 def figures_root(path: str | os.PathLike | None = None) -> Path:
-    p = Path(path) if path is not None else REPO_ROOT / "figures"
+    """Where the notebooks write figures and tables (``PAPERLIB_FIGURES`` or ``<repo>/figures``)."""
+    p = Path(path) if path is not None else Path(os.environ.get("PAPERLIB_FIGURES", REPO_ROOT / "figures"))
     return p.expanduser().resolve()

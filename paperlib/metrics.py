@@ -189,6 +189,11 @@ def niqe(img, crop_border: int = 0, data_range: float = 1.0) -> float:
     return float(_NIQE(t))
 
 
+def niqe_available() -> bool:
+    """True when the LIVE ``niqe_modelparameters.mat`` is present offline (pyiqa's cache or the data root's iqa/)."""
+    return find_iqa_file(NIQE_FILE) is not None
+
+
 def nrqm_available() -> bool:
     """True when pyiqa's ``NRQM_model.mat`` (Ma et al.) is present offline."""
     return find_iqa_file(NRQM_FILE) is not None

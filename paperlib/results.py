@@ -3,7 +3,9 @@
 Everything lands in ``figures/<paper>/<profile>/``: a table as ``<name>.csv`` and
 ``<name>.md``, a figure as ``<name>.png`` and ``<name>.pdf``, each with a
 ``<name>.json`` sidecar (profile, data, seed, protocol, hardware, git commit, time).
-A table made under a profile that is not meaningful (``smoke``) says so in its Markdown.
+A table made under a profile that is not meaningful (``smoke``) says so in its Markdown; one made
+on the embedded TCIA CT sample (``meta["data"]`` is its manifest) says so, with the attribution, in
+its Markdown and, for a figure, in a line under it (:func:`data_note`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,19 @@ def _sidecar(path: Path, meta: dict, device="cpu") -> None:
     path.with_suffix(".json").write_text(json.dumps(meta | info, indent=2, default=str))
 
 
+def data_note(meta: dict | None) -> str:
+    """The visible line for outputs made on the embedded TCIA CT sample (``""`` for any other data).
+
+    Read from ``meta["data"]`` (the data manifest the notebooks pass): the sample's manifest carries
+    ``attribution``, and ``stand_in`` when it replaced COVID-CT (smoke profile, no COVID-CT found).
+    """
+    man = (meta or {}).get("data")
+    if not isinstance(man, dict) or not man.get("attribution"):
+        return ""
+    instead = ", standing in for COVID-CT" if man.get("stand_in") else ""
+    return f"made on the embedded TCIA CT sample (CC BY){instead}: {man['attribution']}"
+
+
 def save_table(df, name: str, paper: str, profile: str, meta: dict | None = None, root=None, floatfmt=".4f",
                caption: str = "") -> Path:
     """Write ``df`` as CSV + Markdown (+ JSON provenance); returns the Markdown path."""
@@ -41,6 +56,8 @@ def save_table(df, name: str, paper: str, profile: str, meta: dict | None = None
     note = "" if get_profile(profile).meaningful else (
         f"> **{profile} profile: these numbers exercise the code path only and mean nothing.**\n\n")
     cap = f"{caption}\n\n" if caption else ""
+    if data_note(meta):
+        note += f"> {data_note(meta)}\n\n"
     (d / f"{name}.md").write_text(note + cap + df.to_markdown(index=False, floatfmt=floatfmt) + "\n")
     _sidecar(d / f"{name}.json", (meta or {}) | {"profile": profile, "table": name})
     return d / f"{name}.md"
@@ -49,6 +66,8 @@ def save_table(df, name: str, paper: str, profile: str, meta: dict | None = None
 def save_figure(fig, name: str, paper: str, profile: str, meta: dict | None = None, root=None, dpi=150) -> Path:
     """Write a matplotlib figure as PNG + PDF (+ JSON provenance); returns the PNG path."""
     d = output_dir(paper, profile, root)
+    if data_note(meta):
+        fig.text(0.5, 0.0, data_note(meta), ha="center", va="top", fontsize=6, wrap=True)
     fig.savefig(d / f"{name}.png", dpi=dpi, bbox_inches="tight")
     fig.savefig(d / f"{name}.pdf", bbox_inches="tight")
     _sidecar(d / f"{name}.json", (meta or {}) | {"profile": profile, "figure": name})

@@ -108,6 +108,12 @@ class Intensity:
         return {"kind": self.kind, "window": list(self.window) if self.window else None,
                 "window_name": self.window_name, "lr": self.lr_note}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Intensity":
+        """The inverse of :meth:`as_dict` (e.g. from a run manifest's ``config.data.intensity``)."""
+        return cls(d["kind"], tuple(float(v) for v in d["window"]) if d.get("window") else None,
+                   d.get("window_name", ""))
+
 
 #: 8-bit figure images (COVID-CT).
 U8 = Intensity("u8")

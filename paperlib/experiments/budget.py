@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from ..evaluate import evaluate_images, evaluation_key, paired_comparison
-from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
 from ..runs import Run
 from ..train import TrainConfig, train
@@ -70,8 +69,11 @@ SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
 def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False,
                        steps=None) -> pd.DataFrame:
     """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
+    from .dridsr import run_intensity, table_protocol
+
     method = run.manifest["config"]["model"]
-    protocol = Protocol(channel="y", crop_border=scale)
+    intensity = run_intensity(run)  # 8-bit for COVID-CT runs; the HU window for runs on the embedded sample
+    protocol = table_protocol(intensity, scale)
     frames = []
     for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
         step = int(snap.stem.split("_")[1])
@@ -84,7 +86,7 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
             continue
         model = run.load_model(device, weights=snap)
         df = evaluate_images(model, images, scale, method, device, protocol=protocol,
-                             with_ms_ssim=False, with_niqe=False, progress=progress)
+                             with_ms_ssim=False, with_niqe=False, progress=progress, intensity=intensity)
         df = df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
         tmp = cache.with_suffix(".tmp")
         df.to_csv(tmp, index=False)

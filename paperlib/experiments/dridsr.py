@@ -1,20 +1,24 @@
 """The DRIDSR paper's experiments: Table 1, Table 2, Figs 5-11 on COVID-CT.
 
 Data: COVID-CT with the paper's 600/100/46 counts drawn with a seed (the paper's own lists
-are not published; see :mod:`paperlib.data.covid_ct`). Every model is trained once per
-(model, options, scale, profile, data, seed) by :func:`paperlib.train.train`, which reuses a
-finished run of the same configuration and never one made under other settings.
+are not published; see :mod:`paperlib.data.covid_ct`). Without COVID-CT, the smoke profile runs on
+the CT sample embedded in the package (:func:`load_data`; HU through the lung window, so the models
+still see [0, 1] images, and every table and figure says which data made it). Every model is
+trained once per (model, options, scale, profile, data, seed) by :func:`paperlib.train.train`,
+which reuses a finished run of the same configuration and never one made under other settings.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..data.cache import PreparedCovidCT, load_prepared_covid_ct
-from ..evaluate import (evaluate_images, evaluation_key, make_pair, paired_comparison, summarize, super_resolve,
-                        to_u8_range)
+from ..data.intensity import U8, Intensity
+from ..errors import DatasetNotFoundError
+from ..evaluate import evaluate_images, evaluation_key, make_pair, paired_comparison, summarize, super_resolve
 from ..metrics import Protocol
 from ..paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
 from ..profiles import get_profile
@@ -25,20 +29,68 @@ METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
 
 
-def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_root: bool = False) -> PreparedCovidCT:
+def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_root: bool = False,
+              profile: str | None = None):
     """COVID-CT prepared with the paper's 600/100/46 split drawn with ``seed`` and 192x192 HR patches.
 
     Notebooks pass their ``seed`` parameter here (the split is part of what the seed means).
     ``allow_other_root``: see :func:`paperlib.data.cache.prepare_covid_ct`.
+
+    When COVID-CT is not found (no folder, no prepared cache) and ``profile == "smoke"``, the CT
+    sample embedded in the package is returned instead (:func:`paperlib.data.sources.load_sample_source`,
+    lung window), with a one-line note to stderr and ``manifest["stand_in"]`` saying so; every other
+    profile raises the :class:`~paperlib.errors.DatasetNotFoundError` naming COVID-CT.
     """
-    return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress,
-                                  allow_other_root=allow_other_root)
+    try:
+        return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress,
+                                      allow_other_root=allow_other_root)
+    except DatasetNotFoundError as err:
+        if profile != "smoke" or _covid_ct_present(data_root):
+            raise
+        missing = str(err).split(" (data root")[0]
+    from ..data.sources import load_sample_source
+
+    data = load_sample_source(seed=seed, window="lung")
+    data.manifest["stand_in"] = (f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
+                                 f"({data.manifest['dataset']}) instead of COVID-CT: {data.manifest['attribution']}")
+    print(f"paperlib: note: {missing}; smoke profile: using the embedded TCIA CT sample (CC BY) instead",
+          file=sys.stderr, flush=True)
+    return data
+
+
+def _covid_ct_present(data_root) -> bool:
+    from ..data.covid_ct import covid_ct_root
+
+    try:
+        covid_ct_root(data_root)
+    except DatasetNotFoundError:
+        return False
+    return True
+
+
+def intensity_of(data) -> Intensity:
+    """How ``data``'s stored values map to [0, 1]: 8-bit for COVID-CT, the HU window for the sample."""
+    return getattr(data, "intensity", None) or U8
+
+
+def run_intensity(run) -> Intensity:
+    """The intensity a run was trained with (from its manifest; 8-bit for runs that predate it)."""
+    d = run.manifest.get("config", {}).get("data", {}).get("intensity")
+    return Intensity.from_dict(d) if d else U8
+
+
+def table_protocol(intensity: Intensity, scale: int) -> Protocol:
+    """Table 1's protocol: MATLAB Y, border crop = scale, on the [0, 1] image (8-bit / 255 or the HU window)."""
+    if intensity.kind == "u8":
+        return Protocol(channel="y", crop_border=scale)
+    return Protocol(channel="y", crop_border=scale, image_domain=intensity.data_range_note,
+                    degradation=intensity.lr_note)
 
 
 def train_methods(profile: str, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", data=None,
                   progress: bool = True, options: dict | None = None, runs=None) -> dict:
     """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
-    data = data or load_data(seed=seed, progress=progress)
+    data = data or load_data(seed=seed, progress=progress, profile=profile if isinstance(profile, str) else None)
     options = options or {}
     return {(m, s): train(TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {}),
                           data=data, progress=progress, runs=runs)
@@ -57,12 +109,16 @@ def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cp
     ``protocol``: one protocol for every run (default: Y, border crop = the run's scale). The cache
     file ``eval_test_n<N>[_niqe]_<key>.csv`` is keyed by :func:`paperlib.evaluate.evaluation_key`
     (weights file, test images, protocol, metric flags, ``METRICS_VERSION``): a result is only
-    reused for exactly the inputs that made it.
+    reused for exactly the inputs that made it. Without the NIQE model file offline
+    (:func:`paperlib.metrics.niqe_available`) NIQE is left out and :func:`table1` says so.
     """
-    images = test_images(data, profile)
+    from .. import metrics
+
+    with_niqe = with_niqe and metrics.niqe_available()
+    images, intensity = test_images(data, profile), intensity_of(data)
     frames = []
     for (m, s), run in runs.items():
-        prot = protocol or Protocol(channel="y", crop_border=s)
+        prot = protocol or table_protocol(intensity, s)
         if not (run.path / "weights.pt").is_file():
             run.load_model(device)  # raises CheckpointError naming the unfinished run
         key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=True, with_niqe=with_niqe)
@@ -72,7 +128,7 @@ def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cp
             continue
         model = run.load_model(device)
         df = evaluate_images(model, images, s, m, device, protocol=prot, with_ms_ssim=True, with_niqe=with_niqe,
-                             progress=progress)
+                             progress=progress, intensity=intensity)
         tmp = cache.with_name(cache.name + ".tmp")
         df.to_csv(tmp, index=False)
         tmp.replace(cache)
@@ -80,14 +136,22 @@ def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cp
     return pd.concat(frames, ignore_index=True)
 
 
-def protocol_text(scale_note: str = "border crop = scale") -> str:
+def protocol_text(scale_note: str = "border crop = scale", data=None) -> str:
+    """The protocol sentence of the tables; ``data``: the set evaluated (default: COVID-CT, 8-bit)."""
     p = Protocol(channel="y", crop_border=0)
+    intensity = intensity_of(data)
+    if intensity.kind == "u8":
+        images = f"HR = 8-bit COVID-CT figure modcropped; LR = {p.degradation}, rounded to 8 bits; " \
+                 "SR clipped and rounded to 8 bits"
+    else:
+        images = f"HR = HU slice modcropped, {intensity.data_range_note}; LR = {intensity.lr_note}; " \
+                 "SR clipped and stored as integer HU"
     return (f"PSNR/SSIM/MS-SSIM on MATLAB's Y channel (16-235; +1.32 dB over gray for gray CT), {scale_note}, "
-            f"data range 1; HR = 8-bit COVID-CT figure modcropped; LR = {p.degradation}, rounded to 8 bits; "
-            "SR clipped and rounded to 8 bits; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale.")
+            f"data range 1; {images}; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale.")
 
 
 PI_UNAVAILABLE = "unavailable (NRQM_model.mat not found)"
+NIQE_UNAVAILABLE = "unavailable (niqe_modelparameters.mat not found)"
 
 
 def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", progress: bool = False) -> pd.DataFrame:
@@ -108,6 +172,7 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
     if not metrics.nrqm_available() or per_image.empty:
         return per_image
     by_name = {name: img for name, _, img in data.test}
+    intensity = intensity_of(data)
     frames = []
     for (m, s), sub in per_image.groupby(["method", "scale"], sort=False):
         sub = sub.copy()
@@ -127,8 +192,8 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
             model = run.load_model(device)
             vals = {}
             for name in tqdm(names, desc=f"Ma {m} x{s}", disable=not progress, leave=False):
-                hr, lr = make_pair(by_name[name], int(s))
-                sr = to_u8_range(super_resolve(model, lr, device))
+                hr, lr = make_pair(by_name[name], int(s), intensity)
+                sr = intensity.store_sr(super_resolve(model, lr, device))
                 vals[name] = metrics.ma_score(sr, crop_border=int(s))
             ma = pd.Series(vals, name="ma").rename_axis("image")
             tmp = cache.with_name(cache.name + ".tmp")
@@ -159,6 +224,8 @@ def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device=
         per_image = per_image.assign(pi=metrics.pi_from(per_image["ma"], per_image.get("niqe", np.nan)))
     s = summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe", "ma", "pi"))
     s["Method"] = s["method"].map(lambda m: DISPLAY_NAMES.get(m, m))
+    if "niqe" not in s.columns and not metrics.niqe_available():
+        s["niqe"] = NIQE_UNAVAILABLE
     if "pi" in s.columns:
         s["PI"] = s["pi"]
     elif not metrics.nrqm_available():
@@ -268,7 +335,9 @@ def figure_spec(fig: str, data, image: str | None = None, box=None) -> dict:
 
     ``image`` / ``box`` override the entry's choice. A named image must be a test image of the
     figure's class (it is not in the split drawn with another seed); then the first test image of
-    the class is used, its box chosen by :func:`pick_box`, and ``note`` says so.
+    the class is used, its box chosen by :func:`pick_box`, and ``note`` says so. On a stand-in
+    (``data.manifest["stand_in"]``, the embedded sample under the smoke profile), which has no
+    COVID/NonCOVID classes, the first test image is used.
     """
     spec = dict(FIGURES[fig])
     want = image or spec["image"]
@@ -279,14 +348,18 @@ def figure_spec(fig: str, data, image: str | None = None, box=None) -> dict:
         raise ValueError(f"{fig}: image {want!r} is a {match[0][1]} image, the paper's {fig} shows {spec['label']}")
     if not match:
         match = [t for t in data.test if t[1] == spec["label"]][:1]
+        if not match and data.manifest.get("stand_in"):
+            match = data.test[:1]
         if not match:
             raise ValueError(f"{fig}: no {spec['label']} test image")
         note = f"{want!r} is not in this test split; using {match[0][0]!r} with the most detailed window"
         box = None
     num = fig.removeprefix("fig")
+    content = spec["content"] if match[0][1] == spec["label"] else \
+        f"{data.manifest.get('dataset')} test image (standing in for a {spec['content']})"
     spec.update(image=match[0], box=None if box is None else tuple(int(v) for v in box), note=note,
                 caption=DRIDSR_FIGURE_CAPTIONS[fig],
-                title=f"Fig. {num} (ours): x{spec['scale']} SR on a {spec['content']}, {match[0][0]}")
+                title=f"Fig. {num} (ours): x{spec['scale']} SR on a {content}, {match[0][0]}")
     return spec
 
 
@@ -295,23 +368,25 @@ def figure_comparison(runs: dict, data, fig: str, device="cpu", box_side: int = 
     """Figure ``fig`` of :data:`FIGURES` (``'fig7'`` ... ``'fig11'``): ``(matplotlib figure, info dict)``."""
     spec = figure_spec(fig, data, image, box)
     figure, info = visual_comparison(runs, spec["image"], spec["scale"], device=device, box_side=box_side,
-                                     methods=methods, box=spec["box"], title=spec["title"])
+                                     methods=methods, box=spec["box"], title=spec["title"],
+                                     intensity=intensity_of(data))
     info.update(paper_figure=fig, paper_caption=spec["caption"], box_chosen="given" if spec["box"] else "pick_box",
                 why=spec.get("why", ""), note=spec["note"])
     return figure, info
 
 
 def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int = 64, methods=METHODS,
-                      box=None, title: str = ""):
+                      box=None, title: str = "", intensity: Intensity = U8):
     """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y).
 
     ``box``: ``(top, left, side)`` in HR pixels, inside the (modcropped) HR image; ``None``: :func:`pick_box`.
+    ``intensity``: how the stored image maps to [0, 1] (:func:`intensity_of` the data).
     """
     from ..metrics import psnr_y, ssim_y
     from ..plots import comparison_grid
 
     name, label, img = image
-    hr, lr = make_pair(img, scale)
+    hr, lr = make_pair(img, scale, intensity)
     box = box or pick_box(hr, box_side)
     y, x, s = box
     if y < 0 or x < 0 or s < 1 or y + s > hr.shape[0] or x + s > hr.shape[1]:
@@ -320,7 +395,7 @@ def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int
     for m in methods:
         if (m, scale) not in runs:
             continue
-        sr = to_u8_range(super_resolve(runs[(m, scale)].load_model(device), lr, device))
+        sr = intensity.store_sr(super_resolve(runs[(m, scale)].load_model(device), lr, device))
         key = DISPLAY_NAMES.get(m, m)
         outs[key] = sr
         crop = (slice(y, y + s), slice(x, x + s))
@@ -329,16 +404,17 @@ def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int
     return fig, {"image": name, "label": label, "scale": scale, "box": list(box), "crop_scores": scores}
 
 
-def frequency_paths(run: Run, image, device="cpu") -> dict:
+def frequency_paths(run: Run, image, device="cpu", intensity: Intensity | None = None) -> dict:
     """Input, low-frequency path output, high-frequency path output and SR of a trained DRIDSR (Fig 6).
 
     Path outputs are feature maps (channels x H x W); each is shown as its mean over channels.
+    ``intensity``: default the one the run was trained with (:func:`run_intensity`).
     """
     import torch
 
     name, label, img = image
     scale = run.manifest["config"]["scale"]
-    hr, lr = make_pair(img, scale)
+    hr, lr = make_pair(img, scale, intensity or run_intensity(run))
     model = run.load_model(device)
     x = torch.from_numpy(lr.astype(np.float32))[None, None].to(device)
     with torch.inference_mode():
@@ -348,17 +424,31 @@ def frequency_paths(run: Run, image, device="cpu") -> dict:
             "SR output": np.clip(out["sr"][0, 0].cpu().numpy(), 0, 1), "HR": hr}
 
 
-def edge_maps(images) -> dict:
-    """Sobel (the paper's gradient path) and Canny 60/120 edge maps of 8-bit images (Fig 5)."""
+def edge_maps(images, data=None) -> dict:
+    """Sobel (the paper's gradient path) and Canny 60/120 edge maps of 8-bit images (Fig 5).
+
+    ``data``: the set the images come from; HU images (the embedded sample) are shown through its
+    window as 8-bit images (:func:`as_8bit`), so the thresholds mean what they mean on COVID-CT.
+    """
     import torch
 
     from ..models.dridsr import canny_edges, sobel_edges
 
     out = {}
     for name, label, img in images:
+        img = as_8bit(img, intensity_of(data))
         t = torch.from_numpy(img.astype(np.float32) / 255.0)[None, None]
         out[name] = {"image": img, "Sobel": sobel_edges(t)[0, 0].numpy(), "Canny (60/120)": canny_edges(img, 60, 120)}
     return out
+
+
+def as_8bit(img: np.ndarray, intensity: Intensity = U8) -> np.ndarray:
+    """A stored image as uint8: unchanged when already 8-bit, else through ``intensity`` (the HU window) x 255."""
+    if img.dtype == np.uint8:
+        return img
+    if intensity.kind == "u8":
+        raise ValueError(f"expected an 8-bit image, got {img.dtype}; pass the HU data it comes from")
+    return np.round(np.asarray(intensity.to_unit(img.astype(np.float64))) * 255.0).astype(np.uint8)
 
 
 def curves(runs: dict, scale: int):
