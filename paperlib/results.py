@@ -142,15 +142,22 @@ def update_readme(paper: str = "dridsr", profile: str = "quick", readme=None) ->
 
 
 def update_readme_bench(bench_md, parity_md=None, readme=None) -> bool:
-    """Regenerate the README's performance block from a benchmark run's (and the parity run's) Markdown."""
+    """Regenerate the README's performance block from benchmark runs' (and the parity run's) Markdown.
+
+    ``bench_md``: one path or a list of paths (each run names its CPU; compare only within a run).
+    """
     from .config import REPO_ROOT
 
-    bench_md = Path(bench_md).resolve()
-    body = [f"Generated from [`{bench_md.relative_to(REPO_ROOT)}`]({bench_md.relative_to(REPO_ROOT)}) "
-            "(JSON beside it: hardware, torch, commit, flags).\n", bench_md.read_text().strip()]
+    body = []
+    for md in ([bench_md] if isinstance(bench_md, (str, Path)) else list(bench_md)):
+        md = Path(md).resolve()
+        text = md.read_text().strip()
+        text = ("### " + text[2:] if text.startswith("# ") else text).replace("\n## ", "\n#### ")
+        body += [f"Generated from [`{md.relative_to(REPO_ROOT)}`]({md.relative_to(REPO_ROOT)}) "
+                 "(JSON beside it: hardware, torch, commit, flags).\n", text, ""]
     if parity_md and Path(parity_md).exists():
         p = Path(parity_md).resolve()
-        body += [f"\n### Quality parity: fast path minus fp32, same seed and batches "
+        body += [f"\n### Quality parity: fast path minus fp32 beside the fp32 seed spread "
                  f"([`{p.relative_to(REPO_ROOT)}`]({p.relative_to(REPO_ROOT)}))\n", p.read_text().strip()]
     return replace_readme_block("BENCH", "\n".join(body), readme)
 
