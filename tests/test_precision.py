@@ -14,17 +14,9 @@ from paperlib import models as M
 from paperlib.precision import FP32, Precision, fast_path, output_layer_name, run_model
 from paperlib.runtime import bf16_supported
 
-# small variants of the big models, as in tests/test_models.py
-SMALL = {
-    "edsr": dict(n_resblocks=2, n_feats=16),
-    "edsr_baseline": dict(n_resblocks=2, n_feats=16),
-    "mdsr": dict(n_resblocks=2, n_feats=16),
-    "rdn": dict(n_blocks=2, n_convs=2, g0=16, growth=8),
-    "rcan": dict(n_resgroups=1, n_resblocks=2, n_feats=16, reduction=4),
-    "idman": dict(n_groups=1, n_blocks=1, n_feats=16, reduction=4),
-    "drrn": dict(n_units=3),
-    "vdsr": dict(depth=8),
-}
+from test_models import SMALL as _SMALL  # the small variants of the big models, defined once
+
+SMALL = _SMALL | {"vdsr": dict(depth=8)}
 
 needs_bf16 = pytest.mark.skipif(not bf16_supported("cpu"),
                                 reason="CPU without AVX512-BF16/AMX: the fast path would run fp32 here, "
