@@ -178,25 +178,16 @@ class RIDM(nn.Module):
         self.fuse = conv((n_resblocks - 1) * distill_channels + n_feats, n_feats, 1)
 
     def forward(self, f0):
-        if self.wiring == "side_chain":
-            return self._forward_side_chain(f0)
-        refined = []
-        prev = f0
-        for rb, idb in zip(self.resblocks[:-1], self.idbs):
-            fi = rb(prev)
-            prev, fr = idb(prev, fi)
-            refined.append(fr)
-        refined.append(self.resblocks[-1](prev))
-        return self.fuse(torch.cat(refined, dim=1)) + f0
-
-    def _forward_side_chain(self, f0):
+        # F_d (coarse) always runs along the IDBs; the wiring decides what each residual block reads:
+        # the previous coarse output (interleaved) or the previous residual block's output (side chain).
+        interleaved = self.wiring == "interleaved"
         refined = []
         fi, coarse = f0, f0
         for rb, idb in zip(self.resblocks[:-1], self.idbs):
-            fi = rb(fi)
+            fi = rb(coarse if interleaved else fi)
             coarse, fr = idb(coarse, fi)
             refined.append(fr)
-        refined.append(self.resblocks[-1](fi))
+        refined.append(self.resblocks[-1](coarse if interleaved else fi))
         return self.fuse(torch.cat(refined, dim=1)) + f0
 
 
