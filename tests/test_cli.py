@@ -173,7 +173,8 @@ def test_abbreviated_long_options_are_refused(capsys):
 
 
 # ---------------------------------------------------------------- DICOM input policy of `upscale` on a folder
-RTSTRUCT_SOP = "1.2.840.10008.5.1.4.1.1.481.3"
+from test_dicom import _write_rtstruct  # noqa: E402  (the pixel-less DICOM builder, defined once)
+
 MR_SOP = "1.2.840.10008.5.1.4.1.1.4"
 
 
@@ -184,27 +185,6 @@ def _ct_folder(root, src_dir, n=2):
     for f in sorted(src_dir.iterdir())[:n]:
         shutil.copy(f, d / f.name)
     return d
-
-
-def _write_rtstruct(path, like):
-    """A minimal RT Structure Set (no PixelData) in the study of the CT slice ``like``, with a proper file meta."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    src = pydicom.dcmread(like, stop_before_pixels=True)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = RTSTRUCT_SOP
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = RTSTRUCT_SOP, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "RTSTRUCT"
-    ds.PatientID, ds.StudyInstanceUID = src.PatientID, src.StudyInstanceUID
-    ds.SeriesInstanceUID = generate_uid()
-    ds.StructureSetLabel = "test"
-    ds.save_as(path, enforce_file_format=True)
-    return path
 
 
 def _write_mr_copy(path, like):
