@@ -48,3 +48,18 @@ def test_labels_tell_the_ridm_readings_apart():
     assert bx.label_for("dridsr", {}) == "DRIDSR (interleaved)"
     assert bx.label_for("dridsr", {"ridm_wiring": "side_chain"}) == "DRIDSR (side chain)"
     assert bx.label_for("imdn", {}) == "IMDN"
+
+
+def test_wiring_comparison_is_a_row_without_a_paper_margin():
+    base = np.array([30.0, 31.0, 29.0, 32.0])
+    rows = (_rows("DRIDSR (interleaved)", 0, 100, base) + _rows("DRIDSR (side chain)", 0, 100, base - 0.5 + [0.0, 0.1, -0.1, 0.05])
+            + _rows("DRIDSR (interleaved)", 1, 100, base + 0.2)
+            + _rows("DRIDSR (interleaved)", 0, 200, base) + _rows("DRIDSR (interleaved)", 1, 200, base))
+    cl = bx.claims(pd.DataFrame(rows), baselines=())
+    assert list(cl["claim"]) == ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)"]
+    row = cl.iloc[0]
+    # the side chain reached only step 100 (one seed): compared there, against the mean of both
+    # interleaved seeds (base + 0.1) -> margin -0.6 + mean(0, 0.1, -0.1, 0.05) = -0.5875
+    assert row["step"] == 100 and row["seeds"] == "1 vs 2"
+    assert row["margin_dB"] == pytest.approx(-0.5875) and np.isnan(row["paper_margin_dB"])
+    assert row["verdict_at_this_budget"] == "contradicted (one seed)"

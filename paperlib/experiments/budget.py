@@ -30,6 +30,8 @@ from ..train import TrainConfig, train
 
 SCALE = 4
 CLAIM_BASELINES = DRIDSR_CLAIM_BASELINES
+#: Comparisons that are not claims of the paper: the two readings of the RIDM wiring (models.dridsr).
+WIRING_PAIRS = (("DRIDSR (side chain)", "DRIDSR (interleaved)"),)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,8 @@ def _verdict(ci_low: float, ci_high: float, margin: float, seed_spread: float) -
     return "not resolved"
 
 
-def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES) -> pd.DataFrame:
+def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES,
+           extra_pairs=WIRING_PAIRS) -> pd.DataFrame:
     """Per claim (``target`` beats a baseline at x4): paired margin at the largest common budget.
 
     Per image, each method's PSNR is averaged over its seeds first, then the paired difference
@@ -184,42 +187,54 @@ def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baseli
     the per-seed mean difference (seeds paired by index), ``trend`` the change of the mean margin
     since the previous common snapshot (a margin still moving says the verdict may change). The
     verdict (:func:`_verdict`) calls a margin smaller than the seed spread "inside seed spread",
-    and marks a verdict resting on one seed of either method as such.
+    and marks a verdict resting on one seed of either method as such. ``extra_pairs`` adds
+    comparisons that are not claims of the paper (the two RIDM readings), with no paper margin.
     """
     rows = []
     for b in baselines:
-        blabel = DISPLAY_NAMES.get(b, b)
-        step = common_step(per_image, target, blabel)
-        if step is None:
-            continue
-
-        def margin_at(st):
-            sub = per_image[(per_image["step"] == st) & per_image["run"].isin([target, blabel])]
-            avg = sub.groupby(["run", "image"])["psnr"].mean().reset_index().rename(columns={"run": "method"})
-            return avg.assign(scale=SCALE), sub
-
-        avg, sub = margin_at(step)
-        r = paired_comparison(avg, target, blabel, "psnr", scale=SCALE)
-        per_seed = sub.groupby(["run", "seed"])["psnr"].mean()
-        t_seeds, b_seeds = per_seed[target].to_numpy(), per_seed[blabel].to_numpy()
-        k = min(len(t_seeds), len(b_seeds))
-        diffs = t_seeds[:k] - b_seeds[:k]
-        prev = sorted(s for s in per_image.loc[per_image["run"] == target, "step"].unique() if s < step
-                      and s in set(per_image.loc[per_image["run"] == blabel, "step"]))
-        trend = np.nan
-        if prev:
-            pa, _ = margin_at(prev[-1])
-            trend = r["mean_diff"] - paired_comparison(pa, target, blabel, "psnr", scale=SCALE)["mean_diff"]
         paper = DRIDSR_TABLE1.get(("dridsr", SCALE))[0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0]
-        spread = float(np.ptp(diffs)) if k > 1 else float("nan")
-        verdict = _verdict(r["ci_low"], r["ci_high"], r["mean_diff"], spread)
-        rows.append({"claim": f"DRIDSR > {blabel} (x{SCALE})", "step": step, "n_images": r["n"],
-                     "seeds": f"{len(t_seeds)} vs {len(b_seeds)}", "margin_dB": r["mean_diff"],
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "wilcoxon_p": r["wilcoxon_p"],
-                     "seed_spread_dB": spread,
-                     "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
-                     "paper_margin_dB": paper, "verdict_at_this_budget": verdict})
+        row = _paired_row(per_image, target, DISPLAY_NAMES.get(b, b), paper)
+        if row:
+            rows.append(row)
+    for a, b in extra_pairs:
+        row = _paired_row(per_image, a, b, float("nan"))
+        if row:
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _margin_at(per_image: pd.DataFrame, step: int, target: str, baseline: str):
+    """Per-image PSNR averaged over seeds for the two labels at ``step`` (and the raw rows)."""
+    sub = per_image[(per_image["step"] == step) & per_image["run"].isin([target, baseline])]
+    avg = sub.groupby(["run", "image"])["psnr"].mean().reset_index().rename(columns={"run": "method"})
+    return avg.assign(scale=SCALE), sub
+
+
+def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
+    """One row of :func:`claims`: ``target`` minus ``blabel`` at their largest common step."""
+    step = common_step(per_image, target, blabel)
+    if step is None:
+        return None
+    avg, sub = _margin_at(per_image, step, target, blabel)
+    r = paired_comparison(avg, target, blabel, "psnr", scale=SCALE)
+    per_seed = sub.groupby(["run", "seed"])["psnr"].mean()
+    t_seeds, b_seeds = per_seed[target].to_numpy(), per_seed[blabel].to_numpy()
+    k = min(len(t_seeds), len(b_seeds))
+    diffs = t_seeds[:k] - b_seeds[:k]
+    prev = sorted(s for s in per_image.loc[per_image["run"] == target, "step"].unique() if s < step
+                  and s in set(per_image.loc[per_image["run"] == blabel, "step"]))
+    trend = np.nan
+    if prev:
+        pa, _ = _margin_at(per_image, prev[-1], target, blabel)
+        trend = r["mean_diff"] - paired_comparison(pa, target, blabel, "psnr", scale=SCALE)["mean_diff"]
+    spread = float(np.ptp(diffs)) if k > 1 else float("nan")
+    name = f"{target.replace(' (interleaved)', '')} > {blabel} (x{SCALE})"
+    return {"claim": name, "step": step, "n_images": r["n"],
+            "seeds": f"{len(t_seeds)} vs {len(b_seeds)}", "margin_dB": r["mean_diff"],
+            "ci_low": r["ci_low"], "ci_high": r["ci_high"], "wilcoxon_p": r["wilcoxon_p"],
+            "seed_spread_dB": spread,
+            "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
+            "paper_margin_dB": paper, "verdict_at_this_budget": _verdict(r["ci_low"], r["ci_high"], r["mean_diff"], spread)}
 
 
 def plot_curves(curves: pd.DataFrame, title: str = ""):
