@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 PROFILE ?= smoke
 ONLY    ?= all
 
-.PHONY: setup reproduce test bench clean
+.PHONY: setup reproduce test bench book book-check clean
 setup: $(VENV)/.installed
 
 # pyiqa is installed without its declared dependencies (~1.2 GB: transformers, bitsandbytes,
@@ -46,6 +46,25 @@ test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 
 bench: setup  ## CPU/GPU performance suite (prints a table, writes bench/results/*.json)
 	$(BIN)/python -m bench.run
+
+# The book renders the executed notebooks committed in book/executed/ (`paperlib publish` copies them
+# from runs/executed/<profile>/); it executes nothing. Jupyter Book 1.x (Sphinx) builds offline.
+$(VENV)/.book-installed: $(VENV)/.installed
+	@printf '  %-50s' "paperlib[book]: jupyter-book 1.x (in $(VENV)/)"; s=$$(date +%s); \
+	if $(PIP) -e ".[dev,book]" > $(SETUP_LOG).step 2>&1; then \
+	  cat $(SETUP_LOG).step >> $(SETUP_LOG); echo " ok ($$(( $$(date +%s) - s )) s)"; rm -f $(SETUP_LOG).step; \
+	else rc=$$?; cat $(SETUP_LOG).step >> $(SETUP_LOG); echo " FAILED (exit status $$rc)"; \
+	  echo "---- last 40 lines of $(SETUP_LOG) ----"; tail -n 40 $(SETUP_LOG); exit $$rc; fi
+	@touch $@
+
+book: $(VENV)/.book-installed  ## static HTML site of the executed notebooks -> book/_build/html/
+	@t0=$$(date +%s); mkdir -p book/_build; $(BIN)/jupyter-book build book --builder html > book/_build/build.log 2>&1 \
+	  || { tail -n 40 book/_build/build.log; echo "book: FAILED (full log: book/_build/build.log)"; exit 1; }; \
+	grep -E "WARNING|ERROR" book/_build/build.log | sed 's/^/  /'; \
+	echo "book: book/_build/html/index.html in $$(( $$(date +%s) - t0 )) s (log: book/_build/build.log)"
+
+book-check: book  ## headless Chromium: no broken image, screenshot figures/book/table_page.png
+	$(BIN)/python book/check_site.py
 
 clean:
 	rm -rf $(VENV) runs cache

@@ -1,4 +1,4 @@
-"""Command line: ``paperlib train | eval | upscale | data prepare|check|download | reproduce | models``.
+"""Command line: ``paperlib train | eval | upscale | data prepare|check|download | reproduce | publish | models``.
 
 Errors that paperlib raises on purpose (bad input, unknown names, corrupt checkpoints) are
 printed as one line ``paperlib: error: ...`` with exit status 2.
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
     p.add_argument("--device", default="cpu")
+    p = sub.add_parser("publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/",
+                       allow_abbrev=False)
+    p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
     return ap
 
@@ -150,8 +153,8 @@ def main(argv=None) -> int:
 
 
 def _dispatch(args) -> int:
-    handlers = {"models": _cmd_models, "reproduce": _cmd_reproduce, "data": _cmd_data, "train": _cmd_train,
-                "eval": _cmd_eval, "upscale": _cmd_upscale}
+    handlers = {"models": _cmd_models, "reproduce": _cmd_reproduce, "publish": _cmd_publish, "data": _cmd_data,
+                "train": _cmd_train, "eval": _cmd_eval, "upscale": _cmd_upscale}
     if args.cmd not in handlers:
         raise AssertionError(args.cmd)
     return handlers[args.cmd](args)
@@ -170,6 +173,12 @@ def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
     return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
+
+
+def _cmd_publish(args) -> int:
+    from .book import publish
+
+    return publish(only=args.only)
 
 
 def _cmd_data(args) -> int:
