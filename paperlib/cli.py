@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/",
                        allow_abbrev=False)
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
-    sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
+    p = sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
+    p.add_argument("--pretrained", action="store_true",
+                   help="list the pretrained weights shipped in the package instead (paperlib.pretrained)")
     return ap
 
 
@@ -106,9 +108,15 @@ def _add_upscale_parser(sub) -> None:
                        description=UPSCALE_DESCRIPTION, allow_abbrev=False)
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--run", required=True, help="trained run directory (or its weights.pt)")
-    p.add_argument("--scale", type=int, default=None, help="check the run was trained for this scale")
-    p.add_argument("--window", default="lung", help="HU window name or WIDTH,LEVEL (default lung W1500/L-600)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="your trained run directory (or its weights.pt)")
+    which.add_argument("--model", help="shipped pretrained weights: a model name (dridsr: its HU weights for --scale) "
+                                       "or a pretrained name (paperlib models --pretrained)")
+    p.add_argument("--scale", type=int, default=None,
+                   help="check the run was trained for this scale; with --model, pick the weights for it")
+    p.add_argument("--window", default=None,
+                   help="HU window name or WIDTH,LEVEL (default lung W1500/L-600; with --model, the window its "
+                        "weights were trained through, which is then the only one accepted)")
     p.add_argument("--batch", type=int, default=None,
                    help="slices per batch (bounds memory; default paperlib.upscale.DEFAULT_BATCH, 2)")
     p.add_argument("--overwrite", action="store_true")
@@ -163,6 +171,14 @@ def _dispatch(args) -> int:
 def _cmd_models(args) -> int:
     from . import models
 
+    if args.pretrained:
+        from .pretrained import BUILD_COMMAND, pretrained_table
+
+        table = pretrained_table()
+        print(table.to_string(index=False))
+        if (table["status"] != "shipped").any():
+            print(f"(entries 'not built' are made by `{BUILD_COMMAND}`)")
+        return 0
     for name in models.list_models():
         m = models.create(name, scale=4)
         print(f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)")
@@ -238,12 +254,10 @@ def _cmd_eval(args) -> int:
 def _cmd_upscale(args) -> int:
     from .upscale import DEFAULT_BATCH, upscale
 
-    window = args.window
-    if "," in window:
-        window = tuple(float(v) for v in window.split(","))
-    paths = upscale(args.input, args.output, args.run, scale=args.scale, window=window, device=args.device,
-                    batch=args.batch or DEFAULT_BATCH, progress=not args.quiet, overwrite=args.overwrite,
-                    fast=args.fast, skip_invalid=args.skip_invalid, accept_modalities=args.accept_modality)
+    paths = upscale(args.input, args.output, args.run, scale=args.scale, window=_window(args.window),
+                    device=args.device, batch=args.batch or DEFAULT_BATCH, progress=not args.quiet,
+                    overwrite=args.overwrite, fast=args.fast, skip_invalid=args.skip_invalid,
+                    accept_modalities=args.accept_modality, model=args.model)
     print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Super-resolve real files with a trained run: PNG in -> PNG out, DICOM in -> derived DICOM out.
+"""Super-resolve real files with a trained run or the shipped weights: PNG -> PNG, DICOM -> derived DICOM.
 
 HU handling for DICOM: the model was trained on windowed [0, 1] images, so each slice is
 mapped to [0, 1] with ``window`` (lung W1500/L-600 by default), super-resolved, and mapped
@@ -243,14 +243,20 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
         bar.close()
 
 
-def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device="cpu", batch: int = DEFAULT_BATCH,
+def upscale(inp, out, run=None, scale: int | None = None, window=None, device="cpu", batch: int = DEFAULT_BATCH,
             progress: bool = True, overwrite: bool = False, fast: bool = True,
             consistency: str = "backproject", skip_invalid: bool = False, accept_modalities=(),
-            report=None) -> list[Path]:
+            report=None, model: str | None = None) -> list[Path]:
     """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
 
     Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
     (one folder per input series) for DICOM.
+
+    The network is either a user's trained ``run`` (directory or its ``weights.pt``) or ``model``, the
+    pretrained weights shipped in the package (:mod:`paperlib.pretrained`): a model name (``"dridsr"``:
+    its HU weights for ``scale``) or a pretrained name (``"dridsr-x2-hu"``); exactly one of the two
+    (see :func:`load_upscaler`). ``window`` (a name or ``(width, level)``) defaults to the lung window
+    for a run and to the window a shipped model was trained through, the only one it accepts.
 
     ``fast`` (default ``True``) runs the model on :func:`paperlib.precision.fast_path`
     (channels_last, bf16 autocast where the device supports it, the output layer and all HU
@@ -281,20 +287,39 @@ def upscale(inp, out, run, scale: int | None = None, window=LUNG_WINDOW, device=
     inp, out = Path(inp), Path(out)
     if not inp.exists():
         raise DataError(f"{inp}: input not found")
-    model, manifest, sha = load_run_model(run, scale, device)
-    scale, name = manifest["config"]["scale"], manifest["config"]["model"]
+    net, name, scale, sha, window = load_upscaler(run, model, scale, window, device)
     if inp.is_file() and inp.suffix.lower() in (".png", ".jpg", ".jpeg"):
         dst = out if out.suffix.lower() == ".png" else out / f"{inp.stem}_x{scale}.png"
-        return [upscale_png(model, inp, dst, scale, device, overwrite)]
+        return [upscale_png(net, inp, dst, scale, device, overwrite)]
     sr = {"window": window, "device": device, "fast": fast, "consistency": consistency}
     if inp.is_file():
-        return [_upscale_dicom_file(model, inp, out, scale, name, sha, accept, overwrite, sr)]
+        return [_upscale_dicom_file(net, inp, out, scale, name, sha, accept, overwrite, sr)]
     targets = _series_targets(inp, out, scale, accept, skip_invalid, report, overwrite)
     written = []
     for s, sub in targets:
-        written += upscale_series(model, s, sub, scale, name, sha, batch=batch, progress=progress, overwrite=overwrite,
+        written += upscale_series(net, s, sub, scale, name, sha, batch=batch, progress=progress, overwrite=overwrite,
                                   allow_non_ct=s.modality.strip().upper() != "CT", **sr)
     return written
+
+
+def load_upscaler(run=None, model: str | None = None, scale: int | None = None, window=None, device="cpu"):
+    """``(network, name for the DICOM header, scale, weights sha256, HU window)`` for :func:`upscale`.
+
+    Exactly one of ``run`` (a user's trained run: :func:`paperlib.runs.load_run_model`, window default
+    lung) and ``model`` (shipped weights: :func:`paperlib.pretrained.load_pretrained`, the window its
+    card records) must be given; both checks the scale when ``scale`` is given.
+    """
+    if (run is None) == (model is None):
+        raise DataError("pass exactly one of run= (--run, your trained run) and model= (--model, the shipped "
+                        f"pretrained weights); got {'both' if run is not None else 'neither'}")
+    if run is not None:
+        net, manifest, sha = load_run_model(run, scale, device)
+        cfg = manifest["config"]
+        return net, cfg["model"], cfg["scale"], sha, LUNG_WINDOW if window is None else window
+    from .pretrained import load_pretrained, upscale_window
+
+    net, card, sha = load_pretrained(model, scale, device)
+    return net, f"{card['model']} ({card['name']})", card["scale"], sha, upscale_window(card, window)
 
 
 def _upscale_dicom_file(model, inp: Path, out: Path, scale: int, name: str, sha: str, accept: set, overwrite: bool,
