@@ -28,6 +28,7 @@ NOTEBOOKS = {
     ],
     "idman": [
         "idman/01_architecture.ipynb",
+        "idman/02_ablations.ipynb",
     ],
 }
 

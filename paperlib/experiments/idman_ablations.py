@@ -1,0 +1,459 @@
+"""IDMAN's ablations trained: Tables 1-4 and Fig. 6 (weight normalisation and convergence).
+
+The variants are :data:`paperlib.experiments.idman.ABLATIONS` (model options; the paper's PSNR under
+the same keys in :mod:`paperlib.paper_values`). Every variant is trained by
+:func:`paperlib.train.train` (cached, resumable, one manifest per run) at x2 on the same HU data,
+with the same batches (a training seed fixes initialisation *and* the batch sampler, so seed ``s``
+of every variant sees the same patches) and the same number of iterations, for several seeds, at a
+reduced IDMAN size that every table states (:data:`PLANS`). A model shared by several tables (Table
+1's ``conv`` = Table 2's ``none`` = Table 3's ``neither``; Table 3's ``both`` = Table 4's ``idman``...)
+is trained once: 11 distinct models.
+
+Evaluation: PSNR/SSIM per image on the validation split (the paper's ablations are "on the
+validation set"), HU through the ``ct12`` window (IDMAN's 12-bit MATLAB PSNR), grey, border crop =
+scale (:func:`paperlib.evaluate.default_protocol`), cached per run by
+:func:`paperlib.evaluate.evaluation_key`.
+
+Statistics, per variant against its table's reference (:data:`REFERENCE`):
+
+* mean PSNR over seeds, and the seed spread (max - min and SD of the per-seed mean PSNR);
+* delta = per image, the variant's PSNR averaged over seeds minus the reference's, averaged over
+  images, with a 95% t-interval over images (:func:`paperlib.evaluate.paired_comparison`);
+  per-seed deltas (seed paired with seed: same batches) are reported beside it;
+* verdict (:func:`verdict`): "measurable here" when the interval excludes 0 *and* |delta| exceeds
+  the seed spread of both models (the larger of the two max - min ranges); otherwise "inside seed
+  noise". Images of one patient are not independent, so the interval over images is optimistic; the
+  seed condition is the guard.
+
+Training in the background (resumable; the notebook then reuses the finished runs)::
+
+    python -m paperlib.experiments.idman_ablations --profile quick --seeds 0,1,2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import models
+from ..data.sources import DEFAULT_HU_WINDOW
+from ..errors import DatasetNotFoundError
+from ..evaluate import default_protocol, evaluate_images, evaluation_key, paired_comparison
+from ..profiles import get_profile, train_plan
+from ..train import TrainConfig, train
+from .idman import ABLATION_SETTING, ABLATIONS, PAPER_ABLATIONS, PAPER_SIZE, build
+
+SCALE = ABLATION_SETTING["scale"]
+
+#: Training and validation data: the DeepLesion stand-in (TCGA CT slices, patient split 80/10/10).
+#: ``deeplesion`` is the paper's set; its official train/val split needs the full download with DL_info.csv.
+DATA_SOURCE = "tcga"
+
+#: The variant each table's deltas are measured from: the model without the module the table adds.
+REFERENCE = {"table1": "conv", "table2": "none", "table3": "neither", "table4": "without_wn"}
+
+#: The options each table varies (every other option is the same as its reference).
+VARIED = {"table1": ("extract",), "table2": ("attention",), "table3": ("extract", "attention"),
+          "table4": ("weight_norm",)}
+
+TITLES = {"table1": "Table 1: information distillation vs Conv-ReLU-Conv (channel attention in both)",
+          "table2": "Table 2: MAB branches (Conv-ReLU-Conv extraction; 'none' = channel attention)",
+          "table3": "Table 3: information distillation and MAB, alone and together",
+          "table4": "Table 4: weight normalisation (IDMAN without and with WN)"}
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """How big the models are and how long they train under one profile.
+
+    Args:
+        size: IDMAN size (G ``n_groups``, B ``n_blocks``, ``n_feats``, ``reduction``), the same for every variant.
+        overrides: profile fields for these runs (``None`` = the IDMAN paper's value: batch 10, 48x48 HR
+            patches, lr 1e-4 halved every 2e5 iterations).
+        seeds: training seeds per variant.
+        n_images: validation images evaluated per run (``None``: all).
+        smooth: moving-average window (steps) of the training loss in Fig. 6.
+    """
+
+    size: dict
+    overrides: dict = field(default_factory=dict)
+    seeds: tuple = (0, 1, 2)
+    n_images: int | None = None
+    smooth: int = 1
+
+
+PLANS = {
+    "smoke": StudyPlan(dict(n_groups=1, n_blocks=1, n_feats=8, reduction=4), dict(val_every=2), n_images=2),
+    "quick": StudyPlan(dict(n_groups=2, n_blocks=2, n_feats=32, reduction=8),
+                       dict(iterations=2000, batch_size=None, hr_patch=None, lr_halve_every=None, val_every=200,
+                            n_val=4, ckpt_every=100), smooth=50),
+    "paper": StudyPlan(dict(PAPER_SIZE), dict(iterations=ABLATION_SETTING["iterations"]), smooth=500),
+}
+
+
+def plan_for(profile: str, seeds=None) -> StudyPlan:
+    """The :class:`StudyPlan` of ``profile`` (``seeds`` replaces its seeds)."""
+    if profile not in PLANS:
+        from ..errors import UnknownNameError
+
+        raise UnknownNameError(f"the IDMAN ablation study has no plan for profile {profile!r}; known: {sorted(PLANS)}")
+    plan = PLANS[profile]
+    if seeds is not None:
+        plan = StudyPlan(plan.size, plan.overrides, tuple(int(s) for s in seeds), plan.n_images, plan.smooth)
+    return plan
+
+
+def size_text(plan: StudyPlan) -> str:
+    """The reduced size, in the paper's letters, beside the paper's own."""
+    s, p = plan.size, PAPER_SIZE
+    return (f"IDMAN at G={s['n_groups']}, B={s['n_blocks']}, {s['n_feats']} features, r={s['reduction']} "
+            f"(paper: G={p['n_groups']}, B={p['n_blocks']}, {p['n_feats']} features, r={p['reduction']})")
+
+
+def setting_text(profile: str, plan: StudyPlan, data) -> str:
+    """One sentence: size, scale, schedule, data and images, for every table's caption."""
+    prof = get_profile(profile, **plan.overrides)
+    tp = train_plan(prof, "idman", SCALE, len(data.train_patches))
+    n = len(eval_images(data, plan))
+    return (f"{size_text(plan)}; x{SCALE}; {tp.iterations:,} iterations of {tp.batch_size} random "
+            f"{tp.hr_patch}x{tp.hr_patch} HR patches, L1, Adam lr {tp.lr:g} halved every {tp.halve_every:,}; "
+            f"{len(plan.seeds)} seeds (same batches for every variant at a seed); PSNR on {n} validation slices of "
+            f"{data.manifest['dataset']}, {data.intensity.data_range_note}, grey, border crop {SCALE}.")
+
+
+def options(variant: dict, plan: StudyPlan) -> dict:
+    """Model options of a run: the study's size plus the variant's switches."""
+    return dict(plan.size) | dict(variant)
+
+
+def options_key(opts: dict) -> str:
+    """A canonical name of a set of options (tuples and lists alike), used to train each model once."""
+    return json.dumps({k: list(v) if isinstance(v, (tuple, list)) else v for k, v in opts.items()}, sort_keys=True)
+
+
+def distinct_models() -> dict:
+    """``{options_key: (variant options, [(table, variant), ...])}``: which table rows share a model."""
+    out: dict = {}
+    for table, variants in ABLATIONS.items():
+        for name, opts in variants.items():
+            out.setdefault(options_key(opts), (opts, []))[1].append((table, name))
+    return out
+
+
+def load_data(profile: str = "quick", source: str = DATA_SOURCE, seed: int = 0, data_root=None, progress=False):
+    """The HU data of the study (``source`` split with ``seed``, the default HU window: ``ct12``, IDMAN's 12-bit PSNR).
+
+    When ``source`` is not found and ``profile == "smoke"``, the CT sample embedded in the package (same
+    window) stands in, with a one-line note and ``manifest["stand_in"]``; other profiles raise.
+    """
+    from ..data.sources import load_source
+
+    try:
+        return load_source(source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=progress)
+    except DatasetNotFoundError as err:
+        if profile != "smoke":
+            raise
+        missing = str(err).split(":")[0]
+    data = load_source("sample", seed=seed, window=DEFAULT_HU_WINDOW)
+    data.manifest["stand_in"] = (f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
+                                 f"({data.manifest['dataset']}) instead: {data.manifest['attribution']}")
+    print(f"paperlib: note: {missing}; smoke profile: using the embedded TCIA CT sample (CC BY)", file=sys.stderr)
+    return data
+
+
+def eval_images(data, plan: StudyPlan) -> list:
+    """The validation slices every run is evaluated on."""
+    return data.val if plan.n_images is None else data.val[: plan.n_images]
+
+
+def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progress=False) -> dict:
+    """Train (or reuse) every distinct model for every seed; returns ``{(table, variant, seed): Run}``.
+
+    Seed-major order: every model at the first seed, then the second..., so an interrupted study
+    (rerun to resume) has whole seeds done.
+    """
+    plan = plan_for(profile, seeds)
+    out = {}
+    for seed in plan.seeds:
+        for opts, rows in distinct_models().values():
+            cfg = TrainConfig.make("idman", SCALE, profile, seed=seed, options=options(opts, plan), device=device,
+                                   data=data.manifest["dataset"], window=DEFAULT_HU_WINDOW, **plan.overrides)
+            run = train(cfg, data=data, runs=runs, progress=progress)
+            out.update({(table, name, seed): run for table, name in rows})
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_run(run, images, intensity, device="cpu") -> pd.DataFrame:
+    """Per-image PSNR/SSIM of a finished run on ``images`` (``image, label, psnr, ssim``), cached in its folder.
+
+    The cache file ``eval_val_n<N>_<key>.csv`` is keyed by the weights, the images, the protocol and
+    ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`).
+    """
+    from ..errors import CheckpointError
+
+    if not run.complete:
+        raise CheckpointError(f"{run.path}: run not finished (no weights.pt); train it first")
+    prot = default_protocol(intensity, SCALE)
+    key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=False, with_niqe=False)
+    cache = run.path / f"eval_val_n{len(images)}_{key}.csv"
+    if cache.exists():
+        return pd.read_csv(cache)
+    df = evaluate_images(run.load_model(device), images, SCALE, "idman", device, protocol=prot, with_ms_ssim=False,
+                         with_niqe=False, progress=False, intensity=intensity)[["image", "label", "psnr", "ssim"]]
+    tmp = cache.with_name(cache.name + ".tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(cache)
+    return df
+
+
+def collect(runs: dict, images, intensity, device="cpu") -> pd.DataFrame:
+    """Tidy per-image rows ``table, variant, seed, image, label, psnr, ssim, run`` (a shared run evaluated once)."""
+    done: dict = {}
+    frames = []
+    for (table, variant, seed), run in runs.items():
+        if run.path not in done:
+            done[run.path] = evaluate_run(run, images, intensity, device)
+        frames.append(done[run.path].assign(table=table, variant=variant, seed=seed, run=Path(run.path).name))
+    cols = ["table", "variant", "seed", "image", "label", "psnr", "ssim", "run"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+# --------------------------------------------------------------------------- statistics and tables
+
+
+def verdict(delta: float, ci_low: float, ci_high: float, seed_noise: float) -> tuple[str, str]:
+    """``(verdict, why)``: "measurable here" only when the 95% interval over images excludes 0 *and*
+    |delta| exceeds the seed noise; otherwise "inside seed noise". With one seed there is no seed noise
+    to compare with: "not judged (one seed)"."""
+    if not np.isfinite(seed_noise):
+        return "not judged (one seed)", "one seed: no seed spread to compare with"
+    why = []
+    if not (ci_low > 0 or ci_high < 0):  # a NaN interval excludes nothing
+        why.append("95% CI over images includes 0")
+    if not abs(delta) > seed_noise:
+        why.append(f"|delta| {abs(delta):.3f} <= seed spread {seed_noise:.3f} dB")
+    if why:
+        return "inside seed noise", "; ".join(why)
+    return "measurable here", "CI excludes 0 and |delta| > seed spread"
+
+
+def seed_means(rows: pd.DataFrame) -> pd.Series:
+    """Mean PSNR over images, per seed."""
+    return rows.groupby("seed")["psnr"].mean()
+
+
+def _spread(s: pd.Series) -> float:
+    return float(s.max() - s.min()) if len(s) > 1 else float("nan")
+
+
+def compare(rows: pd.DataFrame, variant: str, reference: str) -> dict:
+    """``variant`` minus ``reference`` in one table's per-image rows (see the module docstring).
+
+    delta/CI: per image, each variant's PSNR averaged over its seeds, then paired over images.
+    per_seed: the mean difference at each seed both have (same batches). seed_noise: the larger of the
+    two variants' seed ranges (max - min of the per-seed mean PSNR).
+    """
+    v, r = rows[rows["variant"] == variant], rows[rows["variant"] == reference]
+    avg = pd.concat([v, r]).groupby(["variant", "image"])["psnr"].mean().reset_index()
+    pc = paired_comparison(avg.rename(columns={"variant": "method"}), variant, reference, "psnr")
+    sv, sr = seed_means(v), seed_means(r)
+    common = sv.index.intersection(sr.index)
+    noise = max(_spread(sv), _spread(sr)) if len(sv) > 1 and len(sr) > 1 else float("nan")
+    return {"delta": pc["mean_diff"], "ci_low": pc["ci_low"], "ci_high": pc["ci_high"], "wilcoxon_p": pc["wilcoxon_p"],
+            "n_images": pc["n"], "per_seed": (sv[common] - sr[common]).to_dict(), "seed_noise": noise}
+
+
+def describe(opts: dict) -> str:
+    """A variant's options in words: extraction + attention (+ no WN)."""
+    ext = "info-distill" if opts["extract"] == "distill" else "Conv-ReLU-Conv"
+    att = opts["attention"]
+    att = "channel attention" if isinstance(att, str) else "MAB " + "+".join(f"{k}x{k}" for k in att)
+    return f"{ext} + {att}" + ("" if opts.get("weight_norm", True) else ", without WN")
+
+
+#: Column order of the ablation tables (``paper ...`` columns are the paper's values, never ours).
+COLUMNS = ["variant", "options", "parameters", "seeds", "images", "PSNR (dB)", "seed SD", "seed min", "seed max",
+           "delta vs ref (dB)", "ci_low", "ci_high", "wilcoxon_p", "per-seed deltas (dB)", "seed noise (dB)", "verdict",
+           "why", "paper PSNR (dB)", "paper delta (dB)", "same sign as paper"]
+
+
+def _row(rows: pd.DataFrame, table: str, name: str, plan: StudyPlan | None) -> dict:
+    ref, paper = REFERENCE[table], PAPER_ABLATIONS[table]
+    opts = ABLATIONS[table][name]
+    mine = rows[rows["variant"] == name]
+    sv = seed_means(mine)
+    out = {"variant": name, "options": describe(opts), "seeds": len(sv), "images": mine["image"].nunique(),
+           "PSNR (dB)": float(sv.mean()), "seed SD": float(sv.std(ddof=1)) if len(sv) > 1 else np.nan,
+           "seed min": float(sv.min()), "seed max": float(sv.max()),
+           "paper PSNR (dB)": paper[name], "paper delta (dB)": round(paper[name] - paper[ref], 3)}
+    if plan is not None:
+        out["parameters"] = models.count_parameters(build(SCALE, **options(opts, plan)))
+    if name == ref:
+        return out | {"delta vs ref (dB)": 0.0, "verdict": "reference"}
+    c = compare(rows, name, ref)
+    v, why = verdict(c["delta"], c["ci_low"], c["ci_high"], c["seed_noise"])
+    return out | {"delta vs ref (dB)": c["delta"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
+                  "wilcoxon_p": c["wilcoxon_p"],
+                  "per-seed deltas (dB)": ", ".join(f"{d:+.3f}" for d in c["per_seed"].values()),
+                  "seed noise (dB)": c["seed_noise"], "verdict": v, "why": why,
+                  "same sign as paper": "yes" if np.sign(c["delta"]) == np.sign(out["paper delta (dB)"]) else "no"}
+
+
+def ablation_table(per_image: pd.DataFrame, table: str, plan: StudyPlan | None = None) -> pd.DataFrame:
+    """One row per variant of ``table`` (``table1``..``table4``) present in ``per_image``: our mean PSNR over
+    seeds and its seed spread, delta vs the reference with its CI, per-seed deltas, the verdict, and the
+    paper's PSNR and delta (labelled ``paper``). ``plan``: adds the parameters at the study's size."""
+    rows = per_image[per_image["table"] == table]
+    present = [v for v in ABLATIONS[table] if v in set(rows["variant"])]
+    if REFERENCE[table] not in present:
+        raise ValueError(f"{table}: no rows of the reference variant {REFERENCE[table]!r}")
+    df = pd.DataFrame([_row(rows, table, name, plan) for name in present])
+    return df.reindex(columns=[c for c in COLUMNS if c in df.columns])
+
+
+def all_tables(per_image: pd.DataFrame, plan: StudyPlan | None = None) -> dict:
+    """``{table: ablation_table(...)}`` for every table with rows."""
+    return {t: ablation_table(per_image, t, plan) for t in ABLATIONS if (per_image["table"] == t).any()}
+
+
+# --------------------------------------------------------------------------- Fig. 6: weight normalisation
+
+WN_LABELS = {"idman": "IDMAN (with WN)", "without_wn": "IDMAN without WN"}
+
+
+def weight_norm_curves(runs: dict, smooth: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 4's runs as ``(loss, val)`` long frames: ``variant, seed, step`` and the training loss (moving
+    average over ``smooth`` steps, from ``log.csv``) or the validation PSNR (``val.csv``)."""
+    loss, val = [], []
+    for (table, variant, seed), run in runs.items():
+        if table != "table4":
+            continue
+        log = run.log()
+        loss.append(pd.DataFrame({"variant": variant, "seed": seed, "step": log["step"],
+                                  "loss": log["loss"].rolling(smooth, min_periods=1).mean()}))
+        val.append(run.val_log()[["step", "psnr"]].assign(variant=variant, seed=seed))
+    return pd.concat(loss, ignore_index=True), pd.concat(val, ignore_index=True)
+
+
+def curve_summary(loss: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
+    """At each validation step: per variant, the smoothed loss and validation PSNR, mean and range over seeds."""
+    m = val.merge(loss, on=["variant", "seed", "step"], how="left")
+    g = m.groupby(["step", "variant"])
+    out = g[["loss", "psnr"]].mean().rename(columns={"loss": "loss (mean)", "psnr": "val PSNR (mean)"})
+    out["val PSNR min"], out["val PSNR max"], out["seeds"] = g["psnr"].min(), g["psnr"].max(), g.size()
+    return out.reset_index()
+
+
+def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
+    """Fig. 6 remade: training loss and validation PSNR against iterations, with and without WN;
+    one thin line per seed, the mean over seeds thick."""
+    import matplotlib.pyplot as plt
+
+    fig, (a_loss, a_val) = plt.subplots(1, 2, figsize=(11, 4))
+    for i, variant in enumerate(WN_LABELS):
+        colour = f"C{i}"
+        for ax, df, col, marker in ((a_loss, loss, "loss", None), (a_val, val, "psnr", "o")):
+            sub = df[df["variant"] == variant]
+            if sub.empty:
+                continue
+            for _, s in sub.groupby("seed"):
+                ax.plot(s["step"], s[col], color=colour, lw=0.7, alpha=0.4, marker=marker, ms=2)
+            mean = sub.groupby("step")[col].mean()
+            ax.plot(mean.index, mean.values, color=colour, lw=2.2, label=f"{WN_LABELS[variant]} (mean of "
+                                                                            f"{sub['seed'].nunique()} seeds)")
+    a_loss.set(xlabel="iteration", ylabel="L1 training loss (moving average)", yscale="log", title="training loss")
+    a_val.set(xlabel="iteration", ylabel="validation PSNR (dB)", title="validation PSNR")
+    for ax in (a_loss, a_val):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "IDMAN with and without weight normalisation (thin: seeds, thick: mean)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- provenance and outputs
+
+
+def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") -> dict:
+    """What made the tables: profile (with the study's overrides), sizes, seeds, data, images, runs, commit and
+    hardware (``ablation_provenance.json``)."""
+    from ..runtime import git_commit, hardware_info
+
+    distinct = {Path(r.path).name: r for r in runs.values()}
+    mans = {name: r.manifest for name, r in distinct.items()}
+    return {"study": "IDMAN ablations, Tables 1-4 and Fig. 6", "profile": profile,
+            "profile_settings": get_profile(profile, **plan.overrides).as_dict(), "scale": SCALE,
+            "size": dict(plan.size), "paper_size": dict(PAPER_SIZE), "seeds": list(plan.seeds),
+            "overrides": dict(plan.overrides), "data": data.manifest,
+            "images": [f"{label}/{name}" for name, label, _ in eval_images(data, plan)],
+            "protocol": default_protocol(data.intensity, SCALE).describe(),
+            "runs": {n: {"steps": m.get("steps"), "train_seconds": m.get("train_seconds"),
+                         "git_commit": m.get("git_commit"), "cpu": m.get("hardware", {}).get("cpu")}
+                     for n, m in mans.items()},
+            "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values())),
+            "git_commit": git_commit(), "hardware": hardware_info(device),
+            "paper_setting": dict(ABLATION_SETTING) | {"data": "DeepLesion, 500 validation images"}}
+
+
+def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fig, profile: str, meta: dict,
+                 setting: str) -> dict:
+    """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF) and ``ablation_provenance.json`` under
+    ``figures/idman/<profile>/``; returns ``{name: path}``."""
+    from ..results import output_dir, save_figure, save_table
+
+    side = {k: meta[k] for k in ("profile", "size", "seeds", "data", "protocol", "git_commit") if k in meta}
+    paths = {"per_image": save_table(per_image, "ablation_per_image", "idman", profile, side)}
+    for t, df in tables.items():
+        paths[t] = save_table(df, f"ablation_{t}", "idman", profile, side, floatfmt=".3f",
+                              caption=f"**{TITLES[t]}**: ours beside the paper's (columns `paper ...`: DeepLesion "
+                                      f"validation set, full size, 2e5 iterations). {setting}")
+    paths["curves"] = save_table(curves, "fig6_weight_norm_curves", "idman", profile, side, floatfmt=".4f",
+                                 caption=f"Fig. 6 data at the validation steps. {setting}")
+    paths["fig6"] = save_figure(fig, "fig6_weight_norm", "idman", profile, side)
+    prov = output_dir("idman", profile) / "ablation_provenance.json"
+    prov.write_text(json.dumps(meta, indent=2, default=str))
+    paths["provenance"] = prov
+    return paths
+
+
+def main(argv=None) -> int:
+    """Train and evaluate the study (resumable), print the tables; the notebook makes the outputs."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
+    ap.add_argument("--profile", default="quick", choices=sorted(PLANS))
+    ap.add_argument("--seeds", default=None, help="comma-separated training seeds (default: the plan's)")
+    ap.add_argument("--source", default=DATA_SOURCE, help="HU data source (default: %(default)s)")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args(argv)
+    seeds = None if args.seeds is None else [int(s) for s in args.seeds.split(",")]
+    plan = plan_for(args.profile, seeds)
+    data = load_data(args.profile, args.source, data_root=args.data_root, progress=True)
+    runs = train_study(args.profile, data, seeds, args.device, progress=True)
+    per_image = collect(runs, eval_images(data, plan), data.intensity, args.device)
+    for t, df in all_tables(per_image, plan).items():
+        print(f"== {TITLES[t]}\n{df.to_string(index=False)}\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def summary_lines(tables: dict) -> list[str]:
+    """One sentence per non-reference variant: our delta, its interval, the seed noise, the verdict, the paper's."""
+    lines = []
+    for t, df in tables.items():
+        ref = REFERENCE[t]
+        for r in df[df["variant"] != ref].to_dict("records"):
+            lines.append(f"{t}, {r['variant']} - {ref}: {r['delta vs ref (dB)']:+.3f} dB "
+                         f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], seed noise {r['seed noise (dB)']:.3f} dB: "
+                         f"**{r['verdict']}** (paper: {r['paper delta (dB)']:+.3f} dB)")
+    return lines
