@@ -29,6 +29,7 @@ NOTEBOOKS = {
     "idman": [
         "idman/01_architecture.ipynb",
         "idman/02_ablations.ipynb",
+        "idman/03_comparison.ipynb",
     ],
 }
 

@@ -376,18 +376,21 @@ def figure_comparison(runs: dict, data, fig: str, device="cpu", box_side: int = 
 
 
 def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int = 64, methods=METHODS,
-                      box=None, title: str = "", intensity: Intensity = U8):
+                      box=None, title: str = "", intensity: Intensity = U8, channel: str = "y", display=None):
     """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y).
 
-    ``box``: ``(top, left, side)`` in HR pixels, inside the (modcropped) HR image; ``None``: :func:`pick_box`.
-    ``intensity``: how the stored image maps to [0, 1] (:func:`intensity_of` the data).
+    ``box``: ``(top, left, side)`` in HR pixels, inside the (modcropped) HR image; ``None``: :func:`pick_box`
+    (on the displayed image). ``intensity``: how the stored image maps to [0, 1] (:func:`intensity_of` the data).
+    ``channel``: of the crop metrics (``"gray"`` for HU). ``display``: maps a [0, 1] image to what is shown
+    (e.g. another HU window); the metrics stay on the [0, 1] images.
     """
-    from ..metrics import psnr_y, ssim_y
+    from ..metrics import psnr, ssim
     from ..plots import comparison_grid
 
+    show = display or (lambda a: a)
     name, label, img = image
     hr, lr = make_pair(img, scale, intensity)
-    box = box or pick_box(hr, box_side)
+    box = box or pick_box(show(hr), box_side)
     y, x, s = box
     if y < 0 or x < 0 or s < 1 or y + s > hr.shape[0] or x + s > hr.shape[1]:
         raise ValueError(f"box {tuple(box)} is not inside the {hr.shape[0]}x{hr.shape[1]} HR image {name!r}")
@@ -397,10 +400,10 @@ def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int
             continue
         sr = intensity.store_sr(super_resolve(runs[(m, scale)].load_model(device), lr, device))
         key = DISPLAY_NAMES.get(m, m)
-        outs[key] = sr
+        outs[key] = show(sr)
         crop = (slice(y, y + s), slice(x, x + s))
-        scores[key] = (psnr_y(sr[crop], hr[crop]), ssim_y(sr[crop], hr[crop]))
-    fig = comparison_grid(hr, outs, box, scores, suptitle=title or f"x{scale} on {label} test image {name}")
+        scores[key] = (psnr(sr[crop], hr[crop], channel=channel), ssim(sr[crop], hr[crop], channel=channel))
+    fig = comparison_grid(show(hr), outs, box, scores, suptitle=title or f"x{scale} on {label} test image {name}")
     return fig, {"image": name, "label": label, "scale": scale, "box": list(box), "crop_scores": scores}
 
 

@@ -191,22 +191,23 @@ def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progres
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate_run(run, images, intensity, device="cpu") -> pd.DataFrame:
+def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd.DataFrame:
     """Per-image PSNR/SSIM of a finished run on ``images`` (``image, label, psnr, ssim``), cached in its folder.
 
-    The cache file ``eval_val_n<N>_<key>.csv`` is keyed by the weights, the images, the protocol and
-    ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`).
+    Any model at any scale (both read from the run's manifest). The cache file ``eval_<split>_n<N>_<key>.csv`` is
+    keyed by the weights, the images, the protocol and ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`).
     """
     from ..errors import CheckpointError
 
     if not run.complete:
         raise CheckpointError(f"{run.path}: run not finished (no weights.pt); train it first")
-    prot = default_protocol(intensity, SCALE)
+    model, scale = run.manifest["config"]["model"], int(run.manifest["config"]["scale"])
+    prot = default_protocol(intensity, scale)
     key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=False, with_niqe=False)
-    cache = run.path / f"eval_val_n{len(images)}_{key}.csv"
+    cache = run.path / f"eval_{split}_n{len(images)}_{key}.csv"
     if cache.exists():
         return pd.read_csv(cache)
-    df = evaluate_images(run.load_model(device), images, SCALE, "idman", device, protocol=prot, with_ms_ssim=False,
+    df = evaluate_images(run.load_model(device), images, scale, model, device, protocol=prot, with_ms_ssim=False,
                          with_niqe=False, progress=False, intensity=intensity)[["image", "label", "psnr", "ssim"]]
     tmp = cache.with_name(cache.name + ".tmp")
     df.to_csv(tmp, index=False)
@@ -229,42 +230,42 @@ def collect(runs: dict, images, intensity, device="cpu") -> pd.DataFrame:
 # --------------------------------------------------------------------------- statistics and tables
 
 
-def verdict(delta: float, ci_low: float, ci_high: float, seed_noise: float) -> tuple[str, str]:
+def verdict(delta: float, ci_low: float, ci_high: float, seed_noise: float, unit: str = " dB") -> tuple[str, str]:
     """``(verdict, why)``: "measurable here" only when the 95% interval over images excludes 0 *and*
     |delta| exceeds the seed noise; otherwise "inside seed noise". With one seed there is no seed noise
-    to compare with: "not judged (one seed)"."""
+    to compare with: "not judged (one seed)". ``unit``: of delta and noise in ``why`` (``""`` for SSIM)."""
     if not np.isfinite(seed_noise):
         return "not judged (one seed)", "one seed: no seed spread to compare with"
     why = []
     if not (ci_low > 0 or ci_high < 0):  # a NaN interval excludes nothing
         why.append("95% CI over images includes 0")
     if not abs(delta) > seed_noise:
-        why.append(f"|delta| {abs(delta):.3f} <= seed spread {seed_noise:.3f} dB")
+        why.append(f"|delta| {abs(delta):.3f} <= seed spread {seed_noise:.3f}{unit}")
     if why:
         return "inside seed noise", "; ".join(why)
     return "measurable here", "CI excludes 0 and |delta| > seed spread"
 
 
-def seed_means(rows: pd.DataFrame) -> pd.Series:
-    """Mean PSNR over images, per seed."""
-    return rows.groupby("seed")["psnr"].mean()
+def seed_means(rows: pd.DataFrame, metric: str = "psnr") -> pd.Series:
+    """Mean ``metric`` (PSNR) over images, per seed."""
+    return rows.groupby("seed")[metric].mean()
 
 
 def _spread(s: pd.Series) -> float:
     return float(s.max() - s.min()) if len(s) > 1 else float("nan")
 
 
-def compare(rows: pd.DataFrame, variant: str, reference: str) -> dict:
+def compare(rows: pd.DataFrame, variant: str, reference: str, metric: str = "psnr") -> dict:
     """``variant`` minus ``reference`` in one table's per-image rows (see the module docstring).
 
-    delta/CI: per image, each variant's PSNR averaged over its seeds, then paired over images.
+    delta/CI: per image, each variant's ``metric`` (PSNR) averaged over its seeds, then paired over images.
     per_seed: the mean difference at each seed both have (same batches). seed_noise: the larger of the
-    two variants' seed ranges (max - min of the per-seed mean PSNR).
+    two variants' seed ranges (max - min of the per-seed mean).
     """
     v, r = rows[rows["variant"] == variant], rows[rows["variant"] == reference]
-    avg = pd.concat([v, r]).groupby(["variant", "image"])["psnr"].mean().reset_index()
-    pc = paired_comparison(avg.rename(columns={"variant": "method"}), variant, reference, "psnr")
-    sv, sr = seed_means(v), seed_means(r)
+    avg = pd.concat([v, r]).groupby(["variant", "image"])[metric].mean().reset_index()
+    pc = paired_comparison(avg.rename(columns={"variant": "method"}), variant, reference, metric)
+    sv, sr = seed_means(v, metric), seed_means(r, metric)
     common = sv.index.intersection(sr.index)
     noise = max(_spread(sv), _spread(sr)) if len(sv) > 1 and len(sr) > 1 else float("nan")
     return {"delta": pc["mean_diff"], "ci_low": pc["ci_low"], "ci_high": pc["ci_high"], "wilcoxon_p": pc["wilcoxon_p"],
@@ -382,23 +383,27 @@ def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
 # --------------------------------------------------------------------------- provenance and outputs
 
 
+def run_records(runs: dict) -> dict:
+    """The distinct runs of ``runs`` (a run shared by several keys once): ``{"runs": {name: steps, train_seconds,
+    git_commit, cpu}, "train_seconds_total": ...}``, for a provenance file."""
+    mans = {Path(r.path).name: r.manifest for r in runs.values()}
+    return {"runs": {n: {"steps": m.get("steps"), "train_seconds": m.get("train_seconds"),
+                         "git_commit": m.get("git_commit"), "cpu": m.get("hardware", {}).get("cpu")}
+                     for n, m in mans.items()},
+            "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values()))}
+
+
 def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") -> dict:
     """What made the tables: profile (with the study's overrides), sizes, seeds, data, images, runs, commit and
     hardware (``ablation_provenance.json``)."""
     from ..runtime import git_commit, hardware_info
 
-    distinct = {Path(r.path).name: r for r in runs.values()}
-    mans = {name: r.manifest for name, r in distinct.items()}
     return {"study": "IDMAN ablations, Tables 1-4 and Fig. 6", "profile": profile,
             "profile_settings": get_profile(profile, **plan.overrides).as_dict(), "scale": SCALE,
             "size": dict(plan.size), "paper_size": dict(PAPER_SIZE), "seeds": list(plan.seeds),
             "overrides": dict(plan.overrides), "data": data.manifest,
             "images": [f"{label}/{name}" for name, label, _ in eval_images(data, plan)],
-            "protocol": default_protocol(data.intensity, SCALE).describe(),
-            "runs": {n: {"steps": m.get("steps"), "train_seconds": m.get("train_seconds"),
-                         "git_commit": m.get("git_commit"), "cpu": m.get("hardware", {}).get("cpu")}
-                     for n, m in mans.items()},
-            "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values())),
+            "protocol": default_protocol(data.intensity, SCALE).describe()} | run_records(runs) | {
             "git_commit": git_commit(), "hardware": hardware_info(device),
             "paper_setting": dict(ABLATION_SETTING) | {"data": "DeepLesion, 500 validation images"}}
 
@@ -407,7 +412,7 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
                  setting: str) -> dict:
     """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF) and ``ablation_provenance.json`` under
     ``figures/idman/<profile>/``; returns ``{name: path}``."""
-    from ..results import output_dir, save_figure, save_table
+    from ..results import save_figure, save_table
 
     side = {k: meta[k] for k in ("profile", "size", "seeds", "data", "protocol", "git_commit") if k in meta}
     paths = {"per_image": save_table(per_image, "ablation_per_image", "idman", profile, side)}
@@ -418,22 +423,35 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
     paths["curves"] = save_table(curves, "fig6_weight_norm_curves", "idman", profile, side, floatfmt=".4f",
                                  caption=f"Fig. 6 data at the validation steps. {setting}")
     paths["fig6"] = save_figure(fig, "fig6_weight_norm", "idman", profile, side)
-    prov = output_dir("idman", profile) / "ablation_provenance.json"
-    prov.write_text(json.dumps(meta, indent=2, default=str))
-    paths["provenance"] = prov
+    paths["provenance"] = write_provenance(meta, profile, "ablation_provenance.json")
     return paths
+
+
+def write_provenance(meta: dict, profile: str, name: str) -> Path:
+    """``meta`` as ``figures/idman/<profile>/<name>`` (JSON); returns the path."""
+    from ..results import output_dir
+
+    path = output_dir("idman", profile) / name
+    path.write_text(json.dumps(meta, indent=2, default=str))
+    return path
+
+
+def study_args(argv, description: str, profiles) -> tuple[argparse.Namespace, list | None]:
+    """The command line of the IDMAN studies (``--profile --seeds --source --data-root --device``): the parsed
+    arguments and the seeds as a list (``None``: the profile's)."""
+    ap = argparse.ArgumentParser(description=description, allow_abbrev=False)
+    ap.add_argument("--profile", default="quick", choices=sorted(profiles))
+    ap.add_argument("--seeds", default=None, help="comma-separated training seeds (default: the profile's)")
+    ap.add_argument("--source", default=DATA_SOURCE, help="HU training data source (default: %(default)s)")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args(argv)
+    return args, None if args.seeds is None else [int(s) for s in args.seeds.split(",")]
 
 
 def main(argv=None) -> int:
     """Train and evaluate the study (resumable), print the tables; the notebook makes the outputs."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
-    ap.add_argument("--profile", default="quick", choices=sorted(PLANS))
-    ap.add_argument("--seeds", default=None, help="comma-separated training seeds (default: the plan's)")
-    ap.add_argument("--source", default=DATA_SOURCE, help="HU data source (default: %(default)s)")
-    ap.add_argument("--data-root", default=None)
-    ap.add_argument("--device", default="cpu")
-    args = ap.parse_args(argv)
-    seeds = None if args.seeds is None else [int(s) for s in args.seeds.split(",")]
+    args, seeds = study_args(argv, __doc__.split("\n")[0], PLANS)
     plan = plan_for(args.profile, seeds)
     data = load_data(args.profile, args.source, data_root=args.data_root, progress=True)
     runs = train_study(args.profile, data, seeds, args.device, progress=True)
