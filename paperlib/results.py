@@ -178,7 +178,9 @@ def readme_budget_section(root=None) -> str:
         moving = (f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
                   if pd.notna(r.trend_dB_since_prev) else "no earlier snapshot to compare")
         lines.append(f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
-                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] (paper {r.paper_margin_dB:+.2f} dB): "
+                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] "
+                     + (f"(paper {r.paper_margin_dB:+.2f} dB)" if pd.notna(r.paper_margin_dB) else "(not a claim of the paper)")
+                     + f": "
                      f"**{r.verdict_at_this_budget}** at this budget; {moving}.")
     from .paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES
 

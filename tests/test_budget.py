@@ -63,3 +63,24 @@ def test_wiring_comparison_is_a_row_without_a_paper_margin():
     assert row["step"] == 100 and row["seeds"] == "1 vs 2"
     assert row["margin_dB"] == pytest.approx(-0.5875) and np.isnan(row["paper_margin_dB"])
     assert row["verdict_at_this_budget"] == "contradicted (one seed)"
+
+
+def test_readme_sentences_name_the_wiring_row_as_no_claim_of_the_paper(tmp_path):
+    from paperlib import results
+
+    d = tmp_path / "figures" / "dridsr" / "budget"
+    d.mkdir(parents=True)
+    cols = ["claim", "step", "n_images", "seeds", "margin_dB", "ci_low", "ci_high", "wilcoxon_p", "seed_spread_dB",
+            "trend_dB_since_prev", "prev_step", "paper_margin_dB", "verdict_at_this_budget"]
+    rows = [["DRIDSR > IMDN (x4)", 10000, 46, "2 vs 2", -0.2, -0.25, -0.15, 0.001, 0.1, 0.05, 7000, 0.48,
+             "contradicted"],
+            ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)", 10000, 46, "1 vs 2", -0.1, -0.2, 0.0, 0.1, np.nan,
+             np.nan, np.nan, np.nan, "not resolved"]]
+    pd.DataFrame(rows, columns=cols).to_csv(d / "budget_claims.csv", index=False)
+    (d / "budget_claims.md").write_text("| table |")
+    (d / "budget_psnr_vs_iterations.png").write_bytes(b"")
+    text = results.readme_budget_section(tmp_path / "figures")
+    assert "(paper +0.48 dB): **contradicted**" in text
+    assert "[-0.20, +0.00] (not a claim of the paper): **not resolved** at this budget; no earlier snapshot" in text
+    assert "nan" not in text.split("<sub>")[0]
+    assert "* **DRIDSR > VDSR (x4)**: not tested" in text
