@@ -42,13 +42,16 @@ def autocast(device, enabled: bool):
 
 
 def git_commit() -> str:
+    """HEAD (``-dirty`` when tracked files changed); ``PAPERLIB_COMMIT`` where there is no git checkout (a
+    working tree copied to a device machine without ``.git``); else ``"unknown"``."""
+    fallback = os.environ.get("PAPERLIB_COMMIT", "unknown")
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else fallback
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return fallback
 
 
 def cpu_name() -> str:
