@@ -34,11 +34,11 @@ KEEP = ("manifest.json", "weights.pt", "log.csv", "val.csv")  # last.pt (optimis
 _DATA = None
 
 
-def _init(profile):
+def _init(profile, threads):
     global _DATA
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     from paperlib.experiments import idman_ablations as ab
 
     _DATA = ab.load_data(profile)
@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="quick")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--workers", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads per worker")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--unpack", type=Path, default=None, help="extract packed runs from this folder into runs/")
@@ -107,7 +108,7 @@ def main(argv=None) -> int:
     todo = jobs(a.profile, [int(s) for s in a.seeds.split(",")], a.device)
     print(f"{len(todo)} trainings on {a.device} with {a.workers} workers", flush=True)
     t0, done = time.perf_counter(), []
-    with mp.get_context("spawn").Pool(a.workers, initializer=_init, initargs=(a.profile,)) as pool:
+    with mp.get_context("spawn").Pool(a.workers, initializer=_init, initargs=(a.profile, a.threads)) as pool:
         for r in pool.imap_unordered(_job, todo):
             done.append(r)
             print(f"[{time.perf_counter() - t0:6.0f} s] {r['method']} x{r['scale']} seed {r['seed']}: "
