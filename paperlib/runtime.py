@@ -42,9 +42,11 @@ def autocast(device, enabled: bool):
 
 
 def git_commit() -> str:
-    """HEAD (``-dirty`` when tracked files changed); ``PAPERLIB_COMMIT`` where there is no git checkout (a
-    working tree copied to a device machine without ``.git``); else ``"unknown"``."""
+    """HEAD (``-dirty`` when tracked files changed), or ``PAPERLIB_COMMIT`` when set: a working tree copied to a
+    device machine carries no ``.git`` or a stale one, so the sender names the commit; else ``"unknown"``."""
     fallback = os.environ.get("PAPERLIB_COMMIT", "unknown")
+    if "PAPERLIB_COMMIT" in os.environ:
+        return fallback
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,

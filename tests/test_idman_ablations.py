@@ -208,6 +208,7 @@ def test_weight_norm_curves_and_figure(tmp_path):
     assert (summary.loc[(4, "idman"), "val PSNR min"], summary.loc[(4, "idman"), "val PSNR max"]) == (31.0, 33.0)
     assert summary.loc[(2, "without_wn"), "loss (mean)"] == pytest.approx(4.0)
     assert summary.loc[(2, "idman"), "seeds"] == 3
+    assert summary.loc[(4, "idman"), "epoch"] == pytest.approx(4 / ab.ITERATIONS_PER_EPOCH)
     fig = ab.plot_weight_norm(loss, val)
     try:
         for ax in fig.axes:  # 3 thin seed lines + 1 mean per variant
@@ -217,6 +218,32 @@ def test_weight_norm_curves_and_figure(tmp_path):
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def test_fig5_shows_table1_models_on_two_panels(tmp_path):
+    """Real smoke runs on the embedded sample: Fig. 5's panels hold HR, the HR crop and Table 1's two models."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from paperlib.data.sources import load_source
+
+    data = load_source("sample", window="ct12")
+    plan = ab.plan_for("smoke")
+    runs = ab.train_study("smoke", data, seeds=[0], runs=tmp_path)
+    panels = ab.fig5(runs, data, plan, box_side=32)
+    try:
+        assert set(panels) == {"a", "b"}
+        for panel, (fig, info) in panels.items():
+            assert set(info["crop_scores"]) == set(ab.FIG5_LABELS.values())
+            assert info["display_window"] == ab.FIG5_PANELS[panel]["window"] and info["seed"] == 0
+            assert len([ax for ax in fig.axes if ax.images]) == 4  # HR full, HR crop, two models
+        names = [t[0] for t in ab.eval_images(data, plan)]
+        assert panels["a"][1]["image"] == names[0] and panels["b"][1]["image"] == names[len(names) // 2]
+    finally:
+        for f, _ in panels.values():
+            plt.close(f)
 
 
 # ----------------------------------------------------------------------------- data and registration

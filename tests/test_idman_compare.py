@@ -110,15 +110,15 @@ def test_paper_profile_trains_every_method_at_its_published_size():
     assert len(plan.seeds) == 3 and plan.n_images is None
 
 
-def test_caption_states_every_reduced_size_and_one_seed():
+def test_caption_states_every_reduced_size_and_the_seeds():
     plan = cmp.plan_for("quick")
     text = cmp.sizes_text(plan)
     for m, opts in cmp.REDUCED["quick"].items():
         assert f"{pv.DISPLAY_NAMES[m]} {', '.join(f'{k}={v}' for k, v in opts.items())} (published: " in text, m
     assert "IDMAN n_groups=2, n_blocks=2, n_feats=32, reduction=8 (published: IDMAN, G=10" in text
     assert text.endswith("At the published size: Bicubic, SRCNN, FSRCNN, VDSR.")
-    assert cmp.seeds_text(plan) == "One seed (0): an ordering, not a finding."
-    assert "an ordering, not a finding" not in cmp.seeds_text(cmp.plan_for("quick", [0, 1, 2]))
+    assert plan.seeds == (0, 1, 2) and "an ordering, not a finding" not in cmp.seeds_text(plan)
+    assert cmp.seeds_text(cmp.plan_for("smoke")) == "One seed (0): an ordering, not a finding."
 
 
 def test_every_run_gets_the_plan_size_the_idman_schedule_and_the_same_batches(monkeypatch, tmp_path):
@@ -291,6 +291,29 @@ def test_figure_on_trained_smoke_runs(tmp_path):
     _, given = cmp.figure("fig8", runs, ev, box=[10, 20, 32])
     plt.close(_)
     assert given["box"] == [10, 20, 32] and given["box_chosen"] == "given"
+
+
+def test_fig7_takes_idman_and_rcan_at_x2_over_every_seed(tmp_path):
+    from test_idman_ablations import _fake_run
+
+    runs = {}
+    for sd in range(2):
+        runs["idman", 2, sd] = _fake_run(tmp_path / f"i{sd}", [2.0, 1.0, 1.0, 0.5], [30.0 + sd, 31.0 + sd], 1000)
+        runs["rcan", 2, sd] = _fake_run(tmp_path / f"r{sd}", [3.0, 3.0, 1.0, 1.0], [29.0, 29.5], 1000)
+        runs["rcan", 3, sd] = _fake_run(tmp_path / f"r3{sd}", [9.0] * 4, [20.0, 20.0], 1000)  # another scale
+        runs["edsr", 2, sd] = _fake_run(tmp_path / f"e{sd}", [9.0] * 4, [20.0, 20.0], 1000)  # another method
+    fig, summary = cmp.fig7(runs, smooth=1)
+    try:
+        assert set(summary["variant"]) == {"idman", "rcan"} and set(summary["seeds"]) == {2}
+        at = summary.set_index(["step", "variant"])
+        assert at.loc[(2000, "idman"), "val PSNR (mean)"] == pytest.approx(31.5)
+        assert at.loc[(2000, "idman"), "epoch"] == pytest.approx(2.0)  # 1,000 iterations an epoch, our reading
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["IDMAN (mean of 2 seeds)",
+                                                                                "RCAN (mean of 2 seeds)"]
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- registration

@@ -330,18 +330,27 @@ def all_tables(per_image: pd.DataFrame, plan: StudyPlan | None = None) -> dict:
 WN_LABELS = {"idman": "IDMAN (with WN)", "without_wn": "IDMAN without WN"}
 
 
-def weight_norm_curves(runs: dict, smooth: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Table 4's runs as ``(loss, val)`` long frames: ``variant, seed, step`` and the training loss (moving
-    average over ``smooth`` steps, from ``log.csv``) or the validation PSNR (``val.csv``)."""
+#: What an "epoch" is on our x axes: the paper plots Figs. 6 and 7 against epochs and never defines one. We read it
+#: as one pass over its DeepLesion training images, one 48x48 patch per image: 10,000 images / batch 10 = 1,000
+#: iterations (so its 200-300 epochs of Fig. 7 are 2-3e5 iterations, where its learning rate first halves).
+ITERATIONS_PER_EPOCH = 1000
+
+
+def training_curves(runs: dict, smooth: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``runs`` = ``{(variant, seed): Run}`` as ``(loss, val)`` long frames: ``variant, seed, step`` and the training
+    loss (moving average over ``smooth`` steps, from ``log.csv``) or the validation PSNR (``val.csv``)."""
     loss, val = [], []
-    for (table, variant, seed), run in runs.items():
-        if table != "table4":
-            continue
+    for (variant, seed), run in runs.items():
         log = run.log()
         loss.append(pd.DataFrame({"variant": variant, "seed": seed, "step": log["step"],
                                   "loss": log["loss"].rolling(smooth, min_periods=1).mean()}))
         val.append(run.val_log()[["step", "psnr"]].assign(variant=variant, seed=seed))
     return pd.concat(loss, ignore_index=True), pd.concat(val, ignore_index=True)
+
+
+def weight_norm_curves(runs: dict, smooth: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 4's runs of the study (``{(table, variant, seed): Run}``) as :func:`training_curves`."""
+    return training_curves({(v, sd): r for (t, v, sd), r in runs.items() if t == "table4"}, smooth)
 
 
 def curve_summary(loss: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
@@ -350,16 +359,19 @@ def curve_summary(loss: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
     g = m.groupby(["step", "variant"])
     out = g[["loss", "psnr"]].mean().rename(columns={"loss": "loss (mean)", "psnr": "val PSNR (mean)"})
     out["val PSNR min"], out["val PSNR max"], out["seeds"] = g["psnr"].min(), g["psnr"].max(), g.size()
-    return out.reset_index()
+    out = out.reset_index()
+    out.insert(1, "epoch", out["step"] / ITERATIONS_PER_EPOCH)
+    return out
 
 
-def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
-    """Fig. 6 remade: training loss and validation PSNR against iterations, with and without WN;
-    one thin line per seed, the mean over seeds thick."""
+def plot_curves(loss: pd.DataFrame, val: pd.DataFrame, labels: dict, title: str,
+                iterations_per_epoch: int = ITERATIONS_PER_EPOCH):
+    """Training loss and validation PSNR against iterations (epochs on the top axis), one colour per variant of
+    ``labels`` (``{variant: legend text}``): one thin line per seed, the mean over seeds thick."""
     import matplotlib.pyplot as plt
 
-    fig, (a_loss, a_val) = plt.subplots(1, 2, figsize=(11, 4))
-    for i, variant in enumerate(WN_LABELS):
+    fig, (a_loss, a_val) = plt.subplots(1, 2, figsize=(11, 4.3))
+    for i, variant in enumerate(labels):
         colour = f"C{i}"
         for ax, df, col, marker in ((a_loss, loss, "loss", None), (a_val, val, "psnr", "o")):
             sub = df[df["variant"] == variant]
@@ -368,16 +380,61 @@ def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
             for _, s in sub.groupby("seed"):
                 ax.plot(s["step"], s[col], color=colour, lw=0.7, alpha=0.4, marker=marker, ms=2)
             mean = sub.groupby("step")[col].mean()
-            ax.plot(mean.index, mean.values, color=colour, lw=2.2, label=f"{WN_LABELS[variant]} (mean of "
-                                                                            f"{sub['seed'].nunique()} seeds)")
+            ax.plot(mean.index, mean.values, color=colour, lw=2.2,
+                    label=f"{labels[variant]} (mean of {sub['seed'].nunique()} seeds)")
     a_loss.set(xlabel="iteration", ylabel="L1 training loss (moving average)", yscale="log", title="training loss")
     a_val.set(xlabel="iteration", ylabel="validation PSNR (dB)", title="validation PSNR")
     for ax in (a_loss, a_val):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title or "IDMAN with and without weight normalisation (thin: seeds, thick: mean)", fontsize=10)
+        top = ax.secondary_xaxis("top", functions=(lambda x: x / iterations_per_epoch,
+                                                   lambda e: e * iterations_per_epoch))
+        top.set_xlabel(f"epoch (our reading: {iterations_per_epoch:,} iterations)", fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
+    """Fig. 6 remade: training loss and validation PSNR with and without WN (:func:`plot_curves`)."""
+    return plot_curves(loss, val, WN_LABELS,
+                       title or "IDMAN with and without weight normalisation (thin: seeds, thick: mean)")
+
+
+#: Fig. 5: "The reconstructed results of IDMAN with/without information distillation": Table 1's pair.
+FIG5_LABELS = {"conv": "without info-distill (Conv-ReLU-Conv)", "info_distill": "with info-distill"}
+#: Fig. 5's panels, the paper's words: "(a) A reconstructed image of clear edges; (b) A reconstructed image of
+#: accurate details". Our choice: the inset of (a) is picked on the lung window (where :func:`dridsr.pick_box`'s
+#: most detailed window is an organ or body outline: an edge), that of (b) on the soft-tissue window (mediastinal
+#: detail); both picked by the code on the HR slice, not by eye, so neither model is favoured by the choice.
+FIG5_PANELS = {"a": dict(window="lung", what="clear edges"), "b": dict(window="soft_tissue", what="accurate details")}
+
+
+def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side: int = 48) -> dict:
+    """Fig. 5 remade: ``{panel: (matplotlib figure, info)}``, Table 1's models with and without information
+    distillation (first seed) on validation slices (``images``: ``{panel: slice name}``; default: the first and the
+    middle evaluated slice), HR with an inset and each model's crop with its crop PSNR/SSIM (on the metric window)."""
+    from ..evaluate import make_pair
+    from .dridsr import pick_box, visual_comparison
+    from .idman_compare import display_fn
+
+    pool = eval_images(data, plan)
+    seed = min(sd for _, _, sd in runs)
+    named = {FIG5_LABELS[v]: runs[("table1", v, seed)] for v in FIG5_LABELS}
+    default = {"a": pool[0][0], "b": pool[len(pool) // 2][0]}
+    out = {}
+    for panel, spec in FIG5_PANELS.items():
+        want = (images or {}).get(panel, default[panel])
+        img = next((t for t in pool if t[0] == want), pool[0])
+        show = display_fn(data.intensity, spec["window"])
+        box = pick_box(show(make_pair(img[2], SCALE, data.intensity)[0]), box_side)
+        title = (f"Fig. 5{panel} (ours): x{SCALE}, {spec['what']}; {data.manifest.get('dataset')} validation slice "
+                 f"{img[0]} through the {spec['window']} window; crop PSNR/SSIM on the {data.intensity.window_name} window")
+        f, info = visual_comparison({(k, SCALE): r for k, r in named.items()}, img, SCALE, device, box_side,
+                                    tuple(named), box, title, data.intensity, channel="gray", display=show)
+        info.update(panel=panel, paper_words=spec["what"], display_window=spec["window"], seed=seed)
+        out[panel] = (f, info)
+    return out
 
 
 # --------------------------------------------------------------------------- provenance and outputs
@@ -385,10 +442,11 @@ def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
 
 def run_records(runs: dict) -> dict:
     """The distinct runs of ``runs`` (a run shared by several keys once): ``{"runs": {name: steps, train_seconds,
-    git_commit, cpu}, "train_seconds_total": ...}``, for a provenance file."""
+    git_commit, device, gpu, cpu}, "train_seconds_total": ...}``, for a provenance file."""
     mans = {Path(r.path).name: r.manifest for r in runs.values()}
     return {"runs": {n: {"steps": m.get("steps"), "train_seconds": m.get("train_seconds"),
-                         "git_commit": m.get("git_commit"), "cpu": m.get("hardware", {}).get("cpu")}
+                         "git_commit": m.get("git_commit"), "device": m.get("hardware", {}).get("device"),
+                         "gpu": m.get("hardware", {}).get("gpu"), "cpu": m.get("hardware", {}).get("cpu")}
                      for n, m in mans.items()},
             "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values()))}
 
@@ -409,9 +467,9 @@ def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") ->
 
 
 def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fig, profile: str, meta: dict,
-                 setting: str) -> dict:
-    """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF) and ``ablation_provenance.json`` under
-    ``figures/idman/<profile>/``; returns ``{name: path}``."""
+                 setting: str, fig5_panels: dict | None = None) -> dict:
+    """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF), Fig. 5's panels (``{panel: (figure, info)}``
+    of :func:`fig5`) and ``ablation_provenance.json`` under ``figures/idman/<profile>/``; returns ``{name: path}``."""
     from ..results import save_figure, save_table
 
     side = {k: meta[k] for k in ("profile", "size", "seeds", "data", "protocol", "git_commit") if k in meta}
@@ -423,6 +481,8 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
     paths["curves"] = save_table(curves, "fig6_weight_norm_curves", "idman", profile, side, floatfmt=".4f",
                                  caption=f"Fig. 6 data at the validation steps. {setting}")
     paths["fig6"] = save_figure(fig, "fig6_weight_norm", "idman", profile, side)
+    for panel, (f, info) in (fig5_panels or {}).items():
+        paths[f"fig5{panel}"] = save_figure(f, f"fig5{panel}_info_distill", "idman", profile, side | {"figure_info": info})
     paths["provenance"] = write_provenance(meta, profile, "ablation_provenance.json")
     return paths
 
