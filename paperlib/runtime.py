@@ -42,18 +42,21 @@ def autocast(device, enabled: bool):
 
 
 def git_commit() -> str:
-    """HEAD (``-dirty`` when tracked files changed), or ``PAPERLIB_COMMIT`` when set: a working tree copied to a
-    device machine carries no ``.git`` or a stale one, so the sender names the commit; else ``"unknown"``."""
-    fallback = os.environ.get("PAPERLIB_COMMIT", "unknown")
-    if "PAPERLIB_COMMIT" in os.environ:
-        return fallback
+    """The commit this process runs: ``PAPERLIB_COMMIT`` when set (a working tree copied to a device machine carries
+    no ``.git`` or a stale one, so the sender names the commit), else HEAD when the process first asked (``-dirty``
+    when tracked files differed then; a long job records the code it loaded, not a later HEAD), else ``"unknown"``."""
+    return os.environ.get("PAPERLIB_COMMIT") or _git_head()
+
+
+@functools.cache
+def _git_head() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
                                capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else fallback
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
-        return fallback
+        return "unknown"
 
 
 def cpu_name() -> str:

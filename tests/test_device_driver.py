@@ -54,6 +54,7 @@ def test_pack_splits_by_size_keeps_only_what_a_complete_run_needs_and_unpack_ref
 
 def test_git_commit_is_head_or_the_sender_named_commit(monkeypatch):
     monkeypatch.delenv("PAPERLIB_COMMIT", raising=False)
+    runtime._git_head.cache_clear()
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
     if head.returncode != 0:
         pytest.skip("not a git checkout")
