@@ -101,11 +101,17 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
     print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
     for nb, st, secs, dst in rows:
         print(f"{nb:{w}s}  {secs:7.1f}s  {st}  {dst if st == 'ok' else ''}")
-    if status == 0 and profile not in ("smoke", "budget") and only in ("all", "dridsr"):
+    papers = {nb.split("/")[0] for nb in nbs}  # the README blocks of the papers whose notebooks ran
+    if status == 0 and profile not in ("smoke", "budget") and "dridsr" in papers:
         from .results import update_readme
 
         if update_readme("dridsr", profile):
             print(f"README results section updated from figures/dridsr/{profile}/")
+    if status == 0 and profile not in ("smoke", "budget") and "idman" in papers:
+        from .results import update_readme_idman
+
+        if update_readme_idman(profile):
+            print(f"README IDMAN section updated from figures/idman/{profile}/")
     if status == 0 and profile == "budget":
         from .results import update_readme_budget
 
