@@ -61,6 +61,15 @@ COLLECTIONS = {
         "short": "TCGA-LUAD (Albertina et al. 2016, doi:10.7937/K9/TCIA.2016.JGNIHEP5, CC BY 3.0)"},
 }
 
+#: How the TCGA-17-* patients were checked to be TCGA-LUAD (the Kaggle sample names no collection): "17" is a tissue
+#: source site of TCGA lung adenocarcinoma; the NCI GDC API documentation returns case TCGA-17-Z050 for project
+#: TCGA-LUAD; public scripts read TCIA downloads laid out as ``TCGA-LUAD/TCGA-17-Z011/...`` and select series of
+#: TCGA-17-Z054 and -Z060 "from TCIA TCGA-LUAD collection". Checked 2026-11-26; TCGA-LUAD on TCIA is CC BY 3.0.
+TCGA_MEMBERSHIP_CHECK = ("TCGA-17-* patients as TCGA-LUAD: checked 2026-11-26 against the NCI GDC API documentation "
+                         "(case TCGA-17-Z050 in project TCGA-LUAD) and public TCIA download layouts "
+                         "(`TCGA-LUAD/TCGA-17-Z011/...`, series of TCGA-17-Z054 listed as from the TCGA-LUAD "
+                         "collection); tissue source site 17 contributed lung adenocarcinoma cases.")
+
 #: What is taken: one CT series per Lung-PET-CT-Dx patient (A0001: series 2, 5 mm; A0002: series 3, B40f kernel),
 #: ``N_PER_SERIES`` slices evenly spaced over the slices whose lung area is at least 80% of the series' largest;
 #: ``N_TCGA`` TCGA-17-* (TCGA-LUAD) slices whose lung area is at least 25% of the image, by file name, one per
@@ -206,7 +215,8 @@ def _readme(meta: dict) -> str:
     for name, c in COLLECTIONS.items():
         lines += [f"* **{name}** ({c['license']}, {c['license_url']}): {c['citation']} "
                   f"(obtained from: {c['obtained']})."]
-    lines += [f"* The Cancer Imaging Archive: {TCIA_CITATION}", "", "## Slices", "",
+    lines += [f"* The Cancer Imaging Archive: {TCIA_CITATION}", "", f"Collection membership: {TCGA_MEMBERSHIP_CHECK}",
+              "", "## Slices", "",
               "| id | collection | patient | split | source file | license |", "|---|---|---|---|---|---|"]
     lines += [f"| {s['id']} | {s['collection']} | {s['patient']} | {s['split']} | `{s['source']}` | {s['license']} |"
               for s in meta["slices"]]
