@@ -115,3 +115,19 @@ def test_schedule_fields_are_used():
     assert _loss_fn("l1")(a, b).item() == 2.0 and _loss_fn("l2")(a, b).item() == 4.0
     with pytest.raises(ValueError, match="unknown loss"):
         _loss_fn("ssim")
+
+
+def test_environment_yml_lists_every_requirement_of_pyproject():
+    """environment.yml repeats pyproject's requirements (conda/binder users); this keeps the two from drifting."""
+    import re
+
+    from paperlib.config import REPO_ROOT
+
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    proj = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    reqs = proj["dependencies"] + [r for group in proj["optional-dependencies"].values() for r in group]
+    name = lambda r: re.split(r"[<>=!~\[ ;]", r.strip(), maxsplit=1)[0].lower().replace("_", "-")  # noqa: E731
+    env = {name(line.strip()[2:]) for line in (REPO_ROOT / "environment.yml").read_text().splitlines()
+           if line.strip().startswith("- ") and not line.strip().startswith("- pip:")}
+    missing = sorted({name(r) for r in reqs} - env)
+    assert not missing, f"environment.yml lacks {missing}"
