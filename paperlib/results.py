@@ -203,78 +203,87 @@ def update_readme_budget(readme=None) -> bool:
 def readme_idman_section(profile: str = "quick", root=None) -> str:
     """The README's IDMAN block, assembled from ``figures/idman/<profile>/`` (ablation and comparison CSVs, figures,
     provenance); says what is missing instead of inventing it."""
-    import pandas as pd
-
-    from .experiments.idman_compare import table_set
-
     d = figures_root(root) / "idman" / profile
-    rel = figures_root(root).parent
-    link = lambda p: f"[`{p.relative_to(rel)}`]({p.relative_to(rel)})"  # noqa: E731
-    img = lambda n, t: f"![{t}]({(d / f'{n}.png').relative_to(rel)})" if (d / f"{n}.png").exists() else ""  # noqa: E731
     prov = {n: json.loads((d / f"{n}_provenance.json").read_text()) for n in ("ablation", "comparison")
             if (d / f"{n}_provenance.json").exists()}
-    parts = []
-    if "ablation" in prov:
-        m = prov["ablation"]
-        rows = []
-        for t in (1, 2, 3, 4):
-            csv = d / f"ablation_table{t}.csv"
-            if not csv.exists():
-                continue
-            for r in pd.read_csv(csv).to_dict("records"):
-                ref = r["verdict"] == "reference"
-                rows.append({"table": t, "variant": r["variant"], "PSNR (dB), mean of seeds": f"{r['PSNR (dB)']:.3f}",
-                             "seed SD": f"{r['seed SD']:.3f}",
-                             "delta vs ref [95% CI]": "reference" if ref else
-                             f"{r['delta vs ref (dB)']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
-                             "seed noise": "" if ref else f"{r['seed noise (dB)']:.3f}",
-                             "verdict": "" if ref else r["verdict"],
-                             "paper delta": f"{r['paper delta (dB)']:+.3f}"})
-        z = m.get("size", {})
-        parts += [f"### Ablations, Tables 1-4 (x2, {_n_seeds(m)})\n",
-                  f"IDMAN at G={z.get('n_groups')}, B={z.get('n_blocks')}, {z.get('n_feats')} features, "
-                  f"r={z.get('reduction')} (every variant), at {m.get('profile_settings', {}).get('iterations', '?'):,} iterations; PSNR on "
-                  f"{len(m.get('images', []))} validation slices of {m.get('data', {}).get('dataset', '?')} (the "
-                  f"DeepLesion stand-in). *measurable here*: the paired 95% CI over slices excludes 0 and the delta "
-                  f"exceeds both models' seed range. `paper delta` is the paper's (full size, 2e5 iterations), never "
-                  f"ours.\n", pd.DataFrame(rows).to_markdown(index=False), "",
-                  " ".join(x for x in (img("fig6_weight_norm", "Fig. 6: weight normalisation"),
-                                       img("fig5a_info_distill", "Fig. 5a: with and without information distillation"))
-                           if x), ""]
-    if "comparison" in prov:
-        m = prov["comparison"]
-        parts.append(f"### Comparison, Tables 5-8 ({_n_seeds(m)})\n\n{m.get('reduced', '')}\n")
-        for t, metric in (("table5", "PSNR"), ("table7", "PSNR"), ("table8", "PSNR")):
-            csv, paired = d / f"compare_{t}.csv", d / f"compare_{t}_paired.csv"
-            if not csv.exists():
-                continue
-            q = pd.read_csv(csv)
-            cols = ["Method"] + [c for s in (2, 3, 4) for c in (f"x{s} {metric}", f"x{s} {metric} seed SD",
-                                                                   f"x{s} paper {metric}") if c in q.columns]
-            parts += [f"**{t.replace('table', 'Table ')}.** {m.get('test_sets', {}).get(table_set(t), {}).get('describe', '')}\n",
-                      q[cols].to_markdown(index=False, floatfmt=".2f"), ""]
-            if paired.exists():
-                p = pd.read_csv(paired)
-                p = p[p["metric"] == metric]
-                counts = p["verdict"].value_counts()
-                above_paper = int((p["paper delta"] > 0).sum())
-                parts.append(f"IDMAN minus each baseline ({metric}, {len(p)} pairs of method and scale): "
-                             + ", ".join(f"{v}: {n}" for v, n in counts.items())
-                             + f". Positive in {int((p['delta'] > 0).sum())} of {len(p)} here; in the paper, "
-                               f"IDMAN is above in {above_paper} of {len(p)}. Details: {link(paired.with_suffix('.md'))}.\n")
-        parts.append(" ".join(x for x in (img("fig7_idman_rcan_curves", "Fig. 7: IDMAN and RCAN while training"),
-                                          img("fig8_visual_x2", "Fig. 8: x2")) if x) + "\n")
-    if not parts:
+    if not prov:
         return (f"IDMAN {profile} results: not made yet (`python -m paperlib.experiments.idman_ablations --profile "
                 f"{profile}`, `python -m paperlib.experiments.idman_compare --profile {profile}`, then "
                 f"`make reproduce PROFILE={profile} ONLY=idman`).")
+    parts = (_readme_ablations(d, prov["ablation"], root) if "ablation" in prov else []) + \
+        (_readme_comparison(d, prov["comparison"], root) if "comparison" in prov else [])
     made = "; ".join(f"{n}: made at commit `{str(m.get('git_commit', '?'))[:12]}` on "
                      f"{m.get('hardware', {}).get('gpu') or m.get('hardware', {}).get('cpu', '?')}, runs trained on "
                      + ", ".join(sorted({r.get('gpu') or r.get('cpu') or '?' for r in m.get('runs', {}).values()}))
                      for n, m in prov.items())
-    parts.append(f"<sub>Generated from {link(d)} by `make reproduce PROFILE={profile} ONLY=idman`. {made}. Every "
-                 f"table's CSV, Markdown and JSON sidecar (profile, sizes, seeds, data, protocol) is there.</sub>")
+    parts.append(f"<sub>Generated from {_md_link(d, root)} by `make reproduce PROFILE={profile} ONLY=idman`. {made}. "
+                 f"Every table's CSV, Markdown and JSON sidecar (profile, sizes, seeds, data, protocol) is there.</sub>")
     return "\n".join(parts)
+
+
+def _md_link(path: Path, root=None) -> str:
+    rel = path.relative_to(figures_root(root).parent)
+    return f"[`{rel}`]({rel})"
+
+
+def _md_images(d: Path, figures: dict, root=None) -> str:
+    """Markdown images of the ``{name: alt text}`` whose PNG exists in ``d``."""
+    rel = figures_root(root).parent
+    return " ".join(f"![{t}]({(d / f'{n}.png').relative_to(rel)})" for n, t in figures.items()
+                    if (d / f"{n}.png").exists())
+
+
+def _readme_ablations(d: Path, m: dict, root=None) -> list:
+    import pandas as pd
+
+    rows = []
+    for t in (1, 2, 3, 4):
+        csv = d / f"ablation_table{t}.csv"
+        for r in (pd.read_csv(csv).to_dict("records") if csv.exists() else []):
+            ref = r["verdict"] == "reference"
+            rows.append({"table": t, "variant": r["variant"], "PSNR (dB), mean of seeds": f"{r['PSNR (dB)']:.3f}",
+                         "seed SD": f"{r['seed SD']:.3f}",
+                         "delta vs ref [95% CI]": "reference" if ref else
+                         f"{r['delta vs ref (dB)']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+                         "seed noise": "" if ref else f"{r['seed noise (dB)']:.3f}",
+                         "verdict": "" if ref else r["verdict"], "paper delta": f"{r['paper delta (dB)']:+.3f}"})
+    z = m.get("size", {})
+    return [f"### Ablations, Tables 1-4 (x2, {_n_seeds(m)})\n",
+            f"IDMAN at G={z.get('n_groups')}, B={z.get('n_blocks')}, {z.get('n_feats')} features, r={z.get('reduction')} "
+            f"(every variant), at {m.get('profile_settings', {}).get('iterations', '?'):,} iterations; PSNR on "
+            f"{len(m.get('images', []))} validation slices of {m.get('data', {}).get('dataset', '?')} (the DeepLesion "
+            f"stand-in). *measurable here*: the paired 95% CI over slices excludes 0 and the delta exceeds both models' "
+            f"seed range. `paper delta` is the paper's (full size, 2e5 iterations), never ours.\n",
+            pd.DataFrame(rows).to_markdown(index=False) if rows else "(no ablation table saved)", "",
+            _md_images(d, {"fig6_weight_norm": "Fig. 6: weight normalisation",
+                           "fig5a_info_distill": "Fig. 5a: with and without information distillation"}, root), ""]
+
+
+def _readme_comparison(d: Path, m: dict, root=None) -> list:
+    import pandas as pd
+
+    parts = [f"### Comparison, Tables 5-8 ({_n_seeds(m)})\n\n{m.get('reduced', '')}\n"]
+    for t, metric in (("table5", "PSNR"), ("table7", "PSNR"), ("table8", "PSNR")):
+        csv, paired = d / f"compare_{t}.csv", d / f"compare_{t}_paired.csv"
+        if not csv.exists():
+            continue
+        q = pd.read_csv(csv)
+        cols = ["Method"] + [c for s in (2, 3, 4) for c in (f"x{s} {metric}", f"x{s} {metric} seed SD",
+                                                               f"x{s} paper {metric}") if c in q.columns]
+        parts += [f"**{t.replace('table', 'Table ')}.** {m.get('test_sets', {}).get(m.get('table_sets', {}).get(t), {}).get('describe', '')}\n",
+                  q[cols].to_markdown(index=False, floatfmt=".2f"), ""]
+        if paired.exists():
+            p = pd.read_csv(paired)
+            p = p[p["metric"] == metric]
+            counts = p["verdict"].value_counts()
+            parts.append(f"IDMAN minus each baseline ({metric}, {len(p)} pairs of method and scale): "
+                         + ", ".join(f"{v}: {n}" for v, n in counts.items())
+                         + f". Positive in {int((p['delta'] > 0).sum())} of {len(p)} here; in the paper, IDMAN is "
+                           f"above in {int((p['paper delta'] > 0).sum())} of {len(p)}. Details: "
+                           f"{_md_link(paired.with_suffix('.md'), root)}.\n")
+    parts.append(_md_images(d, {"fig7_idman_rcan_curves": "Fig. 7: IDMAN and RCAN while training",
+                                "fig8_visual_x2": "Fig. 8: x2"}, root) + "\n")
+    return parts
 
 
 def _n_seeds(meta: dict) -> str:

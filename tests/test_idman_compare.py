@@ -261,7 +261,9 @@ def test_display_window_maps_ct12_to_the_lung_window():
     from paperlib.data.intensity import hu_intensity
 
     ct12 = hu_intensity("ct12")
-    show = cmp.display_fn(ct12, "lung")
+    from paperlib.data.hu import rewindow
+
+    show = rewindow(ct12, "lung")
     hu = np.array([-975.0, -600.0, -225.0, 1000.0])  # inside ct12's [-1024, 3072]
     assert show(ct12.to_unit(hu)) == pytest.approx([0.25, 0.5, 0.75, 1.0], abs=1e-5)
 
@@ -350,7 +352,7 @@ def test_readme_idman_block_is_assembled_from_the_saved_tables(tmp_path):
                    "paper delta (dB)": 0.003}]).to_csv(d / "ablation_table4.csv", index=False)
     (d / "comparison_provenance.json").write_text(json.dumps({
         "seeds": [0], "reduced": "Reduced sizes: ...", "git_commit": "1234567890abcdef", "hardware": {"cpu": "Some CPU"},
-        "test_sets": {"nsclc": {"describe": "held-out TCGA patients"}},
+        "test_sets": {"nsclc": {"describe": "held-out TCGA patients"}}, "table_sets": {"table7": "nsclc"},
         "runs": {"a": {"gpu": "NVIDIA H200"}, "b": {"cpu": "Some CPU"}}}))
     pd.DataFrame([{"Method": "IDMAN", "x2 PSNR": 41.0, "x2 paper PSNR": 38.81}]).to_csv(d / "compare_table7.csv",
                                                                                          index=False)

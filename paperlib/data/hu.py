@@ -54,3 +54,10 @@ def hu_unwindow(x, window=LUNG_WINDOW):
     if isinstance(x, np.ndarray) or np.isscalar(x):
         return np.asarray(x, dtype=np.float32) * np.float32(width) + np.float32(lo)
     return x.float() * width + lo
+
+
+def rewindow(intensity, window=LUNG_WINDOW):
+    """A function mapping an image on ``intensity``'s [0, 1] (an HU window) to [0, 1] through another HU ``window``
+    (a name from ``WINDOWS`` or ``(width, level)``): to show a slice stored through one window in another."""
+    width, level = intensity.window
+    return lambda x: hu_window(np.asarray(x, dtype=np.float64) * width + (level - width / 2.0), window)

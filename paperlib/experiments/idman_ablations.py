@@ -414,9 +414,9 @@ def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side:
     """Fig. 5 remade: ``{panel: (matplotlib figure, info)}``, Table 1's models with and without information
     distillation (first seed) on validation slices (``images``: ``{panel: slice name}``; default: the first and the
     middle evaluated slice), HR with an inset and each model's crop with its crop PSNR/SSIM (on the metric window)."""
+    from ..data.hu import rewindow
     from ..evaluate import make_pair
     from .dridsr import pick_box, visual_comparison
-    from .idman_compare import display_fn
 
     pool = eval_images(data, plan)
     seed = min(sd for _, _, sd in runs)
@@ -426,7 +426,7 @@ def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side:
     for panel, spec in FIG5_PANELS.items():
         want = (images or {}).get(panel, default[panel])
         img = next((t for t in pool if t[0] == want), pool[0])
-        show = display_fn(data.intensity, spec["window"])
+        show = rewindow(data.intensity, spec["window"])
         box = pick_box(show(make_pair(img[2], SCALE, data.intensity)[0]), box_side)
         title = (f"Fig. 5{panel} (ours): x{SCALE}, {spec['what']}; {data.manifest.get('dataset')} validation slice "
                  f"{img[0]} through the {spec['window']} window; crop PSNR/SSIM on the {data.intensity.window_name} window")

@@ -378,20 +378,13 @@ FIGURES = {
 DISPLAY_WINDOW = "lung"
 
 
-def display_fn(intensity, window=DISPLAY_WINDOW):
-    """Maps an image on ``intensity``'s [0, 1] (an HU window) to [0, 1] through another HU ``window``."""
-    from ..data.hu import hu_window
-
-    width, level = intensity.window
-    return lambda x: hu_window(np.asarray(x, dtype=np.float64) * width + (level - width / 2.0), window)
-
-
 def figure(fig: str, runs: dict, ev: EvalImages, device="cpu", image: str | None = None, box=None,
            box_side: int = 64, window=DISPLAY_WINDOW):
     """Fig. 8, 9 or 10 remade on one slice of ``ev`` (first seed of ``runs``): ``(matplotlib figure, info)``.
 
     ``image``/``box`` override :data:`FIGURES`' choice (a given image without a box: :func:`dridsr.pick_box`); a
     named slice missing from ``ev`` (the embedded sample standing in under smoke) gives its first slice, noted."""
+    from ..data.hu import rewindow
     from .dridsr import visual_comparison
 
     spec, want = FIGURES[fig], image or FIGURES[fig]["image"]
@@ -404,7 +397,7 @@ def figure(fig: str, runs: dict, ev: EvalImages, device="cpu", image: str | None
     title = (f"Fig. {fig[3:]} (ours): x{s} on {ev.manifest.get('dataset')} slice {img[0]}, shown through the "
              f"{window} window; crop PSNR/SSIM on the {ev.intensity.window_name} window")
     f, info = visual_comparison(at_seed, img, s, device, box_side, METHODS, box, title, ev.intensity, channel="gray",
-                                display=display_fn(ev.intensity, window))
+                                display=rewindow(ev.intensity, window))
     info.update(paper_figure=fig, paper_caption=IDMAN_COMPARISON_CAPTIONS[fig], paper_panels=spec["paper_panels"],
                 display_window=window, metric_window=ev.intensity.data_range_note, seed=seed, note=note,
                 box_chosen="given" if box else "pick_box",
@@ -445,6 +438,7 @@ def provenance(profile: str, plan: ComparePlan, data, sets: dict, runs: dict, de
             "overrides": dict(plan.overrides), "data": data.manifest,
             "test_sets": {k: {"describe": e.describe(), "dataset": e.manifest.get("dataset"), "note": e.note,
                               "images": [f"{label}/{name}" for name, label, _ in e.images]} for k, e in sets.items()},
+            "table_sets": {t: table_set(t) for t in PAPER_TABLES},
             "protocol": {f"x{s}": default_protocol(ev.intensity, s).describe() for s in SCALES}} | \
         ab.run_records(runs) | {"git_commit": git_commit(), "hardware": hardware_info(device)}
 
