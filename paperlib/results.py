@@ -260,6 +260,7 @@ def _readme_ablations(d: Path, m: dict, root=None) -> list:
 
 
 def _readme_comparison(d: Path, m: dict, root=None) -> list:
+    import numpy as np
     import pandas as pd
 
     parts = [f"### Comparison, Tables 5-8 ({_n_seeds(m)})\n\n{m.get('reduced', '')}\n"]
@@ -275,7 +276,9 @@ def _readme_comparison(d: Path, m: dict, root=None) -> list:
         if paired.exists():
             p = pd.read_csv(paired)
             p = p[p["metric"] == metric]
-            counts = p["verdict"].value_counts()
+            verdict = np.where(p["verdict"] != "measurable here", p["verdict"],
+                               np.where(p["delta"] > 0, "measurable, IDMAN ahead", "measurable, IDMAN behind"))
+            counts = pd.Series(verdict).value_counts()
             parts.append(f"IDMAN minus each baseline ({metric}, {len(p)} pairs of method and scale): "
                          + ", ".join(f"{v}: {n}" for v, n in counts.items())
                          + f". Positive in {int((p['delta'] > 0).sum())} of {len(p)} here; in the paper, IDMAN is "

@@ -365,6 +365,6 @@ def test_readme_idman_block_is_assembled_from_the_saved_tables(tmp_path):
     assert "| +0.123 [+0.100, +0.150] |" in text and "measurable here" in text and "2,000 iterations" in text
     assert "### Comparison, Tables 5-8 (1 seed)" in text and "**Table 7.** held-out TCGA patients" in text
     assert "| IDMAN    |     41.00 |           38.81 |" in text
-    assert ("IDMAN minus each baseline (PSNR, 2 pairs of method and scale): measurable here: 1, inside seed noise: 1. "
+    assert ("IDMAN minus each baseline (PSNR, 2 pairs of method and scale): measurable, IDMAN ahead: 1, inside seed noise: 1. "
             "Positive in 1 of 2 here; in the paper, IDMAN is above in 2 of 2.") in text
     assert "runs trained on NVIDIA H200, Some CPU" in text and "commit `abcdef123456`" in text
