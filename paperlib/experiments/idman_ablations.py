@@ -415,23 +415,21 @@ def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side:
     distillation (first seed) on validation slices (``images``: ``{panel: slice name}``; default: the first and the
     middle evaluated slice), HR with an inset and each model's crop with its crop PSNR/SSIM (on the metric window)."""
     from ..data.hu import rewindow
-    from ..evaluate import make_pair
-    from .dridsr import pick_box, visual_comparison
+    from .dridsr import visual_comparison
 
     pool = eval_images(data, plan)
     seed = min(sd for _, _, sd in runs)
-    named = {FIG5_LABELS[v]: runs[("table1", v, seed)] for v in FIG5_LABELS}
+    named = {(FIG5_LABELS[v], SCALE): runs[("table1", v, seed)] for v in FIG5_LABELS}
     default = {"a": pool[0][0], "b": pool[len(pool) // 2][0]}
     out = {}
     for panel, spec in FIG5_PANELS.items():
         want = (images or {}).get(panel, default[panel])
         img = next((t for t in pool if t[0] == want), pool[0])
-        show = rewindow(data.intensity, spec["window"])
-        box = pick_box(show(make_pair(img[2], SCALE, data.intensity)[0]), box_side)
         title = (f"Fig. 5{panel} (ours): x{SCALE}, {spec['what']}; {data.manifest.get('dataset')} validation slice "
                  f"{img[0]} through the {spec['window']} window; crop PSNR/SSIM on the {data.intensity.window_name} window")
-        f, info = visual_comparison({(k, SCALE): r for k, r in named.items()}, img, SCALE, device, box_side,
-                                    tuple(named), box, title, data.intensity, channel="gray", display=show)
+        # box=None: visual_comparison picks the inset (dridsr.pick_box) on the HR slice as displayed in this window
+        f, info = visual_comparison(named, img, SCALE, device, box_side, tuple(FIG5_LABELS.values()), None, title,
+                                    data.intensity, channel="gray", display=rewindow(data.intensity, spec["window"]))
         info.update(panel=panel, paper_words=spec["what"], display_window=spec["window"], seed=seed)
         out[panel] = (f, info)
     return out
