@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _add_cache_flag(p) -> None:
+    p.add_argument("--allow-cache-from-other-root", dest="allow_other_root", action="store_true",
+                   help="use a prepared data cache made from another data root that is missing here or holds other "
+                        "files (refused by default; see paperlib.data.cache)")
+
+
 def _add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train (or resume) a model on COVID-CT or an HU data set",
                        allow_abbrev=False)
@@ -87,6 +93,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--iterations", type=int, default=None, help="override the profile's iterations")
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option (JSON value)")
     p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint")
+    _add_cache_flag(p)
     _add_common(p)
 
 
@@ -100,6 +107,7 @@ def _add_eval_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--out", default=None, help="CSV of per-image metrics (default: <run>/eval_<data>_<split>.csv)")
     p.add_argument("--no-niqe", action="store_true")
+    _add_cache_flag(p)
     _add_common(p, seed_help="split seed (default: the run's)")
 
 
@@ -140,6 +148,7 @@ def _add_data_parser(sub) -> None:
     q.add_argument("--scheme", default="paper", choices=["paper", "official"])
     q.add_argument("--patch", type=int, default=192)
     q.add_argument("--force", action="store_true")
+    _add_cache_flag(q)
     _add_common(q)
     from .data.commands import add_parsers  # data check | data download
 
@@ -204,7 +213,8 @@ def _cmd_data(args) -> int:
         return run(args)
     from .data.cache import load_prepared_covid_ct
 
-    d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet)
+    d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet,
+                               allow_other_root=args.allow_other_root, force=args.force)
     m = d.manifest
     print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
           f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
@@ -216,14 +226,16 @@ def _cmd_data(args) -> int:
 def _cmd_train(args) -> int:
     from . import models
     from .data.sources import check_source
-    from .train import TrainConfig, train
+    from .train import TrainConfig, load_training_data, train
 
     models.model_info(args.model)  # unknown names -> clear errors before any data is read
     check_source(args.data)
     over = {"iterations": args.iterations} if args.iterations else {}
     cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
                            seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
-    run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
+    data = load_training_data(cfg, args.data_root, not args.quiet, allow_other_root=True) \
+        if args.allow_other_root else None  # else train() loads it, and only when the run is not complete
+    run = train(cfg, data=data, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
     print(run.path)
     return 0
 
@@ -239,7 +251,7 @@ def _cmd_eval(args) -> int:
     kw = {"scheme": trained_on["scheme"], "patch": trained_on["patch"]} if name == "covid-ct" else {}
     d = load_source(name, seed=args.seed if args.seed is not None else trained_on["seed"], root=args.data_root,
                     window=_window(args.window) if args.window else _trained_window(trained_on),
-                    progress=not args.quiet, **kw)
+                    progress=not args.quiet, allow_other_root=args.allow_other_root, **kw)
     imgs = d.images(args.split)[: args.limit]
     df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
                          progress=not args.quiet, intensity=d.intensity)

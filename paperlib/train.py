@@ -298,11 +298,15 @@ class Trainer:
         return self.run
 
 
-def load_training_data(config: TrainConfig, data_root=None, progress: bool = True):
-    """The prepared data of ``config.data`` with the config's seed (split) and window."""
+def load_training_data(config: TrainConfig, data_root=None, progress: bool = True, allow_other_root: bool = False):
+    """The prepared data of ``config.data`` with the config's seed (split) and window.
+
+    ``allow_other_root``: see :func:`paperlib.data.cache.check_cache_origin`.
+    """
     from .data.sources import load_source
 
-    return load_source(config.data, seed=config.seed, root=data_root, window=config.window, progress=progress)
+    return load_source(config.data, seed=config.seed, root=data_root, window=config.window, progress=progress,
+                       allow_other_root=allow_other_root)
 
 
 def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, restart: bool = False,

@@ -128,62 +128,102 @@ def test_prepared_cache_records_source(tiny_root, tmp_path):
     assert _load(tiny_root, tmp_path / "cache").note is None  # same root: reused quietly
 
 
-def test_cache_refused_when_requested_root_is_missing(tiny_root, tmp_path):
-    _load(tiny_root, tmp_path / "cache")
+# One provenance policy for every prepared set: each case runs on COVID-CT and on an HU set
+# (DeepLesion's PNG layout, copied from the shared data).
+@pytest.fixture(params=["covid-ct", "deeplesion"])
+def origin_case(request, shared_data, tmp_path):
+    """(data root, loader(root, **kw) -> Prepared, the data set's folder under the root)."""
+    from paperlib.data.sources import load_source
+
+    if request.param == "covid-ct":
+        root = request.getfixturevalue("tiny_root")
+    else:
+        root = tmp_path / "A"
+        shutil.copytree(shared_data / "deeplesion", root / "deeplesion")
+
+    def load(r, **kw):
+        return load_source(request.param, root=r, cache=tmp_path / "cache", progress=False,
+                           **({"scheme": "official", "patch": 32} if request.param == "covid-ct" else {}), **kw)
+
+    return root, load, root / request.param
+
+
+def _first_data_file(folder: Path) -> Path:
+    return sorted(f for f in folder.rglob("*") if f.suffix.lower() in (".png", ".jpg"))[0]
+
+
+def test_cache_refused_when_requested_root_is_missing(origin_case, tmp_path):
+    root, load, _ = origin_case
+    assert load(root).note is None and load(root).note is None  # made, then reused quietly
     missing = tmp_path / "nowhere"
     with pytest.raises(DataError) as e:
-        _load(missing, tmp_path / "cache")
+        load(missing)
     msg = str(e.value)
-    assert "\n" not in msg and str(tiny_root / "covid-ct") in msg and str(missing) in msg
+    assert "\n" not in msg and str(origin_case[2]) in msg and str(missing) in msg and "does not exist" in msg
     assert "allow_other_root" in msg and "--allow-cache-from-other-root" in msg
-    d = _load(missing, tmp_path / "cache", allow_other_root=True)
-    assert d.note and str(missing) in d.note and len(d.test) == 2
+    d = load(missing, allow_other_root=True)
+    assert d.note and str(missing) in d.note and len(d.test) == len(load(root).test)
 
 
-def test_cache_used_from_a_copy_with_the_same_files(tiny_root, tmp_path, capsys):
-    _load(tiny_root, tmp_path / "cache")
+def test_cache_used_from_a_copy_with_the_same_files(origin_case, tmp_path, capsys):
+    root, load, _ = origin_case
+    load(root)
     copy = tmp_path / "B"
-    shutil.copytree(tiny_root, copy)
+    shutil.copytree(root, copy)
     capsys.readouterr()
-    d = _load(copy, tmp_path / "cache")
+    d = load(copy)
     assert d.note and "same" in d.note
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "same" in err[0]
 
 
-def test_cache_refused_when_other_root_has_other_files(tiny_root, tmp_path):
-    _load(tiny_root, tmp_path / "cache")
+def test_cache_refused_when_other_root_has_other_files(origin_case, tmp_path):
+    root, load, folder = origin_case
+    load(root)
     copy = tmp_path / "B"
-    shutil.copytree(tiny_root, copy)
-    img = sorted((copy / "covid-ct" / "Images-processed" / "CT_COVID").iterdir())[0]
+    shutil.copytree(root, copy)
+    img = _first_data_file(copy / folder.relative_to(root))
     raw = bytearray(img.read_bytes())
     raw[-1] ^= 0xFF  # same name, same size, other bytes: only the content hash sees it
     img.write_bytes(bytes(raw))
     with pytest.raises(DataError, match="holds other files"):
-        _load(copy, tmp_path / "cache")
-    assert _load(copy, tmp_path / "cache", allow_other_root=True).note
+        load(copy)
+    assert load(copy, allow_other_root=True).note
 
 
-def test_cache_refused_when_its_own_root_changed(tiny_root, tmp_path):
-    _load(tiny_root, tmp_path / "cache")
-    folder = tiny_root / "covid-ct" / "Images-processed" / "CT_COVID"
-    first = sorted(folder.iterdir())[0]
-    shutil.copy2(first, folder / ("extra" + first.suffix))
+def test_cache_refused_when_its_own_root_changed(origin_case):
+    root, load, folder = origin_case
+    load(root)
+    first = _first_data_file(folder)
+    shutil.copy2(first, first.with_name("extra" + first.suffix))
     with pytest.raises(DataError, match="changed since"):
-        _load(tiny_root, tmp_path / "cache")
+        load(root)
 
 
-def test_cache_used_with_note_when_no_data_is_configured(tiny_root, tmp_path, monkeypatch):
+def test_cache_used_with_note_when_no_data_is_configured(origin_case, tmp_path, monkeypatch):
     """A GPU machine that received the repository's cache/ but no data root."""
-    _load(tiny_root, tmp_path / "cache")
+    root, load, _ = origin_case
+    n = len(load(root).test)
     monkeypatch.delenv("PAPERLIB_DATA", raising=False)
     monkeypatch.setattr(config, "REPO_ROOT", tmp_path / "repo-without-data")
     assert not config.data_root().exists()
-    d = _load(None, tmp_path / "cache")
-    assert d.note and "no COVID-CT data" in d.note and len(d.test) == 2
+    d = load(None)
+    assert d.note and "data here" in d.note and len(d.test) == n
     monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "repo-without-data"))  # asked for explicitly: refused
-    with pytest.raises(DataError):
-        _load(None, tmp_path / "cache")
+    with pytest.raises(DataError, match="does not exist"):
+        load(None)
+
+
+def test_cli_flag_reaches_the_cache_check(tiny_root, tmp_path, monkeypatch, capsys):
+    """``--allow-cache-from-other-root``, which the refusal names, exists and lets the cache be used."""
+    from paperlib.cli import main
+
+    monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
+    args = ["data", "prepare", "--scheme", "official", "--patch", "32", "--quiet"]
+    assert main([*args, "--data-root", str(tiny_root)]) == 0
+    assert main([*args, "--data-root", str(tmp_path / "nowhere")]) == 2
+    assert "--allow-cache-from-other-root" in capsys.readouterr().err
+    assert main([*args, "--data-root", str(tmp_path / "nowhere"), "--allow-cache-from-other-root"]) == 0
 
 
 # ----------------------------------------------------------------- the notebook seed reaches the split

@@ -6,19 +6,20 @@ names and a JSON manifest (source root, split scheme, seed, patch size, counts, 
 small). Written atomically (temporary file, then rename) so an interrupted prepare never
 leaves a half file that a later run would trust.
 
-Provenance. The manifest records the source root and a fingerprint of the files the split is
-drawn from (:func:`source_fingerprint`: every image of ``Images-processed/CT_*`` and every
-``Data-split`` list, by relative name, size and sha256 of the bytes). Hashing the bytes is
-affordable: the 746 images and 6 lists are 97 MB, hashed in 0.11-0.18 s (measured, files in
-the page cache, 2-core machine; a cold read is bound by the disk), against tens of seconds to
-decode them when preparing. Names+sizes alone (``listing_sha256``, about 10 ms) are checked
-first, and the bytes are only hashed when the requested root differs from the recorded one. On reuse
-(:func:`check_cache_source`):
+Provenance, one policy for every prepared set (COVID-CT here, the HU sets in
+:mod:`paperlib.data.sources`). The manifest records the source folder and a fingerprint of the
+files the set depends on (:func:`files_fingerprint`: relative name, size and sha256 of the bytes;
+for COVID-CT every image of ``Images-processed/CT_*`` and every ``Data-split`` list, for an HU set
+every file under its folder). Hashing the bytes is affordable: COVID-CT's 746 images and 6 lists
+are 97 MB, hashed in 0.11-0.18 s (measured, files in the page cache, 2-core machine; a cold read
+is bound by the disk), against tens of seconds to decode them when preparing. Names+sizes alone
+(``listing_sha256``, about 10 ms) are checked first, and the bytes are only hashed when the
+requested folder differs from the recorded one. On reuse (:func:`check_cache_origin`):
 
-* requested root = recorded root: used (refused if the names or sizes changed since);
-* requested root differs and holds the same files (content hash equal): used, with a one-line note;
-* requested root differs and does not exist or holds other files: refused with a one-line
-  :class:`~paperlib.errors.DataError` naming both roots, unless ``allow_other_root=True``
+* requested folder = recorded folder: used (refused if the names or sizes changed since);
+* requested folder differs and holds the same files (content hash equal): used, with a one-line note;
+* requested folder differs and does not exist or holds other files: refused with a one-line
+  :class:`~paperlib.errors.DataError` naming both folders, unless ``allow_other_root=True``
   (CLI ``--allow-cache-from-other-root``);
 * no root requested (no argument, ``PAPERLIB_DATA`` unset) and no data found: the cache is used
   with a one-line note (a GPU machine that received ``cache/`` but no data).
@@ -35,6 +36,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -93,24 +95,28 @@ def _source_files(src: Path) -> list[Path]:
     return sorted(files)
 
 
-def source_fingerprint(src, content: bool = True) -> dict:
-    """Fingerprint of a COVID-CT folder: file count, bytes, sha256 of (name, size) and of (name, size, sha256).
+def files_fingerprint(base, files, content: bool = True) -> dict:
+    """Fingerprint of ``files`` under ``base``: count, bytes, sha256 of (name, size) and of (name, size, sha256).
 
     ``content=False`` skips reading the bytes (``content_sha256`` is then absent).
     """
-    src = Path(src)
-    files = _source_files(src)
+    base = Path(base)
     listing, full, total = hashlib.sha256(), hashlib.sha256(), 0
     for f in files:
-        rel, size = f.relative_to(src).as_posix(), f.stat().st_size
+        rel, size = Path(f).relative_to(base).as_posix(), Path(f).stat().st_size
         total += size
         listing.update(f"{rel}\t{size}\n".encode())
         if content:
-            full.update(f"{rel}\t{size}\t{hashlib.sha256(f.read_bytes()).hexdigest()}\n".encode())
+            full.update(f"{rel}\t{size}\t{hashlib.sha256(Path(f).read_bytes()).hexdigest()}\n".encode())
     out = {"files": len(files), "bytes": total, "listing_sha256": listing.hexdigest()}
     if content:
         out["content_sha256"] = full.hexdigest()
     return out
+
+
+def source_fingerprint(src, content: bool = True) -> dict:
+    """:func:`files_fingerprint` of a COVID-CT folder's images and split lists."""
+    return files_fingerprint(src, _source_files(Path(src)), content)
 
 
 def read_manifest(path) -> dict:
@@ -119,53 +125,88 @@ def read_manifest(path) -> dict:
         return json.loads(str(z["manifest"]))
 
 
-def _requested_covid_root(root) -> tuple[Path, bool, bool]:
-    """(covid-ct folder asked for, whether it exists, whether it was asked for explicitly)."""
+@dataclass(frozen=True)
+class Origin:
+    """The source folder a prepared set is asked for on this machine.
+
+    Attributes:
+        what: the data set, as messages name it (``COVID-CT``, ``HU set 'tcga'``).
+        folder: the folder asked for (where the data would be).
+        exists: whether the data set is there.
+        explicit: whether a root was asked for (an argument or ``PAPERLIB_DATA``).
+        fingerprint: ``fingerprint(folder, content)`` -> :func:`files_fingerprint` of what the set depends on.
+    """
+
+    what: str
+    folder: Path
+    exists: bool
+    explicit: bool
+    fingerprint: Callable[[Path, bool], dict]
+
+
+def explicit_root(root) -> bool:
+    """Whether a data root was asked for: an argument, or ``PAPERLIB_DATA``."""
+    return root is not None or bool(os.environ.get("PAPERLIB_DATA"))
+
+
+def covid_origin(root=None) -> Origin:
     base = data_root(root)
     cand = base if (base / "Images-processed").is_dir() else base / "covid-ct"
-    explicit = root is not None or bool(os.environ.get("PAPERLIB_DATA"))
-    return cand, (cand / "Images-processed").is_dir(), explicit
+    return Origin("COVID-CT", cand, (cand / "Images-processed").is_dir(), explicit_root(root), source_fingerprint)
 
 
-def check_cache_source(path, root=None, allow_other_root: bool = False) -> str | None:
-    """Check a prepared cache against the data root asked for; returns a one-line note or ``None``.
+def check_cache_origin(path, origin: Origin, allow_other_root: bool = False) -> str | None:
+    """Check a prepared cache against the folder asked for; returns a one-line note or ``None``.
 
-    Raises :class:`~paperlib.errors.DataError` (one line, both roots named) when the cache was made
-    from another root that is missing or holds other files, unless ``allow_other_root``; see the
+    Raises :class:`~paperlib.errors.DataError` (one line, both folders named) when the cache was made
+    from another folder that is missing or holds other files, unless ``allow_other_root``; see the
     module docstring for every case.
     """
     path = Path(path)
     man = read_manifest(path)
     recorded, fp = man.get("source_root"), man.get("source_fingerprint")
-    req, exists, explicit = _requested_covid_root(root)
+    req, what = origin.folder, origin.what
     flag = "allow_other_root=True (CLI --allow-cache-from-other-root)"
     if recorded is not None and Path(recorded) == req:
-        if not exists:
-            return f"no COVID-CT data at {req} any more; using the prepared cache {path.name} made from it"
+        if not origin.exists:
+            return f"no {what} data at {req} any more; using the prepared cache {path.name} made from it"
         if fp is not None:
-            now = source_fingerprint(req, content=False)
+            now = origin.fingerprint(req, False)
             if now["listing_sha256"] != fp["listing_sha256"]:
                 raise DataError(f"{path}: the files under {req} changed since this cache was made from them "
                                 f"({now['files']} files now, {fp['files']} then); re-prepare with force=True")
         return None
-    if not exists and not explicit:
-        return (f"no COVID-CT data here (looked for {req}); using the prepared cache {path.name} "
+    if not origin.exists and not origin.explicit:
+        return (f"no {what} data here (looked for {req}); using the prepared cache {path.name} "
                 f"made from {recorded}")
-    if not exists:
+    if not origin.exists:
         reason = "does not exist"
     elif fp is None:
         reason = "exists, but this cache predates content hashing, so it cannot be compared"
     else:
-        now = source_fingerprint(req, content=False)
+        now = origin.fingerprint(req, False)
         if now["listing_sha256"] == fp["listing_sha256"] and \
-                source_fingerprint(req)["content_sha256"] == fp.get("content_sha256"):
-            return (f"{path.name} was made from {recorded}; the requested root {req} holds the same "
+                origin.fingerprint(req, True)["content_sha256"] == fp.get("content_sha256"):
+            return (f"{path.name} was made from {recorded}; the requested folder {req} holds the same "
                     f"{fp['files']} files (content sha256 {fp['content_sha256'][:12]}), so it is used")
         reason = "holds other files"
     if allow_other_root:
-        return f"using {path.name} made from {recorded} although the requested root {req} {reason} (allow_other_root)"
-    raise DataError(f"{path}: made from {recorded}, but the requested COVID-CT root {req} {reason}; pass {flag} "
+        return f"using {path.name} made from {recorded} although the requested folder {req} {reason} (allow_other_root)"
+    raise DataError(f"{path}: made from {recorded}, but the requested {what} folder {req} {reason}; pass {flag} "
                     f"to use it anyway, or force=True to re-prepare from {req}")
+
+
+def check_cache_source(path, root=None, allow_other_root: bool = False) -> str | None:
+    """:func:`check_cache_origin` of a prepared COVID-CT cache against the data root ``root``."""
+    return check_cache_origin(path, covid_origin(root), allow_other_root)
+
+
+def reuse_note(path, origin: Origin, allow_other_root: bool = False) -> str | None:
+    """:func:`check_cache_origin`, printing its note (one line, stderr) when there is one."""
+    note = check_cache_origin(path, origin, allow_other_root)
+    if note:
+        print(f"paperlib: note: {note}", file=sys.stderr, flush=True)
+    return note
 
 
 def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
@@ -173,10 +214,7 @@ def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root
 
     out = cache_path(scheme, seed, patch, cache)
     if out.exists() and not force:
-        note = check_cache_source(out, root, allow_other_root)
-        if note:
-            print(f"paperlib: note: {note}", file=sys.stderr, flush=True)
-        return out, note
+        return out, reuse_note(out, covid_origin(root), allow_other_root)
     src = covid_ct_root(root)
     fingerprint = source_fingerprint(src)
     splits = {s: covid_ct_split(s, scheme, seed, root) for s in ("train", "val", "test")}

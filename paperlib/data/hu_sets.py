@@ -143,23 +143,30 @@ def all_slices(name: str, root: str | os.PathLike | None = None, seed: int = 0) 
     return _dicom_refs(name, folder)
 
 
-def hu_dataset(name: str, split: str, root: str | os.PathLike | None = None, seed: int = 0) -> list[SliceRef]:
-    """Slices of HU set ``name`` in ``split`` ('train', 'val', 'test' or 'all').
+def hu_splits(name: str, root: str | os.PathLike | None = None, seed: int = 0) -> dict[str, list[SliceRef]]:
+    """``{'train', 'val', 'test'}`` slices of HU set ``name`` from one listing of its folder.
 
     DeepLesion with ``DL_info.csv`` uses the official split; every other case a
     patient-level :func:`patient_split` with the set's fractions and ``seed``.
     """
     spec = _get_set(name)
-    check_split(split)
     if spec.kind == "deeplesion_png":
         from .deeplesion import DeepLesion
         dl = DeepLesion(dataset_folder(name, root), seed=seed, fractions=spec.fractions)
-        return [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices(split)]
+        return {sp: [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices(sp)]
+                for sp in ("train", "val", "test")}
     refs = all_slices(name, root, seed)
+    where = {pid: sp for sp, ids in patient_split([r.patient_id for r in refs], spec.fractions, seed).items()
+             for pid in ids}
+    return {sp: [r for r in refs if where[str(r.patient_id)] == sp] for sp in ("train", "val", "test")}
+
+
+def hu_dataset(name: str, split: str, root: str | os.PathLike | None = None, seed: int = 0) -> list[SliceRef]:
+    """Slices of HU set ``name`` in ``split`` ('train', 'val', 'test' or 'all'); see :func:`hu_splits`."""
+    check_split(split)
     if split == "all":
-        return refs
-    keep = set(patient_split([r.patient_id for r in refs], spec.fractions, seed)[split])
-    return [r for r in refs if r.patient_id in keep]
+        return all_slices(name, root, seed)
+    return hu_splits(name, root, seed)[split]
 
 
 def load_hu(ref: SliceRef) -> np.ndarray:

@@ -17,10 +17,8 @@ An HU set's cache stores HU (not windowed values), so one cache serves every win
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,7 +28,8 @@ from ..config import cache_root, data_root
 from ..errors import DataError, UnknownNameError
 from .intensity import U8, Intensity, hu_intensity
 
-HU_CACHE_VERSION = 1
+#: 2: provenance by :func:`paperlib.data.cache.files_fingerprint` of the set's folder (was a slice-list hash).
+HU_CACHE_VERSION = 2
 HU_PATCH = 256
 #: The window HU data are trained and evaluated on unless told otherwise (see paperlib.data.intensity).
 DEFAULT_HU_WINDOW = "ct12"
@@ -43,8 +42,10 @@ class Prepared:
     Attributes:
         train_patches: (N, p, p) uint8 (8-bit sources) or int16 (HU).
         val, test: lists of ``(name, label, H x W stored image)``.
-        manifest: provenance (source root, file-list hash, split, seed, counts).
+        manifest: provenance (source root, file fingerprint, split, seed, counts).
         intensity: how stored values map to [0, 1] and how LR images are made.
+        path: the prepared ``.npz`` (``None`` for the embedded sample, built in memory).
+        note: a one-line note when the cache was accepted from another (or no) data root.
     """
 
     train_patches: np.ndarray
@@ -53,6 +54,7 @@ class Prepared:
     manifest: dict
     intensity: Intensity = U8
     path: Path | None = None
+    note: str | None = None  # set when the cache was used from another (or no) data root
 
     def images(self, split: str) -> list:
         return {"val": self.val, "test": self.test}[split]
@@ -91,7 +93,8 @@ def load_source(name: str = "covid-ct", *, seed: int = 0, root=None, window=None
         root: data root (default ``$PAPERLIB_DATA``; not used by ``sample``).
         window: HU window name or ``(width, level)`` (ignored for COVID-CT); default
             :data:`DEFAULT_HU_WINDOW` for the HU sets, ``lung`` for ``sample``.
-        **kw: for COVID-CT, ``scheme`` and ``patch`` (see ``load_prepared_covid_ct``).
+        **kw: ``allow_other_root`` (any prepared set: :func:`paperlib.data.cache.check_cache_origin`);
+            for COVID-CT also ``scheme`` and ``patch`` (see ``load_prepared_covid_ct``).
     """
     check_source(name)
     if name == "covid-ct":
@@ -99,11 +102,12 @@ def load_source(name: str = "covid-ct", *, seed: int = 0, root=None, window=None
 
         d = load_prepared_covid_ct(kw.pop("scheme", "paper"), seed=seed, patch=kw.pop("patch", 192), root=root,
                                    cache=cache, progress=progress, **kw)
-        return d if isinstance(d, Prepared) else Prepared(d.train_patches, d.val, d.test, d.manifest, U8, d.path)
+        return d if isinstance(d, Prepared) else Prepared(d.train_patches, d.val, d.test, d.manifest, U8, d.path,
+                                                          d.note)
     if name == "sample":
         return load_sample_source(seed=seed, window=window or "lung")
-    p = prepare_hu_set(name, seed=seed, root=root, cache=cache, progress=progress)
-    return replace(_load_hu_npz(p, name, root), intensity=hu_intensity(window or DEFAULT_HU_WINDOW))
+    p, note = _prepare_hu(name, seed, root, cache, False, progress, kw.pop("allow_other_root", False))
+    return replace(_load_hu_npz(p), intensity=hu_intensity(window or DEFAULT_HU_WINDOW), note=note)
 
 
 def load_sample_source(seed: int = 0, window="lung") -> Prepared:
@@ -131,14 +135,6 @@ def load_sample_source(seed: int = 0, window="lung") -> Prepared:
     return Prepared(patches, splits["val"], splits["test"], manifest, hu_intensity(window))
 
 
-def _file_list_hash(refs) -> str:
-    """sha256 over (relative name, size) of every slice file: detects a changed or other data root."""
-    h = hashlib.sha256()
-    for r in refs:
-        h.update(f"{r.patient_id}/{Path(r.path).name}:{Path(r.path).stat().st_size}\n".encode())
-    return h.hexdigest()
-
-
 def hu_cache_path(name: str, seed: int, cache=None) -> Path:
     return cache_root(cache) / f"hu-{name}_seed{seed}_p{HU_PATCH}_v{HU_CACHE_VERSION}.npz"
 
@@ -149,20 +145,47 @@ def _to_int16(hu: np.ndarray, ref) -> np.ndarray:
     return np.round(hu).astype(np.int16)
 
 
+def _folder_fingerprint(folder: Path, content: bool = True) -> dict:
+    """Every file under an HU set's folder (slices, and ``DL_info.csv`` which defines DeepLesion's split)."""
+    from .cache import files_fingerprint
+
+    return files_fingerprint(folder, sorted(f for f in Path(folder).rglob("*") if f.is_file()), content)
+
+
+def hu_origin(name: str, root=None):
+    """The :class:`~paperlib.data.cache.Origin` of HU set ``name`` under the data root ``root``."""
+    from .cache import Origin, explicit_root
+    from .hu_sets import HU_SETS
+
+    cands = [data_root(root) / rel for rel in HU_SETS[name].folders]
+    present = next((c for c in cands if c.is_dir()), None)
+    return Origin(f"HU set {name!r}", present or cands[0], present is not None, explicit_root(root),
+                  _folder_fingerprint)
+
+
 def prepare_hu_set(name: str, seed: int = 0, root=None, cache=None, force: bool = False,
-                   progress: bool = True) -> Path:
-    """Read an HU set once and write its prepared ``.npz`` (int16 HU; skipped when it exists unless ``force``)."""
+                   progress: bool = True, allow_other_root: bool = False) -> Path:
+    """Read an HU set once and write its prepared ``.npz`` (int16 HU).
+
+    An existing cache is reused unless ``force``, after the provenance check of
+    :func:`paperlib.data.cache.check_cache_origin` (the same policy as COVID-CT's).
+    """
+    return _prepare_hu(name, seed, root, cache, force, progress, allow_other_root)[0]
+
+
+def _prepare_hu(name, seed, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
     from tqdm.auto import tqdm
 
-    from .cache import _pack
-    from .hu_sets import all_slices, dataset_folder, hu_dataset, load_hu
+    from .cache import _pack, reuse_note
+    from .hu_sets import dataset_folder, hu_splits, load_hu
     from .patches import extract_patches_from
 
     out = hu_cache_path(name, seed, cache)
     if out.exists() and not force:
-        return out
+        return out, reuse_note(out, hu_origin(name, root), allow_other_root)
     folder = dataset_folder(name, root)
-    splits = {s: hu_dataset(name, s, root, seed) for s in ("train", "val", "test")}
+    fingerprint = _folder_fingerprint(folder)
+    splits = hu_splits(name, root, seed)
     loaded = {s: [(f"{Path(r.path).parent.name}/{Path(r.path).name}", r.patient_id, _to_int16(load_hu(r), r))
                   for r in tqdm(refs, desc=f"{name} {s}", disable=not progress, leave=False)]
               for s, refs in splits.items()}
@@ -173,45 +196,24 @@ def prepare_hu_set(name: str, seed: int = 0, root=None, cache=None, force: bool 
         patches, too_small = np.zeros((0, HU_PATCH, HU_PATCH), np.int16), []
     manifest = {"dataset": name, "source_root": str(folder), "scheme": "patient split", "seed": seed,
                 "patch": HU_PATCH, "stride": HU_PATCH, "n_train_patches": int(len(patches)),
-                "train_images_too_small": too_small, "files_sha256": _file_list_hash(all_slices(name, root, seed)),
-                "cache_version": HU_CACHE_VERSION} | {f"n_{s}": len(v) for s, v in splits.items()}
+                "train_images_too_small": too_small, "cache_version": HU_CACHE_VERSION,
+                "source_fingerprint": fingerprint | {"what": "every file under the set's folder: relative name, "
+                                                     "size, sha256 of the bytes"}} \
+        | {f"n_{s}": len(v) for s, v in splits.items()}
     arrays = {"train_patches": patches, "manifest": np.asarray(json.dumps(manifest))}
     for s in ("val", "test"):
         arrays[f"{s}_flat"], arrays[f"{s}_shapes"], arrays[f"{s}_names"] = _pack(loaded[s])
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.npz")
+    tmp = out.with_name(f"{out.stem}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, out)
-    return out
+    return out, None
 
 
-def _load_hu_npz(path: Path, name: str, root) -> Prepared:
+def _load_hu_npz(path: Path) -> Prepared:
     from .cache import _unpack
 
     with np.load(path, allow_pickle=False) as z:
         man = json.loads(str(z["manifest"]))
-        prepared = Prepared(z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
-                            _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), man, path=path)
-    _check_root(man, name, root, path)
-    return prepared
-
-
-def _check_root(man: dict, name: str, root, path: Path) -> None:
-    """A cache made from another data root is used only when that root is absent here (a carried cache)."""
-    from .hu_sets import HU_SETS
-
-    here = data_root(root)
-    cands = [here / rel for rel in HU_SETS[name].folders]
-    present = next((c for c in cands if c.is_dir()), None)
-    if present is None:
-        print(f"paperlib: note: {path.name}: data root {here} has no {name}; using the cache prepared from "
-              f"{man['source_root']}", file=sys.stderr)
-        return
-    if str(present) != man["source_root"]:
-        from .hu_sets import all_slices
-
-        if _file_list_hash(all_slices(name, root, man["seed"])) != man["files_sha256"]:
-            raise DataError(f"{path}: prepared from {man['source_root']}, whose files differ from {present}; "
-                            f"delete the cache or prepare again with force=True")
-        print(f"paperlib: note: {path.name}: prepared from {man['source_root']}, same files as {present}",
-              file=sys.stderr)
+        return Prepared(z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
+                        _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), man, path=path)
