@@ -97,13 +97,11 @@ def readme_results_section(paper: str = "dridsr", profile: str = "quick", root=N
                      f"<sub>Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}` on "
                      f"{hw.get('gpu', hw.get('cpu', '?'))} ({hw.get('torch_threads', '?')} threads, torch "
                      f"{hw.get('torch', '?')}); profile settings and data in "
-                     f"[`{md.relative_to(figures_root(root).parent)}`]({md.relative_to(figures_root(root).parent)}) "
-                     f"and its JSON sidecar.</sub>\n")
-    figs = [(n, t) for n, t in (("table1_paired_dridsr_vs", "DRIDSR minus each method (95% CI)"),
-                                 ("fig7_ggo_x4", "Fig 7: x4 on a ground-glass-opacity patch")) if (d / f"{n}.png").exists()]
+                     f"{_md_link(md, root)} and its JSON sidecar.</sub>\n")
+    figs = _md_images(d, {"table1_paired_dridsr_vs": "DRIDSR minus each method (95% CI)",
+                          "fig7_ggo_x4": "Fig 7: x4 on a ground-glass-opacity patch"}, root, sep="\n")
     if figs:
-        rel = figures_root(root).parent
-        parts.append("### Figures\n\n" + "\n".join(f"![{t}]({(d / f'{n}.png').relative_to(rel)})" for n, t in figs) + "\n")
+        parts.append(f"### Figures\n\n{figs}\n")
     return "\n".join(parts)
 
 
@@ -153,12 +151,12 @@ def update_readme_bench(bench_md, parity_md=None, readme=None) -> bool:
         md = Path(md).resolve()
         text = md.read_text().strip()
         text = ("### " + text[2:] if text.startswith("# ") else text).replace("\n## ", "\n#### ")
-        body += [f"Generated from [`{md.relative_to(REPO_ROOT)}`]({md.relative_to(REPO_ROOT)}) "
+        body += [f"Generated from {_md_link(md, base=REPO_ROOT)} "
                  "(JSON beside it: hardware, torch, commit, flags).\n", text, ""]
     if parity_md and Path(parity_md).exists():
         p = Path(parity_md).resolve()
         body += [f"\n### Quality parity: fast path minus fp32 beside the fp32 seed spread "
-                 f"([`{p.relative_to(REPO_ROOT)}`]({p.relative_to(REPO_ROOT)}))\n", p.read_text().strip()]
+                 f"({_md_link(p, base=REPO_ROOT)})\n", p.read_text().strip()]
     return replace_readme_block("BENCH", "\n".join(body), readme)
 
 
@@ -170,10 +168,9 @@ def readme_budget_section(root=None) -> str:
     claims_csv, png = d / "budget_claims.csv", d / "budget_psnr_vs_iterations.png"
     if not claims_csv.exists():
         return "Budget study: not run yet (`make reproduce PROFILE=budget ONLY=dridsr`)."
-    rel = figures_root(root).parent
     meta = json.loads((d / "budget_claims.json").read_text()) if (d / "budget_claims.json").exists() else {}
     cl = pd.read_csv(claims_csv)
-    lines = [f"![budget study]({png.relative_to(rel)})\n", (d / "budget_claims.md").read_text().strip(), ""]
+    lines = [f"{_md_images(d, {png.stem: 'budget study'}, root)}\n", (d / "budget_claims.md").read_text().strip(), ""]
     for r in cl.itertuples():
         moving = (f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
                   if pd.notna(r.trend_dB_since_prev) else "no earlier snapshot to compare")
@@ -191,7 +188,7 @@ def readme_budget_section(root=None) -> str:
     note = meta.get("note", "")
     lines.append(f"\n<sub>{note}. Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
                  f"runs trained at {', '.join(str(c)[:12] for c in meta.get('run_commits', []))}; per-checkpoint CSV, "
-                 f"curves and run manifests in [`{d.relative_to(rel)}`]({d.relative_to(rel)}).</sub>")
+                 f"curves and run manifests in {_md_link(d, root)}.</sub>")
     return "\n".join(lines)
 
 
@@ -221,15 +218,17 @@ def readme_idman_section(profile: str = "quick", root=None) -> str:
     return "\n".join(parts)
 
 
-def _md_link(path: Path, root=None) -> str:
-    rel = path.relative_to(figures_root(root).parent)
+def _md_link(path: Path, root=None, base=None) -> str:
+    """A Markdown link to ``path``, relative to ``base`` (default: the folder holding the figures root,
+    which is where the README is)."""
+    rel = Path(path).relative_to(base if base is not None else figures_root(root).parent)
     return f"[`{rel}`]({rel})"
 
 
-def _md_images(d: Path, figures: dict, root=None) -> str:
+def _md_images(d: Path, figures: dict, root=None, sep: str = " ") -> str:
     """Markdown images of the ``{name: alt text}`` whose PNG exists in ``d``."""
     rel = figures_root(root).parent
-    return " ".join(f"![{t}]({(d / f'{n}.png').relative_to(rel)})" for n, t in figures.items()
+    return sep.join(f"![{t}]({(d / f'{n}.png').relative_to(rel)})" for n, t in figures.items()
                     if (d / f"{n}.png").exists())
 
 
