@@ -80,6 +80,25 @@ def _unpack(flat, shapes, names):
     return out
 
 
+def write_prepared(out: Path, manifest: dict, train_patches: np.ndarray, val: list, test: list, **extra) -> None:
+    """Write a prepared set atomically (temporary file, then rename): training patches, the val/test images
+    packed with their shapes and names, the JSON manifest, and any ``extra`` arrays."""
+    arrays = {"train_patches": train_patches, "manifest": np.asarray(json.dumps(manifest)), **extra}
+    for s, items in (("val", val), ("test", test)):
+        arrays[f"{s}_flat"], arrays[f"{s}_shapes"], arrays[f"{s}_names"] = _pack(items)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, out)
+
+
+def read_prepared(path) -> tuple[np.ndarray, list, list, dict]:
+    """``(train_patches, val, test, manifest)`` of a file written by :func:`write_prepared`."""
+    with np.load(path, allow_pickle=False) as z:
+        return (z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
+                _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), json.loads(str(z["manifest"])))
+
+
 def cache_path(scheme: str, seed: int, patch: int, cache=None) -> Path:
     return cache_root(cache) / f"covid-ct_{scheme}_seed{seed}_p{patch}_v{CACHE_VERSION}.npz"
 
@@ -230,13 +249,7 @@ def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root
                 "n_test": len(splits["test"]), "cache_version": CACHE_VERSION,
                 "source_fingerprint": fingerprint | {"what": "images of Images-processed/CT_* and Data-split lists: "
                                                      "relative name, size, sha256 of the bytes"}}
-    arrays = {"train_patches": patches, "train_src": src_idx, "manifest": np.asarray(json.dumps(manifest))}
-    for s in ("val", "test"):
-        arrays[f"{s}_flat"], arrays[f"{s}_shapes"], arrays[f"{s}_names"] = _pack(loaded[s])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, out)
+    write_prepared(out, manifest, patches, loaded["val"], loaded["test"], train_src=src_idx)
     return out, None
 
 
@@ -255,7 +268,4 @@ def load_prepared_covid_ct(scheme: str = "paper", seed: int = 0, patch: int = 19
                            force: bool = False) -> PreparedCovidCT:
     """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
     p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
-    with np.load(p, allow_pickle=False) as z:
-        man = json.loads(str(z["manifest"]))
-        return PreparedCovidCT(z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
-                               _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), man, p, note)
+    return PreparedCovidCT(*read_prepared(p), p, note)

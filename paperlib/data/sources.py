@@ -17,8 +17,6 @@ An HU set's cache stores HU (not windowed values), so one cache serves every win
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -176,7 +174,7 @@ def prepare_hu_set(name: str, seed: int = 0, root=None, cache=None, force: bool 
 def _prepare_hu(name, seed, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
     from tqdm.auto import tqdm
 
-    from .cache import _pack, reuse_note
+    from .cache import reuse_note, write_prepared
     from .hu_sets import dataset_folder, hu_splits, load_hu
     from .patches import extract_patches_from
 
@@ -200,20 +198,11 @@ def _prepare_hu(name, seed, root, cache, force, progress, allow_other_root) -> t
                 "source_fingerprint": fingerprint | {"what": "every file under the set's folder: relative name, "
                                                      "size, sha256 of the bytes"}} \
         | {f"n_{s}": len(v) for s, v in splits.items()}
-    arrays = {"train_patches": patches, "manifest": np.asarray(json.dumps(manifest))}
-    for s in ("val", "test"):
-        arrays[f"{s}_flat"], arrays[f"{s}_shapes"], arrays[f"{s}_names"] = _pack(loaded[s])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, out)
+    write_prepared(out, manifest, patches, loaded["val"], loaded["test"])
     return out, None
 
 
 def _load_hu_npz(path: Path) -> Prepared:
-    from .cache import _unpack
+    from .cache import read_prepared
 
-    with np.load(path, allow_pickle=False) as z:
-        man = json.loads(str(z["manifest"]))
-        return Prepared(z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
-                        _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), man, path=path)
+    return Prepared(*read_prepared(path), path=path)
