@@ -63,6 +63,22 @@ def save_table(df, name: str, paper: str, profile: str, meta: dict | None = None
     return d / f"{name}.md"
 
 
+def show(df, caption: str | None = None, precision: int = 4):
+    """A table as a reader should see it in a notebook or the book (a pandas ``Styler``).
+
+    No row index; numbers at ``precision`` decimals; a text column that holds the same value on every
+    row (PI "unavailable (NRQM_model.mat not found)", a method named on every row) is dropped from the
+    grid and said once in the caption, so the numbers stay readable on a narrow page. Only the view
+    changes: :func:`save_table` keeps every column.
+    """
+    const = [c for c in df.columns if len(df) and isinstance(df[c].iloc[0], str)
+             and (df[c] == df[c].iloc[0]).all()]
+    notes = [f"{c}: {df[c].iloc[0]} (every row)" for c in const]
+    styler = df.drop(columns=const).style.hide(axis="index").format(precision=precision)
+    text = ". ".join(t for t in [caption, *notes] if t)
+    return styler.set_caption(text) if text else styler
+
+
 def save_figure(fig, name: str, paper: str, profile: str, meta: dict | None = None, root=None, dpi=150) -> Path:
     """Write a matplotlib figure as PNG + PDF (+ JSON provenance); returns the PNG path."""
     d = output_dir(paper, profile, root)
