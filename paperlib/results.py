@@ -74,7 +74,8 @@ def show(df, caption: str | None = None, precision: int = 4):
     const = [c for c in df.columns if len(df) and isinstance(df[c].iloc[0], str)
              and (df[c] == df[c].iloc[0]).all()]
     notes = [f"{c}: {df[c].iloc[0]} (every row)" for c in const]
-    styler = df.drop(columns=const).style.hide(axis="index").format(precision=precision)
+    styler = df.drop(columns=const).style.hide(axis="index").format(precision=precision).set_table_styles(
+        [{"selector": "", "props": "font-size: 0.85em"}, {"selector": "td, th", "props": "padding: 0.1em 0.45em"}])
     text = ". ".join(t for t in [caption, *notes] if t)
     return styler.set_caption(text) if text else styler
 
