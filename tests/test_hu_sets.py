@@ -114,3 +114,14 @@ def test_deeplesion_with_dl_info_csv(tmp_path):
     assert float(dl.load(0)[0, 0]) == -1000.0
     refs = hu_dataset("deeplesion", "test", root=tmp_path)
     assert len(refs) == 3 and refs[0].kind == "deeplesion_png"
+
+
+def test_spaced_takes_exactly_n_including_both_ends():
+    from paperlib.data.splits import spaced
+
+    assert spaced(list(range(188)), 12) == list(range(0, 188, 17))  # 187 = 11 x 17: exact steps
+    # 21/11 steps of 1.909..., rounded: 0 1.91 3.82 5.73 7.64 9.55 11.45 13.36 15.27 17.18 19.09 21
+    assert spaced(list(range(22)), 12) == [0, 2, 4, 6, 8, 10, 11, 13, 15, 17, 19, 21]
+    assert spaced(list(range(5)), 12) == list(range(5)) and spaced(list(range(5)), None) == list(range(5))
+    with pytest.raises(ValueError):
+        spaced(list(range(5)), 0)

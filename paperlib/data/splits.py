@@ -54,3 +54,17 @@ def patient_split(patient_ids, fractions: Sequence[float] = (0.8, 0.1, 0.1), see
         out[name] = sorted(ranked[start:start + c])
         start += c
     return out
+
+
+def spaced(items: Sequence, n: int | None) -> list:
+    """``n`` items evenly spaced over ``items``, the first and the last included (all when ``n`` is ``None``
+    or at least ``len(items)``).
+
+    Index ``i`` of ``n`` is ``round(i * (len - 1) / (n - 1))``: every part of an ordered set (by patient,
+    then by position in the series) is represented, and exactly ``n`` items are returned.
+    """
+    if n is None or len(items) <= n:
+        return list(items)
+    if n <= 0:
+        raise ValueError(f"spaced: n must be positive or None, got {n}")
+    return [items[i] for i in np.linspace(0, len(items) - 1, int(n)).round().astype(int)]

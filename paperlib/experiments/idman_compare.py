@@ -26,7 +26,6 @@ Training in the background (resumable; the notebook then reuses the finished run
 """
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ import pandas as pd
 
 from .. import models
 from ..data.sources import DEFAULT_HU_WINDOW
+from ..data.splits import spaced
 from ..errors import DatasetNotFoundError
 from ..evaluate import default_protocol
 from ..paper_values import (DISPLAY_NAMES, IDMAN_COMPARE_SCALES, IDMAN_COMPARISON_CAPTIONS, IDMAN_TABLE5,
@@ -76,7 +76,7 @@ REDUCED = {
 #: weighed against the seed spread (about 3 h on a 2-core CPU; about 10 minutes on one GPU with
 #: ``scripts/device_idman_compare.py``).
 SEEDS = {"smoke": (0,), "quick": (0, 1, 2), "paper": (0, 1, 2)}
-#: Test slices per set at most (evenly spaced through the set, :func:`spaced`; ``None``: all). ``quick``: 12, so that
+#: Test slices per set at most (evenly spaced through the set, :func:`~paperlib.data.splits.spaced`; ``None``: all). ``quick``: 12, so that
 #: evaluating 81 runs (3 seeds) on three sets takes about 25 minutes on a 2-core CPU (VDSR and DRRN work at HR size).
 N_IMAGES = {"smoke": 2, "quick": 12, "paper": None}
 
@@ -209,16 +209,9 @@ class EvalImages:
         spec = EVAL_SETS[self.key]
         n, total = len(self.images), len(self.pool)
         groups = len({label for _, label, _ in self.images})
-        sub = f" (one in {math.ceil(total / n)} of its {total}, evenly spaced)" if n < total else ""
+        sub = f" (of its {total}, evenly spaced)" if n < total else ""
         return (f"{spec.role}. {n} slices{sub} from {groups} {spec.groups} ({self.manifest.get('dataset')})"
                 + (f". {self.note}" if self.note else ""))
-
-
-def spaced(images: list, n: int | None) -> list:
-    """At most ``n`` images, evenly spaced through ``images`` (every k-th, from the first); all when ``n`` is None."""
-    if n is None or len(images) <= n:
-        return list(images)
-    return list(images[:: math.ceil(len(images) / n)])
 
 
 def load_eval_set(key: str, profile: str, plan: ComparePlan, data, seed: int = 0, data_root=None) -> EvalImages:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.splits import spaced
 from ..errors import DataError
 from . import Spec, card_path, get_spec, load_pretrained, names as registered, weights_dir, weights_path
 
@@ -84,14 +85,6 @@ def split_record(spec: Spec, data, root=None) -> dict:
     return {"train": {"patients": train, "patches": int(len(data.train_patches)), "note": note},
             "val": {"patients": sorted({lab for _, lab, _ in data.val}), "images": len(data.val)},
             "test": {"patients": sorted({lab for _, lab, _ in data.test}), "images": len(data.test)}}
-
-
-def spaced(items: list, limit: int | None) -> list:
-    """At most ``limit`` items, evenly spaced over ``items`` (all when ``limit`` is ``None``)."""
-    if limit is None or len(items) <= limit:
-        return list(items)
-    idx = np.linspace(0, len(items) - 1, int(limit)).round().astype(int)
-    return [items[i] for i in idx]
 
 
 def evaluate_held_out(model, spec: Spec, source: str, split: str, limit: int | None, root=None, device="cpu",
