@@ -215,7 +215,8 @@ def test_cache_used_with_note_when_no_data_is_configured(origin_case, tmp_path, 
 
 
 def test_cli_flag_reaches_the_cache_check(tiny_root, tmp_path, monkeypatch, capsys):
-    """``--allow-cache-from-other-root``, which the refusal names, exists and lets the cache be used."""
+    """``--allow-cache-from-other-root``, which the refusal names, exists and lets the cache be used;
+    ``--force`` re-prepares."""
     from paperlib.cli import main
 
     monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
@@ -224,6 +225,13 @@ def test_cli_flag_reaches_the_cache_check(tiny_root, tmp_path, monkeypatch, caps
     assert main([*args, "--data-root", str(tmp_path / "nowhere")]) == 2
     assert "--allow-cache-from-other-root" in capsys.readouterr().err
     assert main([*args, "--data-root", str(tmp_path / "nowhere"), "--allow-cache-from-other-root"]) == 0
+    folder = tiny_root / "covid-ct" / "Images-processed" / "CT_COVID"
+    first = sorted(folder.iterdir())[0]
+    shutil.copy2(first, folder / ("extra" + first.suffix))  # its own root changed: refused until --force
+    assert main([*args, "--data-root", str(tiny_root)]) == 2
+    assert "changed since" in capsys.readouterr().err
+    assert main([*args, "--data-root", str(tiny_root), "--force"]) == 0
+    assert main([*args, "--data-root", str(tiny_root)]) == 0
 
 
 # ----------------------------------------------------------------- the notebook seed reaches the split
