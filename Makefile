@@ -58,7 +58,7 @@ $(VENV)/.book-installed: $(VENV)/.installed
 	@touch $@
 
 book: $(VENV)/.book-installed  ## static HTML site of the executed notebooks -> book/_build/html/
-	@t0=$$(date +%s); mkdir -p book/_build; $(BIN)/jupyter-book build book --builder html > book/_build/build.log 2>&1 \
+	@t0=$$(date +%s); mkdir -p book/_build; $(BIN)/jupyter-book build book --all --builder html > book/_build/build.log 2>&1 \
 	  || { tail -n 40 book/_build/build.log; echo "book: FAILED (full log: book/_build/build.log)"; exit 1; }; \
 	grep -E "WARNING|ERROR" book/_build/build.log | sed 's/^/  /'; \
 	echo "book: book/_build/html/index.html in $$(( $$(date +%s) - t0 )) s (log: book/_build/build.log)"
