@@ -215,11 +215,6 @@ def check_cache_origin(path, origin: Origin, allow_other_root: bool = False) -> 
                     f"to use it anyway, or force=True to re-prepare from {req}")
 
 
-def check_cache_source(path, root=None, allow_other_root: bool = False) -> str | None:
-    """:func:`check_cache_origin` of a prepared COVID-CT cache against the data root ``root``."""
-    return check_cache_origin(path, covid_origin(root), allow_other_root)
-
-
 def reuse_note(path, origin: Origin, allow_other_root: bool = False) -> str | None:
     """:func:`check_cache_origin`, printing its note (one line, stderr) when there is one."""
     note = check_cache_origin(path, origin, allow_other_root)
@@ -257,7 +252,7 @@ def prepare_covid_ct(scheme: str = "paper", seed: int = 0, patch: int = 192, roo
                      force: bool = False, progress: bool = True, allow_other_root: bool = False) -> Path:
     """Read COVID-CT once and write the prepared ``.npz`` (skipped when it exists unless ``force``).
 
-    An existing cache is checked against ``root`` first (:func:`check_cache_source`): made from
+    An existing cache is checked against ``root`` first (:func:`check_cache_origin`): made from
     another root that is missing or differs in content, it is refused unless ``allow_other_root``.
     """
     return _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)[0]
