@@ -7,6 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from bench import run as bench  # noqa: E402
+from paperlib.runtime import bf16_supported  # noqa: E402
 
 
 def test_conv_flops_match_hand_formula():
@@ -31,14 +32,20 @@ def test_suite_tiny_cpu(tmp_path):
     assert res["threads"] == 1 and res["flags"]["steps"] == 1
     assert res["matmul_peak"]["fp32_gflops"] > 0 and res["matmul_peak"]["bf16_gflops"] > 0
     (row,) = res["training"]
-    assert row["model"] == "espcn" and row["hr_patch"] == 48 and row["flops_per_step"] > 0
+    # ESPCN x4 (1->64 5x5, 64->32 3x3, 32->16 3x3) on 12x12 LR: forward F = 2 * (1*64*25 + 64*32*9 + 32*16*9) * 144
+    # = 7,096,320 per sample; a training step adds grad-weight (F) and grad-input (F minus the first conv's 460,800,
+    # whose input needs no gradient): 3F - 460,800 per sample, batch 2
+    assert row["model"] == "espcn" and row["hr_patch"] == 48 and row["flops_per_step"] == 2 * (3 * 7_096_320 - 460_800)
     for mode in ("plain", "fast"):
         r = row[mode]
-        for k in ("s_per_step", "patches_per_s", "peak_mem_bytes", "achieved_gflops", "fraction_of_bf16_matmul_peak"):
-            assert r[k] > 0, (mode, k)
+        assert r["s_per_step"] > 0 and r["peak_mem_bytes"] > 0
+        assert r["patches_per_s"] == pytest.approx(2 / r["s_per_step"])
+        assert r["achieved_gflops"] == pytest.approx(row["flops_per_step"] / r["s_per_step"] / 1e9)
+        assert r["fraction_of_bf16_matmul_peak"] == pytest.approx(r["achieved_gflops"] / res["matmul_peak"]["bf16_gflops"])
         assert 0 < r["busy"]["busy_fraction"] <= 1
     assert row["plain"]["dataloader_workers"] == 1 and row["fast"]["channels_last"]
-    assert row["speedup"] > 0
+    assert not row["plain"]["bf16_autocast"] and row["fast"]["bf16_autocast"] == bf16_supported("cpu")
+    assert row["speedup"] == pytest.approx(row["plain"]["s_per_step"] / row["fast"]["s_per_step"])
     (inf,) = res["inference"]
     assert inf["out_shape"] == [512, 512] and inf["eager_fp32_ms"] > 0 and inf["fast_ms"] > 0
     assert all({"target", "want", "got", "pass"} <= set(t) for t in res["targets"])

@@ -7,6 +7,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from conftest import needs_bf16
 from paperlib.cli import main
 from paperlib.data.dicom import find_series
 
@@ -47,13 +48,45 @@ def test_eval_writes_per_image_csv(trained_run, capsys):
     import pandas as pd
 
     df = pd.read_csv(trained_run / "eval_covid-ct_test.csv")
-    assert len(df) == 2 and df["psnr"].between(5, 60).all()
+    assert len(df) == 2 and df["psnr"].notna().all()  # the values: test_eval_psnr_equals_an_independent_computation
+
+
+def test_eval_psnr_equals_an_independent_computation(bicubic_run, shared_data):
+    """``paperlib eval`` of the bicubic run against numpy MATLAB-bicubic + skimage PSNR on MATLAB's Y, by hand."""
+    import pandas as pd
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from paperlib.data.covid_ct import covid_ct_split
+    from paperlib.data.degrade import matlab_imresize
+    from paperlib.data.images import read_gray_u8
+
+    assert _cli("eval", bicubic_run, "--limit", 2, "--no-niqe", "--quiet") == 0
+    df = pd.read_csv(bicubic_run / "eval_covid-ct_test.csv")
+    paths = {r.name: r.path for r in covid_ct_split("test", "paper", 0, root=shared_data)}
+
+    def q8(x):  # stored at 8 bits, as an LR figure and an SR image are
+        return np.round(np.clip(x, 0, 1) * 255) / 255
+
+    def y(x):  # MATLAB rgb2ycbcr's Y of a gray image, in [0, 1]
+        return (16 + 219 * x) / 255
+
+    assert len(df) == 2
+    for row in df.itertuples():
+        img = read_gray_u8(paths[row.image]).astype(np.float64) / 255
+        hr = img[: img.shape[0] // 2 * 2, : img.shape[1] // 2 * 2]
+        sr = q8(matlab_imresize(q8(matlab_imresize(hr, 0.5)), 2.0))
+        ref = peak_signal_noise_ratio(y(hr)[2:-2, 2:-2], y(sr)[2:-2, 2:-2], data_range=1.0)
+        assert row.psnr == pytest.approx(ref, abs=1e-4)
 
 
 def test_upscale_real_series_to_derived_dicom(trained_run, small_series, tmp_path):
+    from paperlib.upscale import load_run_model, sr_hu_batch
+
     src_dir, series = small_series
     out = tmp_path / "sr"
-    assert _cli("upscale", src_dir, out, "--run", trained_run, "--scale", 2, "--quiet") == 0
+    # fp32 so that the written HU can be held against the model run here on one slice (bf16 is tested apart)
+    assert _cli("upscale", src_dir, out, "--run", trained_run, "--scale", 2, "--fp32", "--quiet") == 0
+    model = load_run_model(trained_run)[0]
     files = sorted(out.rglob("*.dcm"))
     assert len(files) == 4
     srcs = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: pydicom.dcmread(f) for f in src_dir.iterdir()}
@@ -67,7 +100,8 @@ def test_upscale_real_series_to_derived_dicom(trained_run, small_series, tmp_pat
         assert "DERIVED" in list(ds.ImageType)
         hu = ds.pixel_array.astype(np.float32) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
         src_hu = src.pixel_array.astype(np.float32) * float(src.RescaleSlope) + float(src.RescaleIntercept)
-        assert hu.shape == (src_hu.shape[0] * 2, src_hu.shape[1] * 2)
+        expect = sr_hu_batch(model, src_hu[None], 2)[0]  # what the folder path must have written, before int16
+        assert hu.shape == expect.shape and np.abs(hu - expect).max() <= 0.5 + 1e-3  # rounding to whole HU only
     # a second run without --overwrite refuses and leaves the files intact
     before = files[0].read_bytes()
     assert _cli("upscale", src_dir, out, "--run", trained_run, "--quiet") == 2
@@ -89,28 +123,38 @@ def test_upscale_hu_fidelity_with_bicubic_run(small_series, bicubic_run, tmp_pat
     assert np.abs(hu - expect).max() <= 1.0
 
 
+@needs_bf16
 def test_upscale_fast_path_close_to_fp32(trained_run, small_series):
     from paperlib.data.dicom import read_dicom_hu
+    from paperlib.precision import fast_path
     from paperlib.upscale import load_run_model, sr_hu_batch
 
     src_dir, _ = small_series
     hu = read_dicom_hu(sorted(src_dir.iterdir())[0])[0][None, :128, :128]
     model, _, _ = load_run_model(trained_run)
+    assert fast_path(model, "cpu")[1].bf16_autocast  # the fast arm really runs bf16 here
     ref = sr_hu_batch(model, hu, 2)
     fast = sr_hu_batch(model, hu, 2, fast=True)
     assert fast.shape == ref.shape and fast.dtype == np.float32
-    assert np.abs(fast - ref).mean() < 5.0  # HU; bf16 features, fp32 output layer and HU arithmetic
+    diff = np.abs(fast - ref)
+    # bf16 features, fp32 output layer and HU arithmetic: under 1 HU per slice on average (upscale's contract),
+    # and not identical (identical would mean the bf16 arm did not run)
+    assert 0 < diff.mean() < 1.0
 
 
-def test_upscale_png(trained_run, shared_data, tmp_path):
+def test_upscale_png(bicubic_run, shared_data, tmp_path):
+    """The bicubic run's PNG against numpy MATLAB-bicubic of the same figure (an independent implementation)."""
     from PIL import Image
 
     from paperlib.data.covid_ct import covid_ct_split
+    from paperlib.data.degrade import matlab_imresize
+    from paperlib.data.images import read_gray_u8
 
     src = covid_ct_split("test", root=shared_data)[0].path
-    assert _cli("upscale", src, tmp_path / "x.png", "--run", trained_run) == 0
-    w, h = Image.open(src).size
-    assert Image.open(tmp_path / "x.png").size == (w // 1 * 2, h * 2)
+    assert _cli("upscale", src, tmp_path / "x.png", "--run", bicubic_run) == 0
+    got = np.asarray(Image.open(tmp_path / "x.png"), np.int16)
+    want = np.round(np.clip(matlab_imresize(read_gray_u8(src) / 255.0, 2.0), 0, 1) * 255).astype(np.int16)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 1  # float32 vs float64 at a rounding edge
 
 
 def test_bad_input_one_line_errors(trained_run, small_series, tmp_path, capsys):

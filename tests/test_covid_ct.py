@@ -103,7 +103,12 @@ def test_prepared_cache_and_sampler(shared_data, tmp_path):
     assert d.train_patches.shape[1:] == (192, 192) and d.train_patches.dtype == np.uint8
     # the paper reports 1,498 pairs from its 600 images; the grid on our seeded split is close
     assert d.manifest["n_train_patches"] == len(d.train_patches)
-    assert 1300 < len(d.train_patches) < 1700
+    from PIL import Image
+
+    from paperlib.data.covid_ct import covid_ct_split
+
+    sizes = [Image.open(r.path).size for r in covid_ct_split("train", "paper", 0, root=shared_data)]
+    assert len(d.train_patches) == sum((w // 192) * (h // 192) for w, h in sizes)  # non-overlapping 192 grid
     name, label, img = d.test[0]
     assert img.dtype == np.uint8 and label in ("COVID", "NonCOVID")
     s = PatchSampler(d.train_patches[:32], scale=4, patch=96, batch_size=4, seed=0)

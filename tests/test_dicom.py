@@ -35,6 +35,11 @@ def a_lung_file(lung_series):
     return lung_series[0].files[len(lung_series[0].files) // 2]
 
 
+def _hu_by_hand(ds) -> np.ndarray:
+    """HU by the DICOM rescale formula, written out here (the package goes through pydicom's modality LUT)."""
+    return (ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)).astype(np.float32)
+
+
 def _air_fraction(hu):
     inside = hu[hu > -1500]  # ignore outside-the-scan-field padding (-2048 / -3024 HU)
     return np.mean((inside > -1100) & (inside < -900)), inside
@@ -43,6 +48,7 @@ def _air_fraction(hu):
 def test_read_lung_pet_ct_dx_slice(a_lung_file):
     hu, ds = read_dicom_hu(a_lung_file)
     assert hu.dtype == np.float32 and hu.shape == (512, 512)
+    np.testing.assert_array_equal(hu, _hu_by_hand(pydicom.dcmread(a_lung_file)))
     assert hu.min() >= -2048 and hu.max() <= 4096
     frac, inside = _air_fraction(hu)
     assert frac > 0.1  # lots of air (outside body + lungs) near -1000 HU
@@ -62,6 +68,7 @@ def test_tcga_uint16_and_int16_give_hu():
         hu, ds = read_dicom_hu(f)
         assert ds.pixel_array.dtype == (np.uint16 if rep == 0 else np.int16)
         assert hu.dtype == np.float32
+        np.testing.assert_array_equal(hu, _hu_by_hand(pydicom.dcmread(f)))  # the sign of the stored value matters
         frac, inside = _air_fraction(hu)
         assert frac > 0.05, f
         assert -1100 < np.percentile(inside, 1) < -900, f
@@ -187,6 +194,8 @@ def test_load_series_volume(lung_series):
     s = min(lung_series, key=lambda s: s.n_slices)
     vol, headers = load_series(s)
     assert vol.shape == (s.n_slices, 512, 512) and vol.dtype == np.float32
+    for z, f in enumerate(s.files):  # slice z of the volume is file z of the series, in HU
+        np.testing.assert_array_equal(vol[z], _hu_by_hand(pydicom.dcmread(f)))
     assert len(headers) == s.n_slices and "PixelData" not in headers[0]
 
 
@@ -196,6 +205,10 @@ def test_deeplesion_png_to_hu():
     assert len(dl) == 22
     hu = read_deeplesion_png(dl.slices()[0].path)
     assert hu.dtype == np.float32 and hu.shape == (512, 512)
+    from PIL import Image
+
+    with Image.open(dl.slices()[0].path) as im:  # DeepLesion's stated encoding: HU = PNG value - 32768
+        np.testing.assert_array_equal(hu, np.asarray(im, np.int32) - 32768)
     assert hu.min() >= -3024 and hu.max() < 4000
     frac, inside = _air_fraction(hu)
     assert frac > 0.05

@@ -105,15 +105,6 @@ def test_corrupt_checkpoint_is_reported_and_kept(data, tmp_path):
     assert (run.path / "weights.pt").exists()
 
 
-def test_bf16_fast_path_keeps_output_fp32(data, tmp_path):
-    from paperlib import models
-    from paperlib.precision import Precision, fast_path, run_model
-
-    m, _ = fast_path(models.create("dridsr", scale=4), "cpu")
-    out = run_model(m, torch.rand(1, 1, 12, 12), Precision(True, True, "recon.2"))  # bf16 forced
-    assert out.dtype == torch.float32  # the whole-registry check is tests/test_precision.py
-
-
 def test_tiled_inference_equals_whole_image(data):
     from paperlib import models
 

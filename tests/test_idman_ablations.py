@@ -23,6 +23,7 @@ from paperlib.experiments import idman_ablations as ab
 from paperlib.models.idman import MAB, ChannelAttention, Distillation
 from paperlib.profiles import get_profile, train_plan
 from paperlib.runs import Run, write_csv
+from conftest import t95_alternating
 
 OPTION_NAMES = {"extract", "attention", "weight_norm"}
 
@@ -141,7 +142,7 @@ def test_table_of_a_clear_effect():
     assert (ref["seed min"], ref["seed max"]) == pytest.approx((31.25, 31.45))
     assert ref["seed SD"] == pytest.approx(0.1)
     assert var["delta vs ref (dB)"] == pytest.approx(0.5)
-    assert var["ci_low"] > 0.45 and var["ci_high"] < 0.55
+    assert (var["ci_low"], var["ci_high"]) == pytest.approx(t95_alternating(0.5), abs=1e-9)  # 0.5 -+ 0.0114959
     assert var["per-seed deltas (dB)"] == "+0.500, +0.500, +0.500"
     assert var["seed noise (dB)"] == pytest.approx(0.2)
     assert var["verdict"] == "measurable here" and var["same sign as paper"] == "yes"
@@ -158,7 +159,7 @@ def test_table_pools_seeds_per_image_and_judges_against_the_seed_spread():
     df = ab.ablation_table(_fake("table4", {"without_wn": 0.0, "idman": [0.0, 0.3, 0.6]}), "table4")
     var = df.set_index("variant").loc["idman"]
     assert var["delta vs ref (dB)"] == pytest.approx(0.3)
-    assert var["ci_low"] > 0
+    assert (var["ci_low"], var["ci_high"]) == pytest.approx(t95_alternating(0.3), abs=1e-9)
     assert var["per-seed deltas (dB)"] == "+0.000, +0.300, +0.600"
     assert var["seed noise (dB)"] == pytest.approx(0.8)
     assert var["verdict"] == "inside seed noise" and "seed spread" in var["why"]

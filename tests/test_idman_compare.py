@@ -18,6 +18,8 @@ from paperlib.errors import DatasetNotFoundError
 from paperlib.experiments import idman_ablations as ab
 from paperlib.experiments import idman_compare as cmp
 from paperlib.experiments.idman import ABLATIONS
+from conftest import t95_alternating
+from test_models import REFERENCE_COUNTS
 
 # ----------------------------------------------------------------------------- the paper's values
 
@@ -88,6 +90,11 @@ def test_every_method_is_registered_for_idman_at_every_scale():
         assert set(reduced) <= set(cmp.METHODS) - {"idman"}, profile  # IDMAN's size is the ablations'
 
 
+#: Reference parameter counts of the one-channel models (tests/test_models.py, from the published architectures).
+GRAY_REFERENCE = {(n, s): v for n, c, counts in REFERENCE_COUNTS if c == 1 for s, v in counts.items()} \
+    | {("bicubic", s): 0 for s in (2, 3, 4)}
+
+
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_reduced_sizes_build_and_are_smaller_than_published(profile):
     plan = cmp.plan_for(profile)
@@ -95,7 +102,11 @@ def test_reduced_sizes_build_and_are_smaller_than_published(profile):
     for m in cmp.METHODS:
         name = pv.DISPLAY_NAMES[m]
         for s in cmp.SCALES:
-            assert cmp.n_parameters(m, plan.sizes[m], s) >= 0  # builds at every scale
+            n = cmp.n_parameters(m, plan.sizes[m], s)  # builds at every scale
+            if m not in cmp.REDUCED[profile] and m != "idman" and (m, s) in GRAY_REFERENCE:
+                assert n == GRAY_REFERENCE[m, s], (m, s)  # at the published size: the reference count
+            else:
+                assert 0 < n <= cmp.n_parameters(m, None, s) or m == "bicubic", (m, s)
         assert t.loc[name, "parameters here (x2)"] <= t.loc[name, "parameters published (x2)"], m
         assert bool(t.loc[name, "reduced"]) == (m in cmp.REDUCED[profile] or m == "idman"), m
     assert plan.sizes["idman"] == ab.options(ABLATIONS["table4"]["idman"], ab.plan_for(profile))
@@ -188,7 +199,7 @@ def test_paired_table_deltas_intervals_and_the_one_seed_verdict():
     assert len(p) == 9 * 3 and set(p["metric"]) == {"PSNR"}
     r = p[(p["scale"] == 2) & (p["IDMAN minus"] == "RCAN")].iloc[0]
     assert r["delta"] == pytest.approx(0.1)
-    assert r["ci_low"] < 0.1 < r["ci_high"] and r["ci_low"] > 0.05
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx(t95_alternating(0.1), abs=1e-9)
     assert r["images"] == 6 and r["per-seed deltas"] == "+0.1000"
     assert r["verdict"] == "not judged (one seed)"
     assert r["paper delta"] == pytest.approx(34.056 - 33.993)

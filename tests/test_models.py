@@ -97,11 +97,12 @@ def _idman_expected(scale, c_in=1, G=10, B=20, C=64, r=16, branches=(3, 5), wn=T
 
 @pytest.mark.parametrize("scale,expected", [(2, 85_485_954), (3, 85_670_914), (4, 85_633_922)])
 def test_idman_full_parameter_count(scale, expected):
+    """The package's model (built on the meta device: exact shapes, no memory) against the closed form."""
     assert _idman_expected(scale) == expected
-    if scale == 4:  # one full instantiation (meta device) is enough; the formula covers the others
-        model = _meta_create("idman", scale=scale)
-        assert M.count_parameters(model) == expected
-        assert M.count_layers(model) == 2 + 10 * (20 * 16 + 1) + 1 + 2 + 1  # 3216
+    model = _meta_create("idman", scale=scale)
+    assert M.count_parameters(model) == expected
+    ups = {2: 1, 3: 1, 4: 2}[scale]  # x4 upsamples in two x2 steps
+    assert M.count_layers(model) == 2 + 10 * (20 * 16 + 1) + 1 + ups + 1  # 3216 at x4
 
 
 def test_idman_small_counts_match_formula():

@@ -12,16 +12,11 @@ import torch
 
 from paperlib import models as M
 from paperlib.precision import FP32, Precision, fast_path, output_layer_name, run_model
-from paperlib.runtime import bf16_supported
 
+from conftest import needs_bf16
 from test_models import SMALL as _SMALL  # the small variants of the big models, defined once
 
 SMALL = _SMALL | {"vdsr": dict(depth=8)}
-
-needs_bf16 = pytest.mark.skipif(not bf16_supported("cpu"),
-                                reason="CPU without AVX512-BF16/AMX: the fast path would run fp32 here, "
-                                       "so it would not test bf16 at all")
-
 
 def _create(name, scale=4):
     torch.manual_seed(0)

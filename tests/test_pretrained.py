@@ -151,10 +151,16 @@ def test_missing_pretrained_lists_what_ships(built, png, tmp_path, capsys):
 
 def test_upscale_with_shipped_weights(built, png, tmp_path):
     out = tmp_path / "out"
-    assert main(["upscale", str(png), str(out), "--model", "dridsr", "--scale", "2", "--quiet"]) == 0
+    assert main(["upscale", str(png), str(out), "--model", "dridsr", "--scale", "2", "--fp32", "--quiet"]) == 0
+    import torch
     from PIL import Image
 
-    assert Image.open(out / "in_x2.png").size == (64, 64)
+    got = np.asarray(Image.open(out / "in_x2.png"), np.int16)
+    net, _, _ = P.load_pretrained("dridsr", scale=2)  # what --model dridsr --scale 2 resolves to
+    with torch.inference_mode():
+        sr = net(torch.from_numpy(np.asarray(Image.open(png), np.float32) / 255)[None, None])[0, 0].numpy()
+    want = np.round(np.clip(sr, 0, 1) * 255).astype(np.int16)
+    assert got.shape == (64, 64) == want.shape and np.abs(got - want).max() <= 1
 
 
 def test_upscale_dicom_with_shipped_weights(built, shared_data, tmp_path):
@@ -162,12 +168,20 @@ def test_upscale_dicom_with_shipped_weights(built, shared_data, tmp_path):
 
     src = sorted((shared_data / "lung-pet-ct-dx").rglob("*.dcm"))[0]
     out = tmp_path / "out"
-    assert main(["upscale", str(src), str(out), "--model", NAME, "--quiet"]) == 0
+    assert main(["upscale", str(src), str(out), "--model", NAME, "--fp32", "--quiet"]) == 0
     (f,) = list(out.iterdir())
     ds = pydicom.dcmread(f)
     card = P.read_card(NAME)
     assert card["sha256"] in ds.DerivationDescription and NAME in ds.SeriesDescription
     assert ds.Rows == 2 * pydicom.dcmread(src, stop_before_pixels=True).Rows
+    # the written HU are the shipped net's, through the window it was trained on, rounded to whole HU
+    from paperlib.data.dicom import read_dicom_hu
+    from paperlib.upscale import sr_hu_batch
+
+    net, card, _ = P.load_pretrained(NAME)
+    want = sr_hu_batch(net, read_dicom_hu(src)[0][None], 2, window=P.upscale_window(card, None))[0]
+    got = ds.pixel_array.astype(np.float64) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 0.5 + 1e-3
 
 
 def test_models_pretrained_lists_the_entries(built, capsys):

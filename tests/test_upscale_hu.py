@@ -57,7 +57,7 @@ def test_backprojection_keeps_block_means_and_detail(real_slices):
     raw = sr_hu_batch(model, hu, SCALE, consistency="none")
     fixed = sr_hu_batch(model, hu, SCALE)  # default: backproject
     bias_raw, bias_fixed = block_bias(raw, hu), block_bias(fixed, hu)
-    assert np.all(np.abs(bias_fixed) < 1.0), bias_fixed
+    assert np.all(np.abs(bias_fixed) < 1e-3), bias_fixed  # float32 arithmetic on HU: the means are kept exactly
     assert np.all(np.abs(bias_raw) > 5.0), bias_raw  # the uncorrected detail moves tissue HU (~14 HU here)
     # the high-frequency detail (the checkerboard, 30 HU on the lung window) is kept
     bic = sr_hu_batch(M.create("bicubic", scale=SCALE), hu, SCALE)
