@@ -226,16 +226,15 @@ def _cmd_data(args) -> int:
 def _cmd_train(args) -> int:
     from . import models
     from .data.sources import check_source
-    from .train import TrainConfig, load_training_data, train
+    from .train import TrainConfig, train
 
     models.model_info(args.model)  # unknown names -> clear errors before any data is read
     check_source(args.data)
     over = {"iterations": args.iterations} if args.iterations else {}
     cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
                            seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
-    data = load_training_data(cfg, args.data_root, not args.quiet, allow_other_root=True) \
-        if args.allow_other_root else None  # else train() loads it, and only when the run is not complete
-    run = train(cfg, data=data, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root)
+    run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root,
+                allow_other_root=args.allow_other_root)
     print(run.path)
     return 0
 

@@ -310,7 +310,7 @@ def load_training_data(config: TrainConfig, data_root=None, progress: bool = Tru
 
 
 def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, restart: bool = False,
-          stop_at: int | None = None, data_root=None) -> Run:
+          stop_at: int | None = None, data_root=None, allow_other_root: bool = False) -> Run:
     """Train (or resume, or reuse) the run of ``config`` and return its :class:`~paperlib.runs.Run`.
 
     Args:
@@ -319,13 +319,14 @@ def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, r
         restart: discard an existing unfinished checkpoint of this configuration.
         stop_at: checkpoint and return after this many steps (resumable, status ``running``);
             not part of the key, since stopping early changes nothing already trained.
+        data_root, allow_other_root: where ``data`` is loaded from when not given (:func:`load_training_data`).
     """
     from tqdm.auto import tqdm
 
     if not isinstance(config, TrainConfig):
         raise TypeError(f"train() takes a TrainConfig, got {type(config).__name__}; use TrainConfig.make(...)")
     world, rank, device = distributed_context(config.device)
-    data = data if data is not None else load_training_data(config, data_root, progress)
+    data = data if data is not None else load_training_data(config, data_root, progress, allow_other_root)
     t = Trainer(config, data, runs, world, rank, device)
     if t.run.complete:
         return t.run

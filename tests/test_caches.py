@@ -232,6 +232,11 @@ def test_cli_flag_reaches_the_cache_check(tiny_root, tmp_path, monkeypatch, caps
     assert "changed since" in capsys.readouterr().err
     assert main([*args, "--data-root", str(tiny_root), "--force"]) == 0
     assert main([*args, "--data-root", str(tiny_root)]) == 0
+    # train: the same flag reaches the data load (bicubic: nothing to learn, so only the data is exercised)
+    train = ["train", "bicubic", "--scale", "2", "--profile", "smoke", "--runs", str(tmp_path / "runs"), "--quiet"]
+    assert main([*train, "--data-root", str(tiny_root)]) == 0
+    assert main([*train, "--data-root", str(tmp_path / "nowhere")]) == 2
+    assert main([*train, "--data-root", str(tmp_path / "nowhere"), "--allow-cache-from-other-root"]) == 0
 
 
 # ----------------------------------------------------------------- the notebook seed reaches the split

@@ -40,9 +40,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import cache_root, data_root
+from ..config import cache_root
 from ..errors import DataError
-from .covid_ct import CLASSES, _all_images, covid_ct_root, covid_ct_split
+from .covid_ct import CLASSES, _all_images, covid_ct_root, covid_ct_split, locate_covid_ct
 from .images import read_gray_u8
 from .patches import extract_patches_from
 
@@ -169,9 +169,7 @@ def explicit_root(root) -> bool:
 
 
 def covid_origin(root=None) -> Origin:
-    base = data_root(root)
-    cand = base if (base / "Images-processed").is_dir() else base / "covid-ct"
-    return Origin("COVID-CT", cand, (cand / "Images-processed").is_dir(), explicit_root(root), source_fingerprint)
+    return Origin("COVID-CT", *locate_covid_ct(root), explicit_root(root), source_fingerprint)
 
 
 def check_cache_origin(path, origin: Origin, allow_other_root: bool = False) -> str | None:

@@ -47,11 +47,19 @@ class ImageRef:
         return self.path.name
 
 
-def covid_ct_root(root=None) -> Path:
-    """``<data root>/covid-ct``, checked; ``root`` may be the data root or the covid-ct folder itself."""
+def locate_covid_ct(root=None) -> tuple[Path, bool]:
+    """(the COVID-CT folder asked for, whether it holds ``Images-processed``); ``root`` may be the data root
+    or the covid-ct folder itself."""
     base = data_root(root)
     cand = base if (base / "Images-processed").is_dir() else base / "covid-ct"
-    if not (cand / "Images-processed").is_dir():
+    return cand, (cand / "Images-processed").is_dir()
+
+
+def covid_ct_root(root=None) -> Path:
+    """``<data root>/covid-ct``, checked; ``root`` may be the data root or the covid-ct folder itself."""
+    cand, exists = locate_covid_ct(root)
+    if not exists:
+        base = data_root(root)
         raise DatasetNotFoundError(
             f"COVID-CT not found: looked for {cand / 'Images-processed'} (data root {base}, set PAPERLIB_DATA "
             f"or pass root=). Obtain it from {SOURCE}")

@@ -97,15 +97,25 @@ def _get_set(name: str) -> HUSet:
     return HU_SETS[name]
 
 
+def locate_folder(name: str, root: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """(the folder of HU set ``name`` under the data root: the first candidate that exists, else the first
+    candidate; whether it exists)."""
+    from ..config import data_root
+
+    base = data_root(root)
+    folders = _get_set(name).folders
+    found = next((base / rel for rel in folders if (base / rel).is_dir()), None)
+    return (found, True) if found is not None else (base / folders[0], False)
+
+
 def dataset_folder(name: str, root: str | os.PathLike | None = None) -> Path:
     """Folder of HU set ``name`` under the data root; DatasetNotFoundError saying where we looked and where to get it."""
     from ..config import data_root
 
-    spec = _get_set(name)
-    base = data_root(root)
-    for rel in spec.folders:
-        if (base / rel).is_dir():
-            return base / rel
+    folder, exists = locate_folder(name, root)
+    if exists:
+        return folder
+    spec, base = _get_set(name), data_root(root)
     looked = ", ".join(str(base / rel) for rel in spec.folders)
     raise DatasetNotFoundError(
         f"HU data set {name!r} ({spec.stands_in_for}) not found: looked in {looked}. "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import cache_root, data_root
+from ..config import cache_root
 from ..errors import DataError, UnknownNameError
 from .intensity import U8, Intensity, hu_intensity
 
@@ -153,12 +153,9 @@ def _folder_fingerprint(folder: Path, content: bool = True) -> dict:
 def hu_origin(name: str, root=None):
     """The :class:`~paperlib.data.cache.Origin` of HU set ``name`` under the data root ``root``."""
     from .cache import Origin, explicit_root
-    from .hu_sets import HU_SETS
+    from .hu_sets import locate_folder
 
-    cands = [data_root(root) / rel for rel in HU_SETS[name].folders]
-    present = next((c for c in cands if c.is_dir()), None)
-    return Origin(f"HU set {name!r}", present or cands[0], present is not None, explicit_root(root),
-                  _folder_fingerprint)
+    return Origin(f"HU set {name!r}", *locate_folder(name, root), explicit_root(root), _folder_fingerprint)
 
 
 def prepare_hu_set(name: str, seed: int = 0, root=None, cache=None, force: bool = False,
