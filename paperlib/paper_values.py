@@ -49,7 +49,7 @@ DRIDSR_FIGURE_CAPTIONS = {
 }
 
 #: IDMAN ablations (section 4.4), PSNR (dB): x2, the paper's 500-image DeepLesion validation set, after
-#: 2 x 10^5 iterations. Keys are the variants of ``paperlib.experiments.idman.ABLATIONS``.
+#: 2 x 10^5 iterations. Keys are the variants of ``paperlib.experiments.idman.architecture.ABLATIONS``.
 #: Table 1: feature extraction by Conv-ReLU-Conv or information distillation (channel attention in both).
 IDMAN_TABLE1 = {"conv": 33.966, "info_distill": 34.012}
 #: Table 2: MAB branches (Conv-ReLU-Conv extraction; "none" = the traditional channel attention). The

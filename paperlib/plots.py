@@ -81,19 +81,20 @@ def training_curves(curves: dict, val: dict | None = None, smooth: int = 10):
 
 
 def paired_differences(df, title: str = ""):
-    """Forest plot of mean paired differences with confidence intervals (``paired_comparison`` rows)."""
+    """Forest plot of paired margins with their 95% interval over images (``paperlib.stats.paired_verdict`` rows:
+    ``margin``, ``image_ci_low``, ``image_ci_high``; the verdict beside each label)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 0.45 * len(df) + 1.2))
-    labels = [f"{r.method} - {r.baseline} (x{r.scale})" for r in df.itertuples()]
+    labels = [f"{r.method} - {r.baseline} (x{r.scale}): {r.verdict}" for r in df.itertuples()]
     yy = np.arange(len(df))
-    ax.errorbar(df["mean_diff"], yy, xerr=[df["mean_diff"] - df["ci_low"], df["ci_high"] - df["mean_diff"]],
+    ax.errorbar(df["margin"], yy, xerr=[df["margin"] - df["image_ci_low"], df["image_ci_high"] - df["margin"]],
                 fmt="o", capsize=3)
     if "paper_diff" in df:
         ax.scatter(df["paper_diff"], yy, marker="x", color="red", label="paper's margin (its own split)")
         ax.legend(fontsize=7)
     ax.axvline(0, color="gray", lw=0.8)
     ax.set_yticks(yy, labels, fontsize=8)
-    ax.set_xlabel("mean per-image PSNR difference (dB), 95% CI")
+    ax.set_xlabel("mean per-image PSNR difference (dB), 95% interval over images")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

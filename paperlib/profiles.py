@@ -49,7 +49,7 @@ SCHEDULES = {
     # 11 GB GTX 1080 Ti; with 48x48 HR patches they are 3.9 GB at x2 (6.0 GB in all), which fits, and the
     # paper's remark that "the MAB can only have at most two branches ... due to the limitation of GPU"
     # fits this reading too (3+5+7 branches: 8.5 GB at x2). Measured by
-    # ``paperlib.experiments.idman.activation_memory_gb`` / ``memory_table`` (notebooks/idman/01).
+    # ``paperlib.experiments.idman.architecture.activation_memory_gb`` / ``memory_table`` (notebooks/idman/01).
     # Length: the paper never states its total iterations (nor its model size); 1e6 is RCAN's code
     # default (1000 epochs x 1000 iterations; "Most of our parameters refer to RCAN"), whose lr_decay of
     # 200 epochs is the paper's halving every 2e5 iterations. EDSR's code default is 3e5 (300 epochs).
@@ -73,7 +73,7 @@ class Profile:
         n_val: validation images used for the periodic log.
         fast_path: channels_last + bf16 autocast where supported (reconstruction kept in fp32).
         fp32_models: models trained in fp32 even when ``fast_path`` is on, because the measured
-            parity (``python -m paperlib.experiments.parity``, ``bench/results/parity_quick.*``)
+            parity (``python -m paperlib.experiments.dridsr.parity``, ``bench/results/parity_quick.*``)
             put them outside 0.05 dB of their fp32 twin.
         snapshot_steps: steps at which the weights are also saved to ``snapshots/step_NNNNNN.pt``
             (the budget study evaluates them on the test set).
@@ -101,7 +101,7 @@ class Profile:
 
 
 #: Models trained in fp32 even under the fast path. Empty since the multi-seed parity
-#: (``python -m paperlib.experiments.parity --seeds 0,1,2``, ``bench/results/parity_quick.md``; quick,
+#: (``python -m paperlib.experiments.dridsr.parity --seeds 0,1,2``, ``bench/results/parity_quick.md``; quick,
 #: x4, 46 test images, Intel Xeon with AMX): fast - fp32 = +0.039 dB for DRIDSR and -0.010 dB for
 #: IMDN (means over 3 training seeds, each paired over images with identical batches), while two
 #: fp32 runs of different seeds land up to 0.24 dB (DRIDSR) and 0.11 dB (IMDN) apart. The fast

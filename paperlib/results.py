@@ -93,6 +93,8 @@ def save_figure(fig, name: str, paper: str, profile: str, meta: dict | None = No
 
 def readme_results_section(paper: str = "dridsr", profile: str = "quick", root=None) -> str:
     """The README's results section, assembled from the generated tables (never typed by hand)."""
+    import pandas as pd
+
     d = figures_root(root) / paper / profile
     from .profiles import get_profile
 
@@ -103,23 +105,51 @@ def readme_results_section(paper: str = "dridsr", profile: str = "quick", root=N
              "not as absolute values. Models converge at different speeds, so an ordering after a reduced budget "
              "is not a verdict on the paper. PI needs the NRQM model, which is not available offline.\n"]
     for name, title in (("table1", "DRIDSR Table 1, ours beside the paper's"),
-                        ("table1_paired_dridsr_vs", "DRIDSR minus each method, per image (95% CI, Wilcoxon)"),
+                        ("table1_paired_dridsr_vs", "DRIDSR minus each method, per image (the one rule: paperlib.stats)"),
                         ("table2", "DRIDSR Table 2 (x4)"), ("training_runs", "Training runs")):
         md, js = d / f"{name}.md", d / f"{name}.json"
         if not md.exists():
             continue
         meta = json.loads(js.read_text()) if js.exists() else {}
-        hw = meta.get("hardware", {})
-        parts.append(f"### {title}\n\n{md.read_text().strip()}\n\n"
-                     f"<sub>Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}` on "
-                     f"{hw.get('gpu', hw.get('cpu', '?'))} ({hw.get('torch_threads', '?')} threads, torch "
-                     f"{hw.get('torch', '?')}); profile settings and data in "
+        body = verdict_view(pd.read_csv(md.with_suffix(".csv"))).to_markdown(index=False, disable_numparse=True) \
+            if "paired" in name else md.read_text().strip()
+        parts.append(f"### {title}\n\n{body}\n\n<sub>{_made_text(meta)}; profile settings and data in "
                      f"{_md_link(md, root)} and its JSON sidecar.</sub>\n")
     figs = _md_images(d, {"table1_paired_dridsr_vs": "DRIDSR minus each method (95% CI)",
                           "fig7_ggo_x4": "Fig 7: x4 on a ground-glass-opacity patch"}, root, sep="\n")
     if figs:
         parts.append(f"### Figures\n\n{figs}\n")
     return "\n".join(parts)
+
+
+def _made_text(meta: dict) -> str:
+    """Where a table came from: made (commit, hardware); for a table re-derived from saved per-image results
+    (:mod:`paperlib.experiments.rederive`), where those were measured and where the verdicts were derived."""
+    def at(m):
+        hw = m.get("hardware") or {}
+        return (f"{m.get('made', '?')} at commit `{str(m.get('git_commit', '?'))[:12]}` on "
+                f"{hw.get('gpu', hw.get('cpu', '?'))} ({hw.get('torch_threads', '?')} threads, torch {hw.get('torch', '?')})")
+
+    if "derived" in meta:
+        return (f"Measured {at(meta.get('measured', {}))}; verdicts re-derived from `{meta['derived']['from']}` "
+                f"{at(meta)}")
+    return f"Made {at(meta)}"
+
+
+def verdict_view(df):
+    """The reader's columns of a :func:`paperlib.stats.paired_verdict` table: who against whom, the margin, its two
+    intervals, the verdict and the paper's margin (the CSV keeps every column)."""
+    import pandas as pd
+
+    def ci(lo, hi):
+        return "" if pd.isna(lo) else f"[{lo:+.2f}, {hi:+.2f}]"
+
+    out = pd.DataFrame({"claim": [f"{r.method} > {r.baseline}" for r in df.itertuples()], "scale": df["scale"],
+                        "seeds": df["n_seeds"], "images": df["n_images"], "margin": df["margin"].map("{:+.2f}".format),
+                        "95% CI, images": [ci(a, b) for a, b in zip(df["image_ci_low"], df["image_ci_high"])],
+                        "95% CI, seeds": [ci(a, b) for a, b in zip(df["seed_ci_low"], df["seed_ci_high"])],
+                        "verdict": df["verdict"], "paper margin": df["paper_diff"].map("{:+.2f}".format)})
+    return out
 
 
 def save_run_records(runs: dict, paper: str, profile: str, root=None) -> Path:
@@ -192,7 +222,9 @@ def readme_budget_section(root=None) -> str:
         moving = (f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
                   if pd.notna(r.trend_dB_since_prev) else "no earlier snapshot to compare")
         lines.append(f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
-                     f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] "
+                     f"(images [{r.image_ci_low:+.2f}, {r.image_ci_high:+.2f}], "
+                     + (f"seeds [{r.seed_ci_low:+.2f}, {r.seed_ci_high:+.2f}]) " if pd.notna(r.seed_ci_low)
+                        else "one seed: no interval over seeds) ")
                      + (f"(paper {r.paper_margin_dB:+.2f} dB)" if pd.notna(r.paper_margin_dB) else "(not a claim of the paper)")
                      + f": "
                      f"**{r.verdict_at_this_budget}** at this budget; {moving}.")
@@ -221,8 +253,8 @@ def readme_idman_section(profile: str = "quick", root=None) -> str:
     prov = {n: json.loads((d / f"{n}_provenance.json").read_text()) for n in ("ablation", "comparison")
             if (d / f"{n}_provenance.json").exists()}
     if not prov:
-        return (f"IDMAN {profile} results: not made yet (`python -m paperlib.experiments.idman_ablations --profile "
-                f"{profile}`, `python -m paperlib.experiments.idman_compare --profile {profile}`, then "
+        return (f"IDMAN {profile} results: not made yet (`python -m paperlib.experiments.idman.ablations --profile "
+                f"{profile}`, `python -m paperlib.experiments.idman.compare --profile {profile}`, then "
                 f"`make reproduce PROFILE={profile} ONLY=idman`).")
     parts = (_readme_ablations(d, prov["ablation"], root) if "ablation" in prov else []) + \
         (_readme_comparison(d, prov["comparison"], root) if "comparison" in prov else [])
@@ -259,24 +291,25 @@ def _readme_ablations(d: Path, m: dict, root=None) -> list:
             ref = r["verdict"] == "reference"
             rows.append({"table": t, "variant": r["variant"], "PSNR (dB), mean of seeds": f"{r['PSNR (dB)']:.3f}",
                          "seed SD": f"{r['seed SD']:.3f}",
-                         "delta vs ref [95% CI]": "reference" if ref else
-                         f"{r['delta vs ref (dB)']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
-                         "seed noise": "" if ref else f"{r['seed noise (dB)']:.3f}",
+                         "delta vs ref": "reference" if ref else f"{r['delta vs ref (dB)']:+.3f}",
+                         "95% CI over images": "" if ref else f"[{r['image_ci_low']:+.3f}, {r['image_ci_high']:+.3f}]",
+                         "95% CI over seeds": "" if ref else f"[{r['seed_ci_low']:+.3f}, {r['seed_ci_high']:+.3f}]",
                          "verdict": "" if ref else r["verdict"], "paper delta": f"{r['paper delta (dB)']:+.3f}"})
     z = m.get("size", {})
     return [f"### Ablations, Tables 1-4 (x2, {_n_seeds(m)})\n",
             f"IDMAN at G={z.get('n_groups')}, B={z.get('n_blocks')}, {z.get('n_feats')} features, r={z.get('reduction')} "
             f"(every variant), at {m.get('profile_settings', {}).get('iterations', '?'):,} iterations; PSNR on "
             f"{len(m.get('images', []))} validation slices of {m.get('data', {}).get('dataset', '?')} (the DeepLesion "
-            f"stand-in). *measurable here*: the paired 95% CI over slices excludes 0 and the delta exceeds both models' "
-            f"seed range. `paper delta` is the paper's (full size, 2e5 iterations), never ours.\n",
+            f"stand-in). Verdict on the paper's claim that the variant improves on the reference, by the one rule "
+            f"(`paperlib.stats`): *supported* / *contradicted* only when the interval over seeds and the one over "
+            f"slices both exclude 0, else *unresolved*. `paper delta` is the paper's (full size, 2e5 iterations), "
+            f"never ours.\n",
             pd.DataFrame(rows).to_markdown(index=False) if rows else "(no ablation table saved)", "",
             _md_images(d, {"fig6_weight_norm": "Fig. 6: weight normalisation",
                            "fig5a_info_distill": "Fig. 5a: with and without information distillation"}, root), ""]
 
 
 def _readme_comparison(d: Path, m: dict, root=None) -> list:
-    import numpy as np
     import pandas as pd
 
     parts = [f"### Comparison, Tables 5-8 ({_n_seeds(m)})\n\n{m.get('reduced', '')}\n"]
@@ -292,10 +325,9 @@ def _readme_comparison(d: Path, m: dict, root=None) -> list:
         if paired.exists():
             p = pd.read_csv(paired)
             p = p[p["metric"] == metric]
-            verdict = np.where(p["verdict"] != "measurable here", p["verdict"],
-                               np.where(p["delta"] > 0, "measurable, IDMAN ahead", "measurable, IDMAN behind"))
-            counts = pd.Series(verdict).value_counts()
-            parts.append(f"IDMAN minus each baseline ({metric}, {len(p)} pairs of method and scale): "
+            counts = p["verdict"].value_counts()
+            parts.append(f"IDMAN better than each baseline ({metric}, {len(p)} pairs of method and scale; the one "
+                         "rule): "
                          + ", ".join(f"{v}: {n}" for v, n in counts.items())
                          + f". Positive in {int((p['delta'] > 0).sum())} of {len(p)} here; in the paper, IDMAN is "
                            f"above in {int((p['paper delta'] > 0).sum())} of {len(p)}. Details: "

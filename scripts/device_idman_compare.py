@@ -2,7 +2,7 @@
 
 Why this exists: on this project's 2-core CPU the quick comparison (26 trainings: nine learned methods at
 x2/x3/x4, IDMAN x2 excluded) takes over an hour, and the device machine is lent for minutes. The runs are the
-package's own (:func:`paperlib.experiments.idman_compare.train_all`, same configuration, same run keys: the device
+package's own (:func:`paperlib.experiments.idman.compare.train_all`, same configuration, same run keys: the device
 is not part of a run key), so the notebook reuses them exactly as if they had been trained here. Each manifest
 records the GPU as its hardware.
 
@@ -38,14 +38,14 @@ def _init(profile, threads):
     import torch
 
     torch.set_num_threads(threads)
-    from paperlib.experiments import idman_ablations as ab
+    from paperlib.experiments.idman import ablations as ab
 
     _DATA = ab.load_data(profile)
 
 
 def _job(args):
     profile, seed, scale, method, device = args
-    from paperlib.experiments import idman_compare as cmp
+    from paperlib.experiments.idman import compare as cmp
 
     t0 = time.perf_counter()
     run = cmp.train_all(profile, _DATA, seeds=[seed], device=device, methods=[method], scales=[scale])
@@ -54,7 +54,7 @@ def _job(args):
 
 
 def jobs(profile, seeds, device):
-    from paperlib.experiments import idman_compare as cmp
+    from paperlib.experiments.idman import compare as cmp
 
     todo = [(profile, seed, s, m, device) for seed in seeds for m in cmp.METHODS for s in cmp.SCALES
             if m != "bicubic" and (m, s) != (cmp.TARGET, 2)]

@@ -33,7 +33,7 @@ def band_fractions(img: np.ndarray) -> dict:
 
 def main(argv=None) -> int:
     from paperlib.data.sources import load_source
-    from paperlib.experiments import dridsr as ex
+    from paperlib.experiments.dridsr import tables as ex
     from paperlib.results import figures_root
     from paperlib.runtime import git_commit
 

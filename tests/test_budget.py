@@ -1,9 +1,9 @@
-"""Budget-study arithmetic: paired margins, seed spread, verdicts, common budgets (synthetic per-image rows)."""
+"""Budget-study arithmetic: paired margins, the one rule's intervals and verdicts, common budgets (synthetic rows)."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from paperlib.experiments import budget as bx
+from paperlib.experiments.dridsr import budget as bx
 
 
 def _rows(run, seed, step, psnrs):
@@ -22,20 +22,17 @@ def test_claims_margin_seed_spread_and_trend():
     # per image, seeds averaged: DRIDSR = base + 1.1 + d, IMDN = base + 0.1 -> margin = 1.0 + mean(d) = 1.1
     assert cl["step"] == 200 and cl["prev_step"] == 100
     assert cl["margin_dB"] == pytest.approx(1.1)
-    # per-seed mean margins: seed 0: 1.1, seed 1: 1.1 (1.3 - 0.2) -> spread 0
-    assert cl["seed_spread_dB"] == pytest.approx(0.0, abs=1e-12)
+    # per-seed mean margins: seed 0: 1.1, seed 1: 1.1 (1.3 - 0.2) -> seed SD 0, the seed interval is the point 1.1
+    assert cl["seed_sd_dB"] == pytest.approx(0.0, abs=1e-12)
+    assert (cl["seed_ci_low"], cl["seed_ci_high"]) == pytest.approx((1.1, 1.1))
+    # per image (seeds averaged): 1.0 + d = 1.0, 1.1, 1.2, 1.1 -> t-interval with 3 df
+    from scipy import stats as st
+    d = np.array([1.0, 1.1, 1.2, 1.1])
+    assert (cl["image_ci_low"], cl["image_ci_high"]) == pytest.approx(st.t.interval(0.95, 3, d.mean(), st.sem(d)))
     # at step 100 the margin was 0.2 -> trend +0.9
     assert cl["trend_dB_since_prev"] == pytest.approx(0.9)
     assert cl["paper_margin_dB"] == pytest.approx(31.89 - 31.41)
-    assert cl["verdict_at_this_budget"] == "supported"  # interval above 0 and margin beyond the seed spread
-
-
-def test_verdicts():
-    assert bx._verdict(0.1, 0.3, 0.2, 0.5) == "inside seed spread"
-    assert bx._verdict(0.1, 0.3, 0.2, 0.1) == "supported"
-    assert bx._verdict(-0.3, -0.1, -0.2, 0.1) == "contradicted"
-    assert bx._verdict(0.1, 0.3, 0.2, float("nan")) == "supported (one seed)"
-    assert bx._verdict(-0.1, 0.3, 0.1, float("nan")) == "not resolved"
+    assert cl["verdict_at_this_budget"] == "supported"  # both intervals above 0
 
 
 def test_common_step_needs_every_seed():
@@ -58,11 +55,11 @@ def test_wiring_comparison_is_a_row_without_a_paper_margin():
     cl = bx.claims(pd.DataFrame(rows), baselines=())
     assert list(cl["claim"]) == ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)"]
     row = cl.iloc[0]
-    # the side chain reached only step 100 (one seed): compared there, against the mean of both
-    # interleaved seeds (base + 0.1) -> margin -0.6 + mean(0, 0.1, -0.1, 0.05) = -0.5875
+    # the side chain reached only step 100 with seed 0: compared there with interleaved seed 0 (seeds pair by
+    # index; they saw the same batches) -> margin -0.5 + mean(0, 0.1, -0.1, 0.05) = -0.4875
     assert row["step"] == 100 and row["seeds"] == "1 vs 2"
-    assert row["margin_dB"] == pytest.approx(-0.5875) and np.isnan(row["paper_margin_dB"])
-    assert row["verdict_at_this_budget"] == "contradicted (one seed)"
+    assert row["margin_dB"] == pytest.approx(-0.4875) and np.isnan(row["paper_margin_dB"])
+    assert row["verdict_at_this_budget"] == "unresolved" and "one seed" in row["why"]
 
 
 def test_readme_sentences_name_the_wiring_row_as_no_claim_of_the_paper(tmp_path):
@@ -70,17 +67,18 @@ def test_readme_sentences_name_the_wiring_row_as_no_claim_of_the_paper(tmp_path)
 
     d = tmp_path / "figures" / "dridsr" / "budget"
     d.mkdir(parents=True)
-    cols = ["claim", "step", "n_images", "seeds", "margin_dB", "ci_low", "ci_high", "wilcoxon_p", "seed_spread_dB",
-            "trend_dB_since_prev", "prev_step", "paper_margin_dB", "verdict_at_this_budget"]
-    rows = [["DRIDSR > IMDN (x4)", 10000, 46, "2 vs 2", -0.2, -0.25, -0.15, 0.001, 0.1, 0.05, 7000, 0.48,
+    cols = ["claim", "step", "n_images", "seeds", "margin_dB", "image_ci_low", "image_ci_high", "seed_ci_low",
+            "seed_ci_high", "trend_dB_since_prev", "prev_step", "paper_margin_dB", "verdict_at_this_budget"]
+    rows = [["DRIDSR > IMDN (x4)", 10000, 46, "2 vs 2", -0.2, -0.25, -0.15, -0.3, -0.1, 0.05, 7000, 0.48,
              "contradicted"],
-            ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)", 10000, 46, "1 vs 2", -0.1, -0.2, 0.0, 0.1, np.nan,
-             np.nan, np.nan, np.nan, "not resolved"]]
+            ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)", 10000, 46, "1 vs 2", -0.1, -0.2, 0.0, np.nan, np.nan,
+             np.nan, np.nan, np.nan, "unresolved"]]
     pd.DataFrame(rows, columns=cols).to_csv(d / "budget_claims.csv", index=False)
     (d / "budget_claims.md").write_text("| table |")
     (d / "budget_psnr_vs_iterations.png").write_bytes(b"")
     text = results.readme_budget_section(tmp_path / "figures")
     assert "(paper +0.48 dB): **contradicted**" in text
-    assert "[-0.20, +0.00] (not a claim of the paper): **not resolved** at this budget; no earlier snapshot" in text
+    assert "(images [-0.20, +0.00], one seed: no interval over seeds) (not a claim of the paper): **unresolved** at " \
+        "this budget; no earlier snapshot" in text
     assert "nan" not in text.split("<sub>")[0]
     assert "* **DRIDSR > VDSR (x4)**: not tested" in text

@@ -54,7 +54,7 @@ def _bicubic_run(path: Path):
 def test_evaluation_cache_keyed_by_images_protocol_and_weights(tmp_path):
     import torch
 
-    from paperlib.experiments.dridsr import evaluate_methods
+    from paperlib.experiments.dridsr.tables import evaluate_methods
 
     data = _synthetic()
     run = _bicubic_run(tmp_path / "bicubic_x4_smoke_test")
@@ -82,7 +82,7 @@ def test_evaluation_cache_keyed_by_images_protocol_and_weights(tmp_path):
 
 def test_evaluation_key_covers_flags_and_metrics_version(tmp_path, monkeypatch):
     import paperlib.metrics
-    from paperlib.experiments import budget
+    from paperlib.experiments.dridsr import budget
 
     w = tmp_path / "w.pt"
     w.write_bytes(b"weights")
@@ -278,7 +278,7 @@ class _Stop(Exception):
 
 
 def test_default_data_follows_the_seed(monkeypatch):
-    from paperlib.experiments import dridsr, parity
+    from paperlib.experiments.dridsr import parity, tables as dridsr
 
     seen = []
 
@@ -298,7 +298,7 @@ def test_default_data_follows_the_seed(monkeypatch):
 @pytest.mark.slow
 def test_load_data_seed_changes_the_test_list(shared_data, tmp_path, monkeypatch):
     from paperlib.data.covid_ct import covid_ct_split
-    from paperlib.experiments.dridsr import load_data
+    from paperlib.experiments.dridsr.tables import load_data
 
     monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
     d1 = load_data(seed=1, data_root=shared_data, progress=False)

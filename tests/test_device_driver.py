@@ -9,7 +9,7 @@ import pytest
 
 from paperlib import runtime
 from paperlib.config import REPO_ROOT
-from paperlib.experiments import idman_compare as cmp
+from paperlib.experiments.idman import compare as cmp
 
 _spec = importlib.util.spec_from_file_location("device_idman_compare", REPO_ROOT / "scripts" / "device_idman_compare.py")
 drv = importlib.util.module_from_spec(_spec)

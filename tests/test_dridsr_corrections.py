@@ -12,7 +12,7 @@ import pytest
 
 from paperlib import metrics
 from paperlib import models as M
-from paperlib.experiments import dridsr as ex
+from paperlib.experiments.dridsr import tables as ex
 from paperlib.paper_values import DRIDSR_FIGURE_CAPTIONS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from paperlib import models as M
 from paperlib import paper_values as pv
 from paperlib import reproduce as R
 from paperlib.errors import UnknownNameError
-from paperlib.experiments import idman as ex
+from paperlib.experiments.idman import architecture as ex
 from paperlib.models.idman import Distillation, SplitDistillation
 
 # The small configuration used below: G=1, B=1, C=16, r=4, MAB (3, 5), x2, no weight normalisation.

@@ -5,7 +5,6 @@ registration. Synthetic numbers test arithmetic only; the notebook (nbval) runs 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -18,8 +17,8 @@ from paperlib import models as M
 from paperlib import paper_values as pv
 from paperlib import reproduce as R
 from paperlib.errors import DatasetNotFoundError, UnknownNameError
-from paperlib.experiments import idman as ex
-from paperlib.experiments import idman_ablations as ab
+from paperlib.experiments.idman import architecture as ex
+from paperlib.experiments.idman import ablations as ab
 from paperlib.models.idman import MAB, ChannelAttention, Distillation
 from paperlib.profiles import get_profile, train_plan
 from paperlib.runs import Run, write_csv
@@ -101,23 +100,6 @@ def test_plans_share_the_paper_schedule_and_state_the_size():
         ab.plan_for("budget")
 
 
-# ----------------------------------------------------------------------------- the verdict rule
-
-
-@pytest.mark.parametrize("delta,lo,hi,noise,expected,why", [
-    (0.50, 0.30, 0.70, 0.20, "measurable here", "CI excludes 0"),
-    (-0.50, -0.70, -0.30, 0.20, "measurable here", "CI excludes 0"),      # a measurable loss counts too
-    (0.50, -0.10, 1.10, 0.20, "inside seed noise", "includes 0"),         # interval over images straddles 0
-    (0.10, 0.05, 0.15, 0.20, "inside seed noise", "<= seed spread"),      # clear over images, not over seeds
-    (0.20, 0.10, 0.30, 0.20, "inside seed noise", "<= seed spread"),      # equal is not larger
-    (0.50, math.nan, math.nan, 0.20, "inside seed noise", "includes 0"),  # no interval: nothing excluded
-    (0.50, 0.30, 0.70, math.nan, "not judged (one seed)", "one seed"),
-])
-def test_verdict_rule(delta, lo, hi, noise, expected, why):
-    v, reason = ab.verdict(delta, lo, hi, noise)
-    assert v == expected and why in reason
-
-
 # ----------------------------------------------------------------------------- table arithmetic
 
 
@@ -142,10 +124,10 @@ def test_table_of_a_clear_effect():
     assert (ref["seed min"], ref["seed max"]) == pytest.approx((31.25, 31.45))
     assert ref["seed SD"] == pytest.approx(0.1)
     assert var["delta vs ref (dB)"] == pytest.approx(0.5)
-    assert (var["ci_low"], var["ci_high"]) == pytest.approx(t95_alternating(0.5), abs=1e-9)  # 0.5 -+ 0.0114959
+    assert (var["image_ci_low"], var["image_ci_high"]) == pytest.approx(t95_alternating(0.5), abs=1e-9)  # 0.5 -+ 0.0115
     assert var["per-seed deltas (dB)"] == "+0.500, +0.500, +0.500"
-    assert var["seed noise (dB)"] == pytest.approx(0.2)
-    assert var["verdict"] == "measurable here" and var["same sign as paper"] == "yes"
+    assert (var["seed_ci_low"], var["seed_ci_high"]) == pytest.approx((0.5, 0.5))  # every seed gives +0.5
+    assert var["verdict"] == "supported" and var["same sign as paper"] == "yes"
     assert var["images"] == 6 and var["seeds"] == 3
     # the paper's values, labelled as the paper's, beside ours
     assert var["paper PSNR (dB)"] == pv.IDMAN_TABLE1["info_distill"]
@@ -153,19 +135,22 @@ def test_table_of_a_clear_effect():
     assert list(df.columns) == [c for c in ab.COLUMNS if c != "parameters"]
 
 
-def test_table_pools_seeds_per_image_and_judges_against_the_seed_spread():
-    # the effect differs by seed (0, 0.3, 0.6): pooled delta 0.3, clear over images, but the variant's own seed
-    # range is 0.2 + 0.6 = 0.8 > 0.3
+def test_table_pairs_seeds_and_needs_the_seed_interval_too():
+    # the effect differs by seed (0, 0.3, 0.6): delta 0.3, clear over images, but the per-seed deltas have SD 0.3,
+    # so their t-interval 0.3 -+ 4.303 * 0.3 / sqrt(3) includes 0
+    from scipy import stats as st
+
     df = ab.ablation_table(_fake("table4", {"without_wn": 0.0, "idman": [0.0, 0.3, 0.6]}), "table4")
     var = df.set_index("variant").loc["idman"]
     assert var["delta vs ref (dB)"] == pytest.approx(0.3)
-    assert (var["ci_low"], var["ci_high"]) == pytest.approx(t95_alternating(0.3), abs=1e-9)
+    assert (var["image_ci_low"], var["image_ci_high"]) == pytest.approx(t95_alternating(0.3), abs=1e-9)
     assert var["per-seed deltas (dB)"] == "+0.000, +0.300, +0.600"
-    assert var["seed noise (dB)"] == pytest.approx(0.8)
-    assert var["verdict"] == "inside seed noise" and "seed spread" in var["why"]
+    assert (var["seed_ci_low"], var["seed_ci_high"]) == pytest.approx(st.t.interval(0.95, 2, 0.3, 0.3 / np.sqrt(3)))
+    assert var["verdict"] == "unresolved" and "over seeds includes 0" in var["why"]
+    assert "about 7 seeds" in var["to resolve"]  # t(5) = 2.571 > sqrt(6) = 2.449; t(6) = 2.447 < sqrt(7) = 2.646
     # a delta opposite to the paper's is said to be
     neg = ab.ablation_table(_fake("table4", {"without_wn": 0.0, "idman": -1.0}), "table4").iloc[1]
-    assert neg["verdict"] == "measurable here" and neg["same sign as paper"] == "no"
+    assert neg["verdict"] == "contradicted" and neg["same sign as paper"] == "no"
 
 
 def test_table_with_parameters_rows_in_table_order_and_missing_reference():

@@ -15,9 +15,9 @@ from paperlib import paper_values as pv
 from paperlib import reproduce as R
 from paperlib.data.splits import spaced
 from paperlib.errors import DatasetNotFoundError
-from paperlib.experiments import idman_ablations as ab
-from paperlib.experiments import idman_compare as cmp
-from paperlib.experiments.idman import ABLATIONS
+from paperlib.experiments.idman import ablations as ab
+from paperlib.experiments.idman import compare as cmp
+from paperlib.experiments.idman.architecture import ABLATIONS
 from conftest import t95_alternating
 from test_models import REFERENCE_COUNTS
 
@@ -199,9 +199,9 @@ def test_paired_table_deltas_intervals_and_the_one_seed_verdict():
     assert len(p) == 9 * 3 and set(p["metric"]) == {"PSNR"}
     r = p[(p["scale"] == 2) & (p["IDMAN minus"] == "RCAN")].iloc[0]
     assert r["delta"] == pytest.approx(0.1)
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx(t95_alternating(0.1), abs=1e-9)
-    assert r["images"] == 6 and r["per-seed deltas"] == "+0.1000"
-    assert r["verdict"] == "not judged (one seed)"
+    assert (r["image_ci_low"], r["image_ci_high"]) == pytest.approx(t95_alternating(0.1), abs=1e-9)
+    assert r["images"] == 6 and r["seeds"] == 1 and r["per-seed deltas"] == "+0.1000"
+    assert r["verdict"] == "unresolved" and "one seed" in r["why"]
     assert r["paper delta"] == pytest.approx(34.056 - 33.993)
     assert r["same sign as paper"] == "yes"
     worse = cmp.paired_table(_fake().assign(psnr=lambda d: d["psnr"] - 5.0 * (d["method"] == "idman")), "table5")
@@ -216,14 +216,11 @@ def test_paired_table_with_seeds_and_a_tie_in_the_paper():
     assert r["per-seed deltas"] == "+0.0010, +0.0010, +0.0010"
     big = cmp.paired_table(_fake(seeds=(0, 1, 2), seed_shift=0.01), "table5")
     b = big[(big["scale"] == 2) & (big["IDMAN minus"] == "Bicubic")].iloc[0]
-    assert b["seed noise"] == pytest.approx(0.02) and b["verdict"] == "measurable here"
+    # every method moves by the same seed_shift: the per-seed deltas agree, the seed interval is a point
+    assert b["seed_ci_low"] == pytest.approx(b["delta"]) and b["seed_ci_high"] == pytest.approx(b["delta"])
+    assert b["verdict"] == "supported" and b["seeds"] == 3
     q = cmp.quality_table(_fake(seeds=(0, 1, 2), seed_shift=0.01), "table5")
     assert q["x2 PSNR seed SD"].iloc[0] == pytest.approx(0.01) and (q["seeds"] == 3).all()
-
-
-def test_ssim_verdict_reason_has_no_decibels():
-    _, why = ab.verdict(0.001, 0.0005, 0.0015, 0.002, "")
-    assert why == "|delta| 0.001 <= seed spread 0.002"
 
 
 def test_all_tables_and_the_ordering_lines():
@@ -231,7 +228,7 @@ def test_all_tables_and_the_ordering_lines():
     assert list(tables) == ["table5", "table6", "table8"]
     lines = cmp.ordering_lines(tables)
     assert len(lines) == 3 + 3 + 6
-    assert lines[0] == ("table5 PSNR x2: IDMAN above 9 of 9 baselines here (9 with the 95% interval above 0); "
+    assert lines[0] == ("table5 PSNR x2: IDMAN above 9 of 9 baselines here (0 supported by both intervals); "
                         "in the paper above 9 of 9")
     assert any(line.startswith("table6 SSIM x4") and line.endswith("in the paper above 8 of 9") for line in lines)
 
@@ -350,26 +347,27 @@ def test_readme_idman_block_is_assembled_from_the_saved_tables(tmp_path):
         "profile_settings": {"iterations": 2000}, "images": ["a", "b"], "data": {"dataset": "tcga"},
         "git_commit": "abcdef1234567890", "hardware": {"cpu": "Some CPU"}, "runs": {"r": {"cpu": "Some CPU"}}}))
     pd.DataFrame([{"variant": "without_wn", "PSNR (dB)": 40.0, "seed SD": 0.01, "delta vs ref (dB)": 0.0,
-                   "ci_low": None, "ci_high": None, "seed noise (dB)": None, "verdict": "reference",
-                   "paper delta (dB)": 0.0},
+                   "image_ci_low": None, "image_ci_high": None, "seed_ci_low": None, "seed_ci_high": None,
+                   "verdict": "reference", "paper delta (dB)": 0.0},
                   {"variant": "idman", "PSNR (dB)": 40.1234, "seed SD": 0.02, "delta vs ref (dB)": 0.1234,
-                   "ci_low": 0.1, "ci_high": 0.15, "seed noise (dB)": 0.05, "verdict": "measurable here",
-                   "paper delta (dB)": 0.003}]).to_csv(d / "ablation_table4.csv", index=False)
+                   "image_ci_low": 0.1, "image_ci_high": 0.15, "seed_ci_low": 0.05, "seed_ci_high": 0.2,
+                   "verdict": "supported", "paper delta (dB)": 0.003}]).to_csv(d / "ablation_table4.csv", index=False)
     (d / "comparison_provenance.json").write_text(json.dumps({
         "seeds": [0], "reduced": "Reduced sizes: ...", "git_commit": "1234567890abcdef", "hardware": {"cpu": "Some CPU"},
         "test_sets": {"nsclc": {"describe": "held-out TCGA patients"}}, "table_sets": {"table7": "nsclc"},
         "runs": {"a": {"gpu": "NVIDIA H200"}, "b": {"cpu": "Some CPU"}}}))
     pd.DataFrame([{"Method": "IDMAN", "x2 PSNR": 41.0, "x2 paper PSNR": 38.81}]).to_csv(d / "compare_table7.csv",
                                                                                          index=False)
-    pd.DataFrame([{"metric": "PSNR", "scale": 2, "delta": 0.5, "verdict": "measurable here", "paper delta": 0.1},
-                  {"metric": "PSNR", "scale": 2, "delta": -0.2, "verdict": "inside seed noise", "paper delta": 0.2},
-                  {"metric": "SSIM", "scale": 2, "delta": -0.2, "verdict": "inside seed noise", "paper delta": 0.2}]
+    pd.DataFrame([{"metric": "PSNR", "scale": 2, "delta": 0.5, "verdict": "supported", "paper delta": 0.1},
+                  {"metric": "PSNR", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2},
+                  {"metric": "SSIM", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2}]
                  ).to_csv(d / "compare_table7_paired.csv", index=False)
     text = results.readme_idman_section("quick", root=tmp_path)
     assert "### Ablations, Tables 1-4 (x2, 3 seeds)" in text and "G=2, B=2, 32 features, r=8" in text
-    assert "| +0.123 [+0.100, +0.150] |" in text and "measurable here" in text and "2,000 iterations" in text
+    assert "| +0.123         | [+0.100, +0.150]     | [+0.050, +0.200]    | supported |" in text and "2,000 iterations" in text
     assert "### Comparison, Tables 5-8 (1 seed)" in text and "**Table 7.** held-out TCGA patients" in text
     assert "| IDMAN    |     41.00 |           38.81 |" in text
-    assert ("IDMAN minus each baseline (PSNR, 2 pairs of method and scale): measurable, IDMAN ahead: 1, inside seed noise: 1. "
+    assert ("IDMAN better than each baseline (PSNR, 2 pairs of method and scale; the one rule): supported: 1, "
+            "unresolved: 1. "
             "Positive in 1 of 2 here; in the paper, IDMAN is above in 2 of 2.") in text
     assert "runs trained on NVIDIA H200, Some CPU" in text and "commit `abcdef123456`" in text

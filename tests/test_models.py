@@ -308,3 +308,22 @@ def test_idman_global_mab_pooling_only_uses_kernel_centre():
         off = w.grad.clone()
         off[..., 2, 2] = 0
         assert bool(off.abs().sum() > 0) == expect_off_centre, pool
+
+
+def test_dridsr_original_idb_is_eq9_one_3x3_conv_split():
+    """``idb='original'`` (Fig. 3a, eq. 9): each of the 5 IDBs is one 3x3 conv 96 -> 48 + 24 channels, split.
+    By hand: simple IDB = 1x1 (96*48 + 48) + 3x3 (96*24*9 + 24) = 25,416; original = 96*72*9 + 72 = 62,280."""
+    import torch
+
+    from paperlib import models
+    from paperlib.models.dridsr import OriginalIDB
+
+    simple, orig = models.create("dridsr", scale=4), models.create("dridsr", scale=4, idb="original")
+    assert models.count_parameters(orig) - models.count_parameters(simple) == 5 * (62_280 - 25_416)
+    blk = OriginalIDB(96, 48, 24)
+    x1, x2 = torch.randn(1, 48, 5, 5), torch.randn(1, 48, 5, 5)
+    coarse, refined = blk(x1, x2)
+    full = torch.relu(blk.body(torch.cat([x1, x2], 1)))
+    assert torch.equal(coarse, full[:, :48]) and torch.equal(refined, full[:, 48:])
+    with pytest.raises(ValueError, match="idb must be one of"):
+        models.create("dridsr", scale=4, idb="imdb")

@@ -74,7 +74,7 @@ def test_sample_source_is_hu_with_a_patient_split_and_the_lung_window():
 
 
 def test_smoke_falls_back_to_the_sample_on_a_fresh_machine(fresh_machine, capsys):
-    from paperlib.experiments import dridsr as ex
+    from paperlib.experiments.dridsr import tables as ex
 
     d = ex.load_data(progress=False, profile="smoke")
     err = capsys.readouterr().err
@@ -92,7 +92,7 @@ def test_outputs_made_on_the_sample_carry_the_attribution(fresh_machine):
     import pandas as pd
 
     from paperlib import results
-    from paperlib.experiments import dridsr as ex
+    from paperlib.experiments.dridsr import tables as ex
 
     d = ex.load_data(progress=False, profile="smoke")
     md = results.save_table(pd.DataFrame({"a": [1.0]}), "t", "dridsr", "smoke", {"data": d.manifest})

@@ -140,6 +140,27 @@ class IDB(nn.Module):
         return self.act(self.coarse(x)), self.act(self.refine(x))
 
 
+class OriginalIDB(nn.Module):
+    """The original information distillation block the paper replaces (Fig. 3a, eq. 9).
+
+    ``F_d, F_r = Split(f3x3([X1, X2]))``: one 3x3 convolution to ``n_feats + distill_channels``
+    channels, split into the coarse part (first ``n_feats``, passed on) and the refined part (kept).
+    The paper gives no activation for eq. 9; a ReLU follows the convolution, as in the simple IDB, so
+    the two blocks differ only in what the paper changes. Same arguments as :class:`IDB`.
+    """
+
+    def __init__(self, in_channels: int, n_feats: int, distill_channels: int):
+        super().__init__()
+        self.n_feats = n_feats
+        self.body = conv(in_channels, n_feats + distill_channels, 3)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x1, x2):
+        y = self.act(self.body(torch.cat([x1, x2], dim=1)))
+        return y[:, : self.n_feats], y[:, self.n_feats:]
+
+
+IDB_KINDS = {"simple": IDB, "original": OriginalIDB}
 RIDM_WIRINGS = ("interleaved", "side_chain")
 
 
@@ -163,18 +184,22 @@ class RIDM(nn.Module):
         n_resblocks (int): residual blocks n; there are n - 1 IDBs. Default: 6.
         distill_channels (int): channels of each refined feature F_r. Default: 24.
         wiring (str): ``'interleaved'`` or ``'side_chain'`` (see above). Default: 'interleaved'.
+        idb (str): ``'simple'`` (the paper's, Fig. 3b) or ``'original'`` (Fig. 3a, for the ablation
+            of section 3.4). Default: 'simple'.
     """
 
     def __init__(self, n_feats: int = 48, n_resblocks: int = 6, distill_channels: int = 24,
-                 wiring: str = "interleaved"):
+                 wiring: str = "interleaved", idb: str = "simple"):
         super().__init__()
         if n_resblocks < 1:
             raise ValueError(f"dridsr: n_resblocks must be >= 1, got {n_resblocks}")
         if wiring not in RIDM_WIRINGS:
             raise ValueError(f"dridsr: ridm_wiring must be one of {RIDM_WIRINGS}, got {wiring!r}")
+        if idb not in IDB_KINDS:
+            raise ValueError(f"dridsr: idb must be one of {tuple(IDB_KINDS)}, got {idb!r}")
         self.wiring = wiring
         self.resblocks = nn.ModuleList([ResBlock(n_feats) for _ in range(n_resblocks)])
-        self.idbs = nn.ModuleList([IDB(2 * n_feats, n_feats, distill_channels) for _ in range(n_resblocks - 1)])
+        self.idbs = nn.ModuleList([IDB_KINDS[idb](2 * n_feats, n_feats, distill_channels) for _ in range(n_resblocks - 1)])
         self.fuse = conv((n_resblocks - 1) * distill_channels + n_feats, n_feats, 1)
 
     def forward(self, f0):
@@ -204,13 +229,15 @@ class DRIDSR(nn.Module):
         edge (str): gradient identity path input, 'sobel', 'canny' or 'none'. Default: 'sobel'.
         ridm_wiring (str): 'interleaved' or 'side_chain', the two readings of the RIDM (see
             :class:`RIDM`); same parameter count. Default: 'interleaved'.
+        idb (str): 'simple' (the paper's IDB) or 'original' (eq. 9, more parameters: 3x3 coarse
+            features). Default: 'simple'.
     """
 
     output_layer = "recon.2"  # kept in fp32 on the fast path (paperlib.precision)
 
     def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 48, n_resblocks: int = 6,
                  distill_channels: int = 24, merge_channels: int = 28, edge: str = "sobel",
-                 ridm_wiring: str = "interleaved"):
+                 ridm_wiring: str = "interleaved", idb: str = "simple"):
         super().__init__()
         self.scale = check_scale("dridsr", scale)
         if edge not in ("sobel", "canny", "none"):
@@ -223,7 +250,7 @@ class DRIDSR(nn.Module):
                                  conv(n_feats, merge_channels, 1))
         # high-frequency path (eqs. 2-5)
         self.f1 = nn.Sequential(conv(in_channels, n_feats, 3), relu(inplace=True))
-        self.ridm = RIDM(n_feats, n_resblocks, distill_channels, ridm_wiring)
+        self.ridm = RIDM(n_feats, n_resblocks, distill_channels, ridm_wiring, idb)
         if edge == "none":
             self.edge_filter, self.f2 = None, None
         else:

@@ -71,9 +71,9 @@ Choices where the paper is silent or ambiguous:
 * Ablation options: ``extract='conv'`` replaces the distillation with Conv-ReLU-Conv (3x3);
   ``attention='channel'`` uses plain channel attention (global pool, 1x1-ReLU-1x1, sigmoid);
   ``attention=(3,)``, ``(3, 5)``, ``(3, 5, 7)`` ... selects the MAB branches. The variants of the
-  paper's Tables 1-4 as options: ``paperlib.experiments.idman.ABLATIONS``.
+  paper's Tables 1-4 as options: ``paperlib.experiments.idman.architecture.ABLATIONS``.
 * Parameters by part (65.2% of them in the MAB's kxk convolutions at the defaults, 33.7% in the
-  distillation): ``paperlib.experiments.idman.parameter_breakdown``, notebooks/idman/01.
+  distillation): ``paperlib.experiments.idman.architecture.parameter_breakdown``, notebooks/idman/01.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ allow redistribution).
 
 The sample lets a machine without any dataset run the smoke profile end to end: see
 :func:`paperlib.data.sources.load_source` (``"sample"``) and
-:func:`paperlib.experiments.dridsr.load_data` (the fallback).
+:func:`paperlib.experiments.dridsr.tables.load_data` (the fallback).
 """
 from __future__ import annotations
 

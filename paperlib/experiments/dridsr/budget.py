@@ -12,7 +12,7 @@ scale, 8-bit LR and SR); the per-image rows are cached beside the snapshot, keye
 snapshot file, the test-image list, the protocol, the metric flags and
 ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`), so a changed input is never read from cache.
 
-Run in the background: ``python -m paperlib.experiments.budget --stages 1000,2000,5000,10000``.
+Run in the background: ``python -m paperlib.experiments.dridsr.budget --stages 1000,2000,5000,10000``.
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..evaluate import evaluate_images, evaluation_key, paired_comparison
-from ..paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
-from ..runs import Run
-from ..train import TrainConfig, train
+from ...evaluate import evaluate_images, evaluation_key
+from ...paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
+from ...runs import Run
+from ...stats import paired_verdict, resolve_text
+from ...train import TrainConfig, train
 
 SCALE = 4
 CLAIM_BASELINES = DRIDSR_CLAIM_BASELINES
@@ -71,7 +72,7 @@ SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
 def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False,
                        steps=None) -> pd.DataFrame:
     """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
-    from .dridsr import run_intensity, table_protocol
+    from .tables import run_intensity, table_protocol
 
     method = run.manifest["config"]["model"]
     intensity = run_intensity(run)  # 8-bit for COVID-CT runs; the HU window for runs on the embedded sample
@@ -167,28 +168,15 @@ def common_step(per_image: pd.DataFrame, label: str, baseline: str) -> int | Non
     return max(both) if both else None
 
 
-def _verdict(ci_low: float, ci_high: float, margin: float, seed_spread: float) -> str:
-    """Supported / contradicted only when the image interval excludes 0 *and* the margin exceeds the seed spread."""
-    if np.isfinite(seed_spread) and abs(margin) <= seed_spread:
-        return "inside seed spread"
-    if ci_low > 0:
-        return "supported" if np.isfinite(seed_spread) else "supported (one seed)"
-    if ci_high < 0:
-        return "contradicted" if np.isfinite(seed_spread) else "contradicted (one seed)"
-    return "not resolved"
-
-
 def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES,
            extra_pairs=WIRING_PAIRS) -> pd.DataFrame:
-    """Per claim (``target`` beats a baseline at x4): paired margin at the largest common budget.
+    """Per claim (``target`` beats a baseline at x4): the one rule at the largest common budget.
 
-    Per image, each method's PSNR is averaged over its seeds first, then the paired difference
-    gets a 95% t-interval and a Wilcoxon p over the test images. ``seed_spread`` is the range of
-    the per-seed mean difference (seeds paired by index), ``trend`` the change of the mean margin
-    since the previous common snapshot (a margin still moving says the verdict may change). The
-    verdict (:func:`_verdict`) calls a margin smaller than the seed spread "inside seed spread",
-    and marks a verdict resting on one seed of either method as such. ``extra_pairs`` adds
-    comparisons that are not claims of the paper (the two RIDM readings), with no paper margin.
+    :func:`paperlib.stats.paired_verdict` on the per-image PSNR of both labels at their largest common
+    snapshot step (per-seed paired deltas; intervals over seeds and over images; a verdict only when
+    both exclude 0). ``trend`` is the change of the margin since the previous common snapshot (a margin
+    still moving says the verdict may change). ``extra_pairs`` adds comparisons that are not claims of
+    the paper (the two RIDM readings), with no paper margin.
     """
     rows = []
     for b in baselines:
@@ -203,11 +191,9 @@ def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baseli
     return pd.DataFrame(rows)
 
 
-def _margin_at(per_image: pd.DataFrame, step: int, target: str, baseline: str):
-    """Per-image PSNR averaged over seeds for the two labels at ``step`` (and the raw rows)."""
-    sub = per_image[(per_image["step"] == step) & per_image["run"].isin([target, baseline])]
-    avg = sub.groupby(["run", "image"])["psnr"].mean().reset_index().rename(columns={"run": "method"})
-    return avg.assign(scale=SCALE), sub
+def verdict_at(per_image: pd.DataFrame, step: int, target: str, baseline: str):
+    """The one rule on ``target`` against ``baseline`` at snapshot ``step``."""
+    return paired_verdict(per_image[per_image["step"] == step], target, baseline, "psnr", by="run")
 
 
 def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
@@ -215,26 +201,17 @@ def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float)
     step = common_step(per_image, target, blabel)
     if step is None:
         return None
-    avg, sub = _margin_at(per_image, step, target, blabel)
-    r = paired_comparison(avg, target, blabel, "psnr", scale=SCALE)
-    per_seed = sub.groupby(["run", "seed"])["psnr"].mean()
-    t_seeds, b_seeds = per_seed[target].to_numpy(), per_seed[blabel].to_numpy()
-    k = min(len(t_seeds), len(b_seeds))
-    diffs = t_seeds[:k] - b_seeds[:k]
+    v = verdict_at(per_image, step, target, blabel)
     prev = sorted(s for s in per_image.loc[per_image["run"] == target, "step"].unique() if s < step
                   and s in set(per_image.loc[per_image["run"] == blabel, "step"]))
-    trend = np.nan
-    if prev:
-        pa, _ = _margin_at(per_image, prev[-1], target, blabel)
-        trend = r["mean_diff"] - paired_comparison(pa, target, blabel, "psnr", scale=SCALE)["mean_diff"]
-    spread = float(np.ptp(diffs)) if k > 1 else float("nan")
+    trend = v.margin - verdict_at(per_image, prev[-1], target, blabel).margin if prev else np.nan
+    seeds = per_image[per_image["step"] == step].groupby("run")["seed"].nunique()
     name = f"{target.replace(' (interleaved)', '')} > {blabel} (x{SCALE})"
-    return {"claim": name, "step": step, "n_images": r["n"],
-            "seeds": f"{len(t_seeds)} vs {len(b_seeds)}", "margin_dB": r["mean_diff"],
-            "ci_low": r["ci_low"], "ci_high": r["ci_high"], "wilcoxon_p": r["wilcoxon_p"],
-            "seed_spread_dB": spread,
+    return {"claim": name, "step": step, "n_images": v.n_images, "seeds": f"{seeds[target]} vs {seeds[blabel]}",
+            "margin_dB": v.margin, "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high,
+            "seed_ci_low": v.seed_ci_low, "seed_ci_high": v.seed_ci_high, "seed_sd_dB": v.seed_sd,
             "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
-            "paper_margin_dB": paper, "verdict_at_this_budget": _verdict(r["ci_low"], r["ci_high"], r["mean_diff"], spread)}
+            "paper_margin_dB": paper, "verdict_at_this_budget": v.verdict, "why": v.why, "to resolve": resolve_text(v)}
 
 
 def plot_curves(curves: pd.DataFrame, title: str = ""):
@@ -284,7 +261,7 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
     """
     import matplotlib.pyplot as plt
 
-    from ..results import output_dir, save_figure, save_table
+    from ...results import output_dir, save_figure, save_table
 
     curves = curve_table(per_image)
     cl = claims(per_image)
@@ -302,7 +279,7 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
 
 
 def main(argv=None):
-    from .dridsr import load_data, test_images
+    from .tables import load_data, test_images
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--stages", default="1000,2000,5000,10000", help="comma-separated step targets, in order")

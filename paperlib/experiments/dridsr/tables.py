@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.cache import PreparedCovidCT, load_prepared_covid_ct
-from ..data.intensity import U8, Intensity
-from ..errors import DatasetNotFoundError
-from ..evaluate import evaluate_images, evaluation_key, make_pair, paired_comparison, summarize, super_resolve
-from ..metrics import Protocol
-from ..paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
-from ..profiles import get_profile
-from ..runs import Run
-from ..train import TrainConfig, train
+from ...data.cache import PreparedCovidCT, load_prepared_covid_ct
+from ...data.intensity import U8, Intensity
+from ...errors import DatasetNotFoundError
+from ...evaluate import evaluate_images, evaluation_key, make_pair, summarize, super_resolve
+from ...metrics import Protocol
+from ...paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
+from ...profiles import get_profile
+from ...runs import Run
+from ...stats import paired_verdict, resolve_text
+from ...train import TrainConfig, train
 
 METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
@@ -48,7 +49,7 @@ def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_
         if profile != "smoke" or _covid_ct_present(data_root):
             raise
         missing = str(err).split(" (data root")[0]
-    from ..data.sources import load_sample_source
+    from ...data.sources import load_sample_source
 
     data = load_sample_source(seed=seed, window="lung")
     data.manifest["stand_in"] = (f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
@@ -59,7 +60,7 @@ def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_
 
 
 def _covid_ct_present(data_root) -> bool:
-    from ..data.covid_ct import covid_ct_root
+    from ...data.covid_ct import covid_ct_root
 
     try:
         covid_ct_root(data_root)
@@ -112,7 +113,7 @@ def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cp
     reused for exactly the inputs that made it. Without the NIQE model file offline
     (:func:`paperlib.metrics.niqe_available`) NIQE is left out and :func:`table1` says so.
     """
-    from .. import metrics
+    from ... import metrics
 
     with_niqe = with_niqe and metrics.niqe_available()
     images, intensity = test_images(data, profile), intensity_of(data)
@@ -167,7 +168,7 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
 
     from tqdm.auto import tqdm
 
-    from .. import metrics
+    from ... import metrics
 
     if not metrics.nrqm_available() or per_image.empty:
         return per_image
@@ -216,7 +217,7 @@ def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device=
     from ``per_image``'s ``ma``/``pi`` columns, or computed from ``runs`` and ``data`` when
     ``NRQM_model.mat`` is available; marked :data:`PI_UNAVAILABLE` when it is not.
     """
-    from .. import metrics
+    from ... import metrics
 
     if "ma" not in per_image.columns and runs is not None and data is not None:
         per_image = perceptual_scores(per_image, runs, data, device=device, progress=progress)
@@ -243,17 +244,20 @@ def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device=
 
 
 def paired_vs(per_image: pd.DataFrame, target: str = "dridsr", metric: str = "psnr") -> pd.DataFrame:
-    """``target`` minus each other method per image, with 95% CI and Wilcoxon p, beside the paper's margin."""
+    """``target`` against each other method by the one rule (:func:`paperlib.stats.paired_verdict`: per-seed paired
+    deltas, intervals over seeds and over images), beside the paper's margin. NIQE counts lower as better."""
     rows = []
     for s in sorted(per_image["scale"].unique()):
-        for m in per_image.loc[per_image["scale"] == s, "method"].unique():
+        at = per_image[per_image["scale"] == s]
+        for m in at["method"].unique():
             if m == target:
                 continue
-            r = paired_comparison(per_image, target, m, metric, scale=int(s))
+            v = paired_verdict(at, target, m, metric, higher_is_better=metric != "niqe")
             pt, pb = DRIDSR_TABLE1.get((target, s)), DRIDSR_TABLE1.get((m, s))
-            r["paper_diff"] = (pt[0] - pb[0]) if (pt and pb and metric == "psnr") else np.nan
-            rows.append(r)
-    return pd.DataFrame(rows)
+            rows.append({"method": target, "baseline": m, "metric": metric, "scale": int(s)} | v.as_row()
+                        | {"to resolve": resolve_text(v),
+                           "paper_diff": (pt[0] - pb[0]) if (pt and pb and metric == "psnr") else np.nan})
+    return pd.DataFrame(rows).drop(columns=["a", "b"])
 
 
 def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", methods=("vdsr", "imdn", "pan", "dridsr"),
@@ -264,8 +268,8 @@ def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", me
     (main-path weight layers, fixed filters included, attention/gating convolutions excluded);
     "Layers (all convs)" counts every convolution, attention ones included.
     """
-    from .. import models
-    from ..evaluate import inference_time
+    from ... import models
+    from ...evaluate import inference_time
 
     rows = []
     for m in methods:
@@ -384,8 +388,8 @@ def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int
     ``channel``: of the crop metrics (``"gray"`` for HU). ``display``: maps a [0, 1] image to what is shown
     (e.g. another HU window); the metrics stay on the [0, 1] images.
     """
-    from ..metrics import psnr, ssim
-    from ..plots import comparison_grid
+    from ...metrics import psnr, ssim
+    from ...plots import comparison_grid
 
     show = display or (lambda a: a)
     name, label, img = image
@@ -435,7 +439,7 @@ def edge_maps(images, data=None) -> dict:
     """
     import torch
 
-    from ..models.dridsr import canny_edges, sobel_edges
+    from ...models.dridsr import canny_edges, sobel_edges
 
     out = {}
     for name, label, img in images:
@@ -456,7 +460,7 @@ def as_8bit(img: np.ndarray, intensity: Intensity = U8) -> np.ndarray:
 
 def curves(runs: dict, scale: int):
     """Training-loss and validation-PSNR curves of every learned method at ``scale``."""
-    from ..plots import training_curves
+    from ...plots import training_curves
 
     loss = {DISPLAY_NAMES.get(m, m): r.log() for (m, s), r in runs.items() if s == scale and m != "bicubic"}
     val = {DISPLAY_NAMES.get(m, m): r.val_log() for (m, s), r in runs.items() if s == scale and m != "bicubic"}

@@ -3,7 +3,7 @@
 The methods are the paper's rows (:data:`METHODS`: Bicubic, SRCNN, FSRCNN, VDSR, DRRN, EDSR, MDSR, RDN, RCAN,
 IDMAN; the paper's values in :mod:`paperlib.paper_values`, ``IDMAN_TABLE5`` ... ``IDMAN_TABLE8``). Every learned
 method is trained by :func:`paperlib.train.train` (cached, resumable, one manifest per run), one model per scale,
-on the HU training data of the ablations (:func:`paperlib.experiments.idman_ablations.load_data`: the TCGA CT
+on the HU training data of the ablations (:func:`paperlib.experiments.idman.ablations.load_data`: the TCGA CT
 slices, the DeepLesion stand-in, ``ct12`` window) with the ablations' schedule (the paper's batch, patch, lr and
 L1; the profile's length) and the same batches for every method at a seed ("We set the training parameters of the
 contrast algorithms (such as batch size and learning rate) as consistent with our method", section 4.2). Sizes:
@@ -17,12 +17,13 @@ Test sets (:data:`EVAL_SETS`), whole slices, evaluated per image (:func:`idman_a
 * Table 8: the real TCIA Lung-PET-CT-Dx series.
 
 Statistics per table: our mean (over seeds of the mean over images) beside the paper's value, labelled; IDMAN minus
-each baseline per image with a 95% t-interval over images, the Wilcoxon p, per-seed deltas and the verdict rule of
-the ablations (:func:`idman_ablations.verdict`: with one seed, "not judged (one seed)": an ordering, not a finding).
+each baseline by the project's one rule (:func:`paperlib.stats.paired_verdict`: per-seed paired deltas over images,
+a t-interval over seeds and one over images, "supported" / "contradicted" only when both exclude 0; with one seed,
+"unresolved": an ordering, not a finding).
 
 Training in the background (resumable; the notebook then reuses the finished runs)::
 
-    python -m paperlib.experiments.idman_compare --profile quick
+    python -m paperlib.experiments.idman.compare --profile quick
 """
 from __future__ import annotations
 
@@ -33,17 +34,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import models
-from ..data.sources import DEFAULT_HU_WINDOW
-from ..data.splits import spaced
-from ..errors import DatasetNotFoundError
-from ..evaluate import default_protocol
-from ..paper_values import (DISPLAY_NAMES, IDMAN_COMPARE_SCALES, IDMAN_COMPARISON_CAPTIONS, IDMAN_TABLE5,
+from ... import models
+from ...data.sources import DEFAULT_HU_WINDOW
+from ...data.splits import spaced
+from ...errors import DatasetNotFoundError
+from ...evaluate import default_protocol
+from ...paper_values import (DISPLAY_NAMES, IDMAN_COMPARE_SCALES, IDMAN_COMPARISON_CAPTIONS, IDMAN_TABLE5,
                             IDMAN_TABLE6, IDMAN_TABLE7, IDMAN_TABLE8)
-from ..profiles import get_profile, train_plan
-from ..train import TrainConfig, train
-from . import idman_ablations as ab
-from .idman import ABLATIONS, PAPER_SIZE, full_size_parameters
+from ...profiles import get_profile, train_plan
+from ...stats import resolve_text
+from ...train import TrainConfig, train
+from . import ablations as ab
+from .architecture import ABLATIONS, PAPER_SIZE, full_size_parameters
 
 SCALES = IDMAN_COMPARE_SCALES
 #: The methods, in the paper's row order; the last is IDMAN, compared with each of the others.
@@ -111,7 +113,7 @@ def plan_for(profile: str, seeds=None) -> ComparePlan:
 
 def n_parameters(method: str, options: dict | None = None, scale: int = 2) -> int:
     """Trainable parameters of ``method`` with ``options`` (default: its published size), built on ``meta``
-    (IDMAN: :func:`paperlib.experiments.idman.full_size_parameters`, which needs no deep model)."""
+    (IDMAN: :func:`paperlib.experiments.idman.architecture.full_size_parameters`, which needs no deep model)."""
     import torch
 
     if method == TARGET:
@@ -154,7 +156,8 @@ def sizes_text(plan: ComparePlan) -> str:
 def seeds_text(plan: ComparePlan) -> str:
     if len(plan.seeds) == 1:
         return f"One seed ({plan.seeds[0]}): an ordering, not a finding."
-    return f"{len(plan.seeds)} seeds ({', '.join(map(str, plan.seeds))}); verdicts judged against the seed spread."
+    return (f"{len(plan.seeds)} seeds ({', '.join(map(str, plan.seeds))}); a verdict needs both the interval over "
+            "seeds and the one over images to exclude 0.")
 
 
 def setting_text(profile: str, plan: ComparePlan, data) -> str:
@@ -219,7 +222,7 @@ class EvalImages:
 def load_eval_set(key: str, profile: str, plan: ComparePlan, data, seed: int = 0, data_root=None) -> EvalImages:
     """Test set ``key`` of :data:`EVAL_SETS` (the training ``data`` itself when it is the set's source), HU through
     the training window. Missing under ``smoke``: the embedded sample's test slices, with a note; otherwise raises."""
-    from ..data.sources import load_source
+    from ...data.sources import load_source
 
     spec, note = EVAL_SETS[key], ""
     try:
@@ -303,16 +306,15 @@ def quality_table(per_image: pd.DataFrame, table: str, plan: ComparePlan | None 
 
 
 def _paired_row(rows: pd.DataFrame, baseline: str, metric: str, scale: int, paper: dict) -> dict:
-    c = ab.compare(rows, TARGET, baseline, metric)
-    v, why = ab.verdict(c["delta"], c["ci_low"], c["ci_high"], c["seed_noise"], " dB" if metric == "psnr" else "")
+    v = ab.compare(rows, TARGET, baseline, metric)
     i = SCALES.index(scale)
     paper_delta = round(paper[TARGET][i] - paper[baseline][i], 4)
-    same = "paper: tie" if paper_delta == 0 else ("yes" if np.sign(c["delta"]) == np.sign(paper_delta) else "no")
-    return {"metric": LABELS[metric], "scale": scale, "IDMAN minus": DISPLAY_NAMES[baseline], "delta": c["delta"],
-            "ci_low": c["ci_low"], "ci_high": c["ci_high"], "wilcoxon_p": c["wilcoxon_p"], "images": c["n_images"],
-            "per-seed deltas": ", ".join(f"{d:+.4f}" for d in c["per_seed"].values()),
-            "seed noise": c["seed_noise"], "verdict": v, "why": why, "paper delta": paper_delta,
-            "same sign as paper": same}
+    same = "paper: tie" if paper_delta == 0 else ("yes" if np.sign(v.margin) == np.sign(paper_delta) else "no")
+    return {"metric": LABELS[metric], "scale": scale, "IDMAN minus": DISPLAY_NAMES[baseline], "delta": v.margin,
+            "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high, "seed_ci_low": v.seed_ci_low,
+            "seed_ci_high": v.seed_ci_high, "images": v.n_images, "seeds": v.n_seeds,
+            "per-seed deltas": ", ".join(f"{d:+.4f}" for d in v.per_seed), "verdict": v.verdict, "why": v.why,
+            "to resolve": resolve_text(v), "paper delta": paper_delta, "same sign as paper": same}
 
 
 def paired_table(per_image: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -342,7 +344,7 @@ def ordering_lines(tables: dict) -> list[str]:
     for t, (_, paired) in tables.items():
         for (metric, s), g in paired.groupby(["metric", "scale"], sort=False):
             lines.append(f"{t} {metric} x{s}: IDMAN above {int((g['delta'] > 0).sum())} of {len(g)} baselines here "
-                         f"({int((g['ci_low'] > 0).sum())} with the 95% interval above 0); in the paper above "
+                         f"({int((g['verdict'] == 'supported').sum())} supported by both intervals); in the paper above "
                          f"{int((g['paper delta'] > 0).sum())} of {len(g)}")
     return lines
 
@@ -360,7 +362,7 @@ def caption(table: str, ev: EvalImages, setting: str) -> str:
 #: Figs. 8-10: the paper's scale and panels ("Images (a-d)" / "(a,b)", all on DeepLesion test images), and our
 #: choice: one DeepLesion test slice per figure (by name) and an inset box ``(top, left, side)`` in HR pixels, chosen
 #: by eye in the lung window: lung vessels and bronchi, away from the chest wall (the most detailed window by
-#: :func:`paperlib.experiments.dridsr.pick_box` is the body outline against air, which every method renders alike).
+#: :func:`paperlib.experiments.dridsr.tables.pick_box` is the body outline against air, which every method renders alike).
 FIGURES = {
     "fig8": dict(scale=2, paper_panels="a-d", image="series_b/113.png", box=(192, 96, 64),
                  why="vessels branching from the right hilum"),
@@ -380,8 +382,8 @@ def figure(fig: str, runs: dict, ev: EvalImages, device="cpu", image: str | None
 
     ``image``/``box`` override :data:`FIGURES`' choice (a given image without a box: :func:`dridsr.pick_box`); a
     named slice missing from ``ev`` (the embedded sample standing in under smoke) gives its first slice, noted."""
-    from ..data.hu import rewindow
-    from .dridsr import visual_comparison
+    from ...data.hu import rewindow
+    from ..dridsr.tables import visual_comparison
 
     spec, want = FIGURES[fig], image or FIGURES[fig]["image"]
     match = [t for t in ev.pool if t[0] == want]
@@ -425,7 +427,7 @@ def fig7(runs: dict, smooth: int = 1):
 
 def provenance(profile: str, plan: ComparePlan, data, sets: dict, runs: dict, device="cpu") -> dict:
     """What made the tables and figures (``comparison_provenance.json``)."""
-    from ..runtime import git_commit, hardware_info
+    from ...runtime import git_commit, hardware_info
 
     ev = next(iter(sets.values()))
     return {"study": "IDMAN comparison, Tables 5-8 and Figs. 8-10", "profile": profile,
@@ -444,7 +446,7 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, figures: dict, profile: 
     """Tables (CSV + Markdown + JSON), figures (PNG + PDF + JSON) and ``comparison_provenance.json`` under
     ``figures/idman/<profile>/``; ``figures``: ``{fig: (matplotlib figure, info)}``; ``convergence``: Fig. 7 as
     :func:`fig7` returns it. Returns ``{name: path}``."""
-    from ..results import save_figure, save_table
+    from ...results import save_figure, save_table
 
     side = {k: meta[k] for k in ("profile", "sizes", "seeds", "data", "protocol", "git_commit") if k in meta}
     paths = {"per_image": save_table(per_image, "compare_per_image", "idman", profile, side),
@@ -452,7 +454,7 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, figures: dict, profile: 
     for t, (quality, paired) in tables.items():
         paths[t] = save_table(quality, f"compare_{t}", "idman", profile, side, floatfmt=".4f", caption=captions[t])
         paths[f"{t}_paired"] = save_table(paired, f"compare_{t}_paired", "idman", profile, side, floatfmt=".4f",
-                                          caption=f"IDMAN minus each baseline, per image (95% CI over images). "
+                                          caption=f"IDMAN minus each baseline by the one rule (paperlib.stats: intervals over seeds and over images). "
                                                   f"{captions[t]}")
     for fig, (f, info) in figures.items():
         paths[fig] = save_figure(f, f"{fig}_visual_x{FIGURES[fig]['scale']}", "idman", profile,

@@ -9,7 +9,7 @@ the comparison is repeated over training seeds and set beside the spread between
 different seeds (:func:`parity_table`): a model keeps the fast path when its fast - fp32
 difference sits within that seed spread.
 
-Run: ``python -m paperlib.experiments.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
+Run: ``python -m paperlib.experiments.dridsr.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
 ``bench/results/parity_<profile>.{json,md}``.
 """
 from __future__ import annotations
@@ -21,11 +21,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..config import REPO_ROOT
-from ..evaluate import paired_comparison
-from ..runtime import git_commit, hardware_info
-from ..train import TrainConfig, train
-from .dridsr import evaluate_methods, load_data
+from ...config import REPO_ROOT
+from ...evaluate import paired_comparison
+from ...runtime import git_commit, hardware_info
+from ...train import TrainConfig, train
+from .tables import evaluate_methods, load_data
 
 
 def parity_per_image(methods=("dridsr", "imdn"), seeds=(0, 1, 2), scale: int = 4, profile: str = "quick",

@@ -1,6 +1,6 @@
 """IDMAN's ablations trained: Tables 1-4 and Fig. 6 (weight normalisation and convergence).
 
-The variants are :data:`paperlib.experiments.idman.ABLATIONS` (model options; the paper's PSNR under
+The variants are :data:`paperlib.experiments.idman.architecture.ABLATIONS` (model options; the paper's PSNR under
 the same keys in :mod:`paperlib.paper_values`). Every variant is trained by
 :func:`paperlib.train.train` (cached, resumable, one manifest per run) at x2 on the same HU data,
 with the same batches (a training seed fixes initialisation *and* the batch sampler, so seed ``s``
@@ -17,17 +17,16 @@ scale (:func:`paperlib.evaluate.default_protocol`), cached per run by
 Statistics, per variant against its table's reference (:data:`REFERENCE`):
 
 * mean PSNR over seeds, and the seed spread (max - min and SD of the per-seed mean PSNR);
-* delta = per image, the variant's PSNR averaged over seeds minus the reference's, averaged over
-  images, with a 95% t-interval over images (:func:`paperlib.evaluate.paired_comparison`);
-  per-seed deltas (seed paired with seed: same batches) are reported beside it;
-* verdict (:func:`verdict`): "measurable here" when the interval excludes 0 *and* |delta| exceeds
-  the seed spread of both models (the larger of the two max - min ranges); otherwise "inside seed
-  noise". Images of one patient are not independent, so the interval over images is optimistic; the
-  seed condition is the guard.
+* delta, its intervals and the verdict on the paper's claim "the variant improves on the reference":
+  the project's one rule, :func:`paperlib.stats.paired_verdict` (per-seed paired deltas over images,
+  seed paired with seed since they saw the same batches; a t-interval over seeds and one over images;
+  supported / contradicted only when both exclude 0, otherwise unresolved with the reason and the
+  seeds a resolution would take). Images of one patient are not independent, so the interval over
+  images is optimistic; the interval over seeds is the guard.
 
 Training in the background (resumable; the notebook then reuses the finished runs)::
 
-    python -m paperlib.experiments.idman_ablations --profile quick --seeds 0,1,2
+    python -m paperlib.experiments.idman.ablations --profile quick --seeds 0,1,2
 """
 from __future__ import annotations
 
@@ -40,13 +39,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import models
-from ..data.sources import DEFAULT_HU_WINDOW
-from ..errors import DatasetNotFoundError
-from ..evaluate import default_protocol, evaluate_images, evaluation_key, paired_comparison
-from ..profiles import get_profile, train_plan
-from ..train import TrainConfig, train
-from .idman import ABLATION_SETTING, ABLATIONS, PAPER_ABLATIONS, PAPER_SIZE, build
+from ... import models
+from ...data.sources import DEFAULT_HU_WINDOW
+from ...errors import DatasetNotFoundError
+from ...evaluate import default_protocol, evaluate_images, evaluation_key
+from ...stats import paired_verdict, resolve_text
+from ...profiles import get_profile, train_plan
+from ...train import TrainConfig, train
+from .architecture import ABLATION_SETTING, ABLATIONS, PAPER_ABLATIONS, PAPER_SIZE, build
 
 SCALE = ABLATION_SETTING["scale"]
 
@@ -99,7 +99,7 @@ PLANS = {
 def plan_for(profile: str, seeds=None) -> StudyPlan:
     """The :class:`StudyPlan` of ``profile`` (``seeds`` replaces its seeds)."""
     if profile not in PLANS:
-        from ..errors import UnknownNameError
+        from ...errors import UnknownNameError
 
         raise UnknownNameError(f"the IDMAN ablation study has no plan for profile {profile!r}; known: {sorted(PLANS)}")
     plan = PLANS[profile]
@@ -151,7 +151,7 @@ def load_data(profile: str = "quick", source: str = DATA_SOURCE, seed: int = 0, 
     When ``source`` is not found and ``profile == "smoke"``, the CT sample embedded in the package (same
     window) stands in, with a one-line note and ``manifest["stand_in"]``; other profiles raise.
     """
-    from ..data.sources import load_source
+    from ...data.sources import load_source
 
     try:
         return load_source(source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=progress)
@@ -197,7 +197,7 @@ def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd
     Any model at any scale (both read from the run's manifest). The cache file ``eval_<split>_n<N>_<key>.csv`` is
     keyed by the weights, the images, the protocol and ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`).
     """
-    from ..errors import CheckpointError
+    from ...errors import CheckpointError
 
     if not run.complete:
         raise CheckpointError(f"{run.path}: run not finished (no weights.pt); train it first")
@@ -230,46 +230,15 @@ def collect(runs: dict, images, intensity, device="cpu") -> pd.DataFrame:
 # --------------------------------------------------------------------------- statistics and tables
 
 
-def verdict(delta: float, ci_low: float, ci_high: float, seed_noise: float, unit: str = " dB") -> tuple[str, str]:
-    """``(verdict, why)``: "measurable here" only when the 95% interval over images excludes 0 *and*
-    |delta| exceeds the seed noise; otherwise "inside seed noise". With one seed there is no seed noise
-    to compare with: "not judged (one seed)". ``unit``: of delta and noise in ``why`` (``""`` for SSIM)."""
-    if not np.isfinite(seed_noise):
-        return "not judged (one seed)", "one seed: no seed spread to compare with"
-    why = []
-    if not (ci_low > 0 or ci_high < 0):  # a NaN interval excludes nothing
-        why.append("95% CI over images includes 0")
-    if not abs(delta) > seed_noise:
-        why.append(f"|delta| {abs(delta):.3f} <= seed spread {seed_noise:.3f}{unit}")
-    if why:
-        return "inside seed noise", "; ".join(why)
-    return "measurable here", "CI excludes 0 and |delta| > seed spread"
-
-
 def seed_means(rows: pd.DataFrame, metric: str = "psnr") -> pd.Series:
     """Mean ``metric`` (PSNR) over images, per seed."""
     return rows.groupby("seed")[metric].mean()
 
 
-def _spread(s: pd.Series) -> float:
-    return float(s.max() - s.min()) if len(s) > 1 else float("nan")
-
-
-def compare(rows: pd.DataFrame, variant: str, reference: str, metric: str = "psnr") -> dict:
-    """``variant`` minus ``reference`` in one table's per-image rows (see the module docstring).
-
-    delta/CI: per image, each variant's ``metric`` (PSNR) averaged over its seeds, then paired over images.
-    per_seed: the mean difference at each seed both have (same batches). seed_noise: the larger of the
-    two variants' seed ranges (max - min of the per-seed mean).
-    """
-    v, r = rows[rows["variant"] == variant], rows[rows["variant"] == reference]
-    avg = pd.concat([v, r]).groupby(["variant", "image"])[metric].mean().reset_index()
-    pc = paired_comparison(avg.rename(columns={"variant": "method"}), variant, reference, metric)
-    sv, sr = seed_means(v, metric), seed_means(r, metric)
-    common = sv.index.intersection(sr.index)
-    noise = max(_spread(sv), _spread(sr)) if len(sv) > 1 and len(sr) > 1 else float("nan")
-    return {"delta": pc["mean_diff"], "ci_low": pc["ci_low"], "ci_high": pc["ci_high"], "wilcoxon_p": pc["wilcoxon_p"],
-            "n_images": pc["n"], "per_seed": (sv[common] - sr[common]).to_dict(), "seed_noise": noise}
+def compare(rows: pd.DataFrame, variant: str, reference: str, metric: str = "psnr"):
+    """``variant`` against ``reference`` in one table's per-image rows, by the one rule
+    (:func:`paperlib.stats.paired_verdict`; the claim: ``variant`` is better)."""
+    return paired_verdict(rows, variant, reference, metric, by="variant")
 
 
 def describe(opts: dict) -> str:
@@ -282,8 +251,8 @@ def describe(opts: dict) -> str:
 
 #: Column order of the ablation tables (``paper ...`` columns are the paper's values, never ours).
 COLUMNS = ["variant", "options", "parameters", "seeds", "images", "PSNR (dB)", "seed SD", "seed min", "seed max",
-           "delta vs ref (dB)", "ci_low", "ci_high", "wilcoxon_p", "per-seed deltas (dB)", "seed noise (dB)", "verdict",
-           "why", "paper PSNR (dB)", "paper delta (dB)", "same sign as paper"]
+           "delta vs ref (dB)", "image_ci_low", "image_ci_high", "seed_ci_low", "seed_ci_high", "per-seed deltas (dB)",
+           "verdict", "why", "to resolve", "paper PSNR (dB)", "paper delta (dB)", "same sign as paper"]
 
 
 def _row(rows: pd.DataFrame, table: str, name: str, plan: StudyPlan | None) -> dict:
@@ -299,13 +268,12 @@ def _row(rows: pd.DataFrame, table: str, name: str, plan: StudyPlan | None) -> d
         out["parameters"] = models.count_parameters(build(SCALE, **options(opts, plan)))
     if name == ref:
         return out | {"delta vs ref (dB)": 0.0, "verdict": "reference"}
-    c = compare(rows, name, ref)
-    v, why = verdict(c["delta"], c["ci_low"], c["ci_high"], c["seed_noise"])
-    return out | {"delta vs ref (dB)": c["delta"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
-                  "wilcoxon_p": c["wilcoxon_p"],
-                  "per-seed deltas (dB)": ", ".join(f"{d:+.3f}" for d in c["per_seed"].values()),
-                  "seed noise (dB)": c["seed_noise"], "verdict": v, "why": why,
-                  "same sign as paper": "yes" if np.sign(c["delta"]) == np.sign(out["paper delta (dB)"]) else "no"}
+    v = compare(rows, name, ref)
+    return out | {"delta vs ref (dB)": v.margin, "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high,
+                  "seed_ci_low": v.seed_ci_low, "seed_ci_high": v.seed_ci_high,
+                  "per-seed deltas (dB)": ", ".join(f"{d:+.3f}" for d in v.per_seed),
+                  "verdict": v.verdict, "why": v.why, "to resolve": resolve_text(v),
+                  "same sign as paper": "yes" if np.sign(v.margin) == np.sign(out["paper delta (dB)"]) else "no"}
 
 
 def ablation_table(per_image: pd.DataFrame, table: str, plan: StudyPlan | None = None) -> pd.DataFrame:
@@ -414,8 +382,8 @@ def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side:
     """Fig. 5 remade: ``{panel: (matplotlib figure, info)}``, Table 1's models with and without information
     distillation (first seed) on validation slices (``images``: ``{panel: slice name}``; default: the first and the
     middle evaluated slice), HR with an inset and each model's crop with its crop PSNR/SSIM (on the metric window)."""
-    from ..data.hu import rewindow
-    from .dridsr import visual_comparison
+    from ...data.hu import rewindow
+    from ..dridsr.tables import visual_comparison
 
     pool = eval_images(data, plan)
     seed = min(sd for _, _, sd in runs)
@@ -452,7 +420,7 @@ def run_records(runs: dict) -> dict:
 def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") -> dict:
     """What made the tables: profile (with the study's overrides), sizes, seeds, data, images, runs, commit and
     hardware (``ablation_provenance.json``)."""
-    from ..runtime import git_commit, hardware_info
+    from ...runtime import git_commit, hardware_info
 
     return {"study": "IDMAN ablations, Tables 1-4 and Fig. 6", "profile": profile,
             "profile_settings": get_profile(profile, **plan.overrides).as_dict(), "scale": SCALE,
@@ -468,7 +436,7 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
                  setting: str, fig5_panels: dict | None = None) -> dict:
     """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF), Fig. 5's panels (``{panel: (figure, info)}``
     of :func:`fig5`) and ``ablation_provenance.json`` under ``figures/idman/<profile>/``; returns ``{name: path}``."""
-    from ..results import save_figure, save_table
+    from ...results import save_figure, save_table
 
     side = {k: meta[k] for k in ("profile", "size", "seeds", "data", "protocol", "git_commit") if k in meta}
     paths = {"per_image": save_table(per_image, "ablation_per_image", "idman", profile, side)}
@@ -487,7 +455,7 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
 
 def write_provenance(meta: dict, profile: str, name: str) -> Path:
     """``meta`` as ``figures/idman/<profile>/<name>`` (JSON); returns the path."""
-    from ..results import output_dir
+    from ...results import output_dir
 
     path = output_dir("idman", profile) / name
     path.write_text(json.dumps(meta, indent=2, default=str))
@@ -524,12 +492,13 @@ if __name__ == "__main__":
 
 
 def summary_lines(tables: dict) -> list[str]:
-    """One sentence per non-reference variant: our delta, its interval, the seed noise, the verdict, the paper's."""
+    """One sentence per non-reference variant: our delta, its two intervals, the verdict, the paper's."""
     lines = []
     for t, df in tables.items():
         ref = REFERENCE[t]
         for r in df[df["variant"] != ref].to_dict("records"):
             lines.append(f"{t}, {r['variant']} - {ref}: {r['delta vs ref (dB)']:+.3f} dB "
-                         f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], seed noise {r['seed noise (dB)']:.3f} dB: "
+                         f"(images [{r['image_ci_low']:+.3f}, {r['image_ci_high']:+.3f}], seeds "
+                         f"[{r['seed_ci_low']:+.3f}, {r['seed_ci_high']:+.3f}]): "
                          f"**{r['verdict']}** (paper: {r['paper delta (dB)']:+.3f} dB)")
     return lines

@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .. import models
-from ..paper_values import IDMAN_TABLE1, IDMAN_TABLE2, IDMAN_TABLE3, IDMAN_TABLE4
+from ... import models
+from ...paper_values import IDMAN_TABLE1, IDMAN_TABLE2, IDMAN_TABLE3, IDMAN_TABLE4
 
 #: Size of the paper's model (section 4.2: G = 10 IDMAGs, B = 20 IDMABs, r = 16; 64 channels as RCAN).
 PAPER_SIZE = dict(n_groups=10, n_blocks=20, n_feats=64, reduction=16)
