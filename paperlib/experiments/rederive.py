@@ -96,6 +96,9 @@ def dridsr_budget(root=None) -> list[Path]:
 
 def rederive_all(profile: str = "quick", root=None) -> list[Path]:
     """Every derivation whose per-image source exists; returns the written paths."""
+    from ..runtime import git_commit
+
+    git_commit()  # ask before the first file is rewritten: the commit recorded is the tree as it was (cached)
     out = []
     for job in (dridsr_table1, idman_ablations, idman_comparison):
         try:
