@@ -345,3 +345,31 @@ def _n_seeds(meta: dict) -> str:
 def update_readme_idman(profile: str = "quick", readme=None) -> bool:
     """Regenerate the README's IDMAN block from ``figures/idman/<profile>/``."""
     return replace_readme_block("IDMAN", readme_idman_section(profile), readme)
+
+
+def readme_claims_section(profile: str = "quick", root=None) -> str:
+    """The README's claims ledger: one row per claim, from ``figures/claims/<profile>/claims_summary.csv``."""
+    import pandas as pd
+
+    d = figures_root(root) / "claims" / profile
+    csv = d / "claims_summary.csv"
+    if not csv.exists():
+        return f"Claims ledger: not made yet (`make reproduce PROFILE={profile} ONLY=claims`)."
+    s, meta = pd.read_csv(csv, keep_default_na=False), json.loads(csv.with_suffix(".json").read_text())
+    counts = s.groupby("paper")["verdict"].value_counts().unstack(fill_value=0)
+    lines = ["Every testable claim of both papers (the papers' words, shortened), judged by the one rule "
+             "(`paperlib.stats`: per-seed paired deltas; a verdict only when the 95% interval over seeds and the one "
+             "over images both exclude 0). A claim is *contradicted* when any of its comparisons is, *supported* when "
+             "all are. Budgets are fractions of the paper's HR pixels seen; parameter counts are ours (both sides). "
+             "Every comparison, with its intervals and sources: "
+             f"{_md_link(d / 'claims_ledger.md', root)}; the notebook: [`notebooks/claims.ipynb`](notebooks/claims.ipynb).\n",
+             counts.to_markdown() + "\n",
+             s.drop(columns=["rows"]).to_markdown(index=False, disable_numparse=True), "",
+             f"<sub>{_made_text(meta)}; made from the saved results under `figures/` (sources per row in the "
+             "ledger).</sub>"]
+    return "\n".join(lines)
+
+
+def update_readme_claims(profile: str = "quick", readme=None) -> bool:
+    """Regenerate the README's claims block from ``figures/claims/<profile>/``."""
+    return replace_readme_block("CLAIMS", readme_claims_section(profile), readme)

@@ -311,10 +311,11 @@ def pick_box(hr: np.ndarray, side: int, margin: int | None = None) -> tuple[int,
 
 
 #: The visual comparisons of Figs. 7-11: the paper's scale and image class (its captions,
-#: :data:`paperlib.paper_values.DRIDSR_FIGURE_CAPTIONS`), and our choice of test image (by name, in the
-#: seed-0 split) and inset box ``(top, left, side)`` in HR pixels (``None``: :func:`pick_box`).
-#: The paper's own images are not identified, so the choices are ours; the notebook's parameters
-#: cell can override them.
+#: :data:`paperlib.paper_values.DRIDSR_FIGURE_CAPTIONS`), the test image and the inset box
+#: ``(top, left, side)`` in HR pixels (``None``: :func:`pick_box`). The paper's own images are not
+#: identified, so the choices are ours: Fig. 7's by name and box (in the seed-0 split, chosen by eye for
+#: its GGO); Figs. 8-11's (``image=None``) by the rule of :func:`figure_images`, so that the four show four
+#: different images, as the paper's do. The notebook's parameters cell can override them.
 FIGURES = {
     "fig7": dict(name="fig7_ggo_x4", scale=4, label="COVID", content="ground-glass opacity (GGO) patch",
                  image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%1.png", box=(128, 316, 72),
@@ -323,41 +324,93 @@ FIGURES = {
                      "bronchi stay visible; the box lies inside the lung, at least 68 px from every image "
                      "border, on a 285 x 457 image (large enough for x4), and holds some normal lung around "
                      "the patch for contrast"),
-    "fig8": dict(name="fig8_covid_x3", scale=3, label="COVID", content="COVID-CT test image",
-                 image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%0.png", box=None),
-    "fig9": dict(name="fig9_noncovid_x3", scale=3, label="NonCOVID", content="Non-COVID-CT test image",
-                 image="39%0.jpg", box=None),
+    "fig8": dict(name="fig8_covid_x3", scale=3, label="COVID", content="COVID-CT test image", image=None, box=None,
+                 why="the 1st COVID test image taken by the rule of figure_images (the paper's text: a clearer lung "
+                     "edge); inset: its most detailed window (pick_box)"),
+    "fig9": dict(name="fig9_noncovid_x3", scale=3, label="NonCOVID", content="Non-COVID-CT test image", image=None,
+                 box=None, why="the 1st NonCOVID test image taken by the rule of figure_images (the paper's text: "
+                               "small nodules); inset: its most detailed window (pick_box)"),
     "fig10": dict(name="fig10_noncovid_x4", scale=4, label="NonCOVID", content="Non-COVID-CT test image",
-                  image="39%0.jpg", box=None),
-    "fig11": dict(name="fig11_covid_x4", scale=4, label="COVID", content="COVID-CT test image",
-                  image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%0.png", box=None),
+                  image=None, box=None,
+                  why="the 2nd NonCOVID test image taken by the rule of figure_images (not Fig. 9's; the paper's "
+                      "text: a clearer lung edge); inset: its most detailed window (pick_box)"),
+    "fig11": dict(name="fig11_covid_x4", scale=4, label="COVID", content="COVID-CT test image", image=None,
+                  box=None, why="the 2nd COVID test image taken by the rule of figure_images (not Fig. 8's; the "
+                                "paper's text: small nodules); inset: its most detailed window (pick_box)"),
 }
+
+#: Smallest side (HR pixels) of a test image :func:`figure_images` takes while one is left: the HR training
+#: patch (an x4 LR image of 48 px), so a 64 px inset fits away from the border.
+FIGURE_MIN_SIDE = 192
+
+
+def _source_figure(name: str) -> str:
+    """The COVID-CT source figure of a test image: its name before the last ``%`` (``X%0.png``, ``X%1.png``
+    are panels of one figure of one article, often one patient), or the whole name when it has none."""
+    return name.rsplit("%", 1)[0] if "%" in name else name
+
+
+def figure_images(data) -> dict:
+    """Which test image each figure of :data:`FIGURES` shows on ``data``: ``{fig: (name, label, uint8)}``.
+
+    The rule, in figure order (7, 8, 9, 10, 11): a figure with a named image takes it when it is in
+    ``data.test``; every other figure takes the **first image of its class in the test list** (the
+    seed-drawn order of ``data.test``) that no earlier figure took, preferring, in this order, images
+    at least :data:`FIGURE_MIN_SIDE` px on both sides and from a source figure (:func:`_source_figure`)
+    no earlier figure used; a preference is dropped only when no image meets it. So Figs. 8 and 11 show
+    the 1st and 2nd COVID images so taken, Figs. 9 and 10 the 1st and 2nd NonCOVID ones: four different
+    images. On a stand-in without COVID/NonCOVID classes (``data.manifest["stand_in"]``) the class is
+    ignored, and when the test list is shorter than the figures it is reused in order. Pure: reads only the
+    names, labels and array shapes of ``data.test``.
+    """
+    stand_in = bool(data.manifest.get("stand_in"))
+    test = list(data.test)
+    picks: dict = {}
+    for fig, spec in FIGURES.items():
+        named = [t for t in test if spec.get("image") and t[0] == spec["image"]]
+        if named:
+            picks[fig] = named[0]
+            continue
+        taken = {t[0] for t in picks.values()}
+        used = {_source_figure(t[0]) for t in picks.values()}
+        pool = [t for t in test if (stand_in or t[1] == spec["label"]) and t[0] not in taken]
+        big = [t for t in pool if min(np.shape(t[2])[:2]) >= FIGURE_MIN_SIDE]
+        fresh = [t for t in big if _source_figure(t[0]) not in used]
+        choice = (fresh or big or pool)[:1]
+        if not choice and stand_in and test:
+            choice = [test[len(picks) % len(test)]]
+        if not choice:
+            raise ValueError(f"{fig}: no {spec['label']} test image left that no other figure shows")
+        picks[fig] = choice[0]
+    return picks
 
 
 def figure_spec(fig: str, data, image: str | None = None, box=None) -> dict:
     """:data:`FIGURES` entry ``fig`` resolved on ``data``: the ``(name, label, uint8)`` test image and the box.
 
-    ``image`` / ``box`` override the entry's choice. A named image must be a test image of the
-    figure's class (it is not in the split drawn with another seed); then the first test image of
-    the class is used, its box chosen by :func:`pick_box`, and ``note`` says so. On a stand-in
-    (``data.manifest["stand_in"]``, the embedded sample under the smoke profile), which has no
-    COVID/NonCOVID classes, the first test image is used.
+    The image is the one :func:`figure_images` gives ``fig`` (Fig. 7 by name; Figs. 8-11 by its rule, four
+    different images). ``image`` / ``box`` override the choice. A named image must be a test image of the
+    figure's class; one that is not in this split (drawn with another seed) is replaced by the rule's image,
+    its box chosen by :func:`pick_box`, and ``note`` says so. On a stand-in (``data.manifest["stand_in"]``,
+    the embedded sample under the smoke profile), which has no COVID/NonCOVID classes, the rule ignores the
+    class.
     """
     spec = dict(FIGURES[fig])
     want = image or spec["image"]
     box = box if box is not None else (spec["box"] if image is None else None)
-    match = [t for t in data.test if t[0] == want]
     note = ""
-    if match and match[0][1] != spec["label"]:
-        raise ValueError(f"{fig}: image {want!r} is a {match[0][1]} image, the paper's {fig} shows {spec['label']}")
-    if not match:
-        match = [t for t in data.test if t[1] == spec["label"]][:1]
-        if not match and data.manifest.get("stand_in"):
-            match = data.test[:1]
+    if want is None:
+        match = [figure_images(data)[fig]]
+    else:
+        match = [t for t in data.test if t[0] == want]
+        if match and match[0][1] != spec["label"]:
+            raise ValueError(f"{fig}: image {want!r} is a {match[0][1]} image, the paper's {fig} shows {spec['label']}")
         if not match:
-            raise ValueError(f"{fig}: no {spec['label']} test image")
-        note = f"{want!r} is not in this test split; using {match[0][0]!r} with the most detailed window"
-        box = None
+            if not data.test:
+                raise ValueError(f"{fig}: no {spec['label']} test image")
+            match = [figure_images(data)[fig]]
+            note = f"{want!r} is not in this test split; using {match[0][0]!r} with the most detailed window"
+            box = None
     num = fig.removeprefix("fig")
     content = spec["content"] if match[0][1] == spec["label"] else \
         f"{data.manifest.get('dataset')} test image (standing in for a {spec['content']})"
