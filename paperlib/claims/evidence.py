@@ -169,7 +169,7 @@ def dridsr_time(root=None) -> list[dict]:
     return rows
 
 
-PATH_ABLATION_DIR = ("dridsr", "ablation")
+PATH_ABLATION_DIR = ("dridsr", "budget")
 
 
 def _path_ablation(root=None) -> tuple[pd.DataFrame | None, Path]:

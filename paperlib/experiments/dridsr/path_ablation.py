@@ -15,6 +15,12 @@ budget study (:func:`paperlib.experiments.dridsr.budget.advance`), and evaluated
 images under the Table 1 protocol. The Sobel, seed-0 run is the budget study's own DRIDSR run (same
 key), so the two studies share it.
 
+Outputs (``figures/dridsr/budget/``, beside the budget study whose profile they share):
+``path_ablation_per_image`` (every snapshot of every run on the 46 test images), ``path_ablation_curves``
+and its figure, ``path_ablation_claims`` (the one rule, :func:`paperlib.stats.paired_verdict`, at the last
+step every run reached and at :data:`EARLY_STEP`), ``path_ablation_steps_to_psnr`` (per seed, the first
+snapshot at or above :data:`CONVERGENCE_PSNR`) and ``frequency_shares`` (:func:`frequency_shares`).
+
 Run in the background::
 
     python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000,3000
@@ -23,7 +29,12 @@ from __future__ import annotations
 
 import argparse
 
-from .budget import BudgetRun, advance, collect, curve_table
+import numpy as np
+import pandas as pd
+
+from ...spectral import dridsr_path_contributions, lr_nyquist, share_above
+from ...stats import paired_verdict, resolve_text
+from .budget import SCALE, BudgetRun, advance, collect, common_step, curve_table, plot_curves
 
 SEEDS = (0, 1, 2)
 #: label -> model options; the first is the paper's DRIDSR (the reference of every comparison).
@@ -37,6 +48,125 @@ REFERENCE = "DRIDSR (Sobel)"
 #: Seed-major order: every variant's seed 0 first, so a stopped study still has complete pairs.
 STUDY = tuple(BudgetRun("dridsr", s, opts, label) for s in SEEDS for label, opts in VARIANTS.items())
 SMOKE_STUDY = tuple(BudgetRun("dridsr", 0, opts, label) for label, opts in VARIANTS.items())
+#: The convergence test: the one rule on test PSNR this early in training (3% of the way to 10,000 steps).
+EARLY_STEP = 300
+#: "Iterations to reach a stated PSNR": test PSNR (Y, x4, our 46 images) a DRIDSR passes within the first 1,000
+#: steps; bicubic is 25.39 dB on these images.
+CONVERGENCE_PSNR = 26.0
+
+
+def claims_table(per_image: pd.DataFrame) -> pd.DataFrame:
+    """The reference against every variant by the one rule, at the last common step and at :data:`EARLY_STEP`."""
+    rows = []
+    for label in VARIANTS:
+        if label == REFERENCE or label not in set(per_image["run"]):
+            continue
+        for when, step in (("final", common_step(per_image, REFERENCE, label)), ("early", EARLY_STEP)):
+            at = per_image[per_image["step"] == step]
+            if step is None or not {REFERENCE, label} <= set(at["run"]):
+                continue
+            v = paired_verdict(at, REFERENCE, label, "psnr", by="run")
+            rows.append({"comparison": f"{REFERENCE} > {label}", "when": when, "step": step} | v.as_row()
+                        | {"to resolve": resolve_text(v)})
+    return pd.DataFrame(rows)
+
+
+def steps_to_psnr(per_image: pd.DataFrame, target: float = CONVERGENCE_PSNR) -> pd.DataFrame:
+    """Per run label and seed: the first snapshot step whose mean test PSNR is >= ``target`` (NaN if none)."""
+    by = per_image.groupby(["run", "seed", "step"])["psnr"].mean().reset_index()
+    out = []
+    for (label, seed), g in by.groupby(["run", "seed"]):
+        hit = g[g["psnr"] >= target]["step"]
+        out.append({"run": label, "seed": seed, "target_psnr": target,
+                    "first_step_at_or_above": int(hit.min()) if len(hit) else np.nan, "last_step": int(g["step"].max())})
+    return pd.DataFrame(out)
+
+
+def frequency_shares(runs: list, images, step: int, data_intensity=None, device="cpu") -> pd.DataFrame:
+    """Per image and seed of the Sobel DRIDSR at ``step``: each path's share of its output energy above the LR
+    Nyquist frequency (:mod:`paperlib.spectral`). Rows: ``path`` ('low path' / 'high path'), seed, image, share_above."""
+    from ...evaluate import make_pair
+    from .tables import run_intensity
+
+    rows = []
+    for br, run in runs:
+        if br.name != REFERENCE:
+            continue
+        model = run.load_model(device, weights=run.path / "snapshots" / f"step_{step:06d}.pt")
+        for name, label, img in images:
+            _, lr = make_pair(img, SCALE, data_intensity or run_intensity(run))
+            parts = dridsr_path_contributions(model, lr, device)
+            for path in ("low", "high"):
+                rows.append({"path": f"{path} path", "seed": br.seed, "image": name, "label": label,
+                             "share_above": share_above(parts[path], lr_nyquist(SCALE))})
+    return pd.DataFrame(rows)
+
+
+def frequency_figure(run, image, step: int, device="cpu"):
+    """One test image: the low and high paths' parts of the SR image (colour bars in the image's units) and their
+    radially averaged power spectra, with the LR Nyquist frequency marked."""
+    import matplotlib.pyplot as plt
+
+    from ...evaluate import make_pair
+    from ...spectral import power_spectrum
+    from .tables import run_intensity
+
+    name, label, img = image
+    _, lr = make_pair(img, SCALE, run_intensity(run))
+    model = run.load_model(device, weights=run.path / "snapshots" / f"step_{step:06d}.pt")
+    parts = dridsr_path_contributions(model, lr, device)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for ax, key in zip(axes[:2], ("low", "high")):
+        lim = float(np.percentile(np.abs(parts[key] - parts[key].mean()), 99)) or 1.0
+        im = ax.imshow(parts[key] - parts[key].mean(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_title(f"{key}-frequency path's part of the SR image\n(mean removed; share above LR Nyquist "
+                     f"{share_above(parts[key], lr_nyquist(SCALE)):.3f})", fontsize=9)
+        ax.axis("off")
+        fig.colorbar(im, ax=ax, fraction=0.046, label="intensity (image units, [0, 1] scale)")
+    bins = np.linspace(0, 0.5, 41)
+    for key in ("low", "high"):
+        pw, r = power_spectrum(parts[key])
+        idx = np.digitize(r.ravel(), bins)
+        prof = [pw.ravel()[idx == i].mean() if (idx == i).any() else np.nan for i in range(1, len(bins))]
+        axes[2].semilogy(0.5 * (bins[1:] + bins[:-1]), prof, label=f"{key} path")
+    axes[2].axvline(lr_nyquist(SCALE), color="k", ls="--", lw=0.8, label=f"LR Nyquist (x{SCALE}): 1/{2 * SCALE}")
+    axes[2].set(xlabel="radial frequency (cycles per HR pixel)", ylabel="mean power", title="radial power spectrum")
+    axes[2].legend(fontsize=8)
+    fig.suptitle(f"DRIDSR (Sobel) at step {step:,}, x{SCALE}, {label} test image {name}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root=None) -> dict:
+    """Evaluate every snapshot (cached), then write the tables and figures above; returns ``{name: path}``."""
+    import matplotlib.pyplot as plt
+
+    from ...results import save_figure, save_table
+    from ...runtime import git_commit
+
+    git_commit()  # the commit is read before any output is written
+    per = collect(runs, images, progress=False)
+    final = min(common_step(per, REFERENCE, v) or 0 for v in {br.name for br, _ in runs} if v != REFERENCE)
+    manifests = {run.path.name: run.manifest for _, run in runs}
+    meta = {"study": "dridsr path ablation", "variants": VARIANTS, "seeds": list(SEEDS), "scale": SCALE,
+            "test_images": len(images), "runs": {k: {"config": m["config"], "git_commit": m.get("git_commit"),
+                                                     "hardware": m.get("hardware")} for k, m in manifests.items()},
+            "early_step": EARLY_STEP, "final_step": final, "convergence_psnr": CONVERGENCE_PSNR}
+    out = {"per_image": save_table(per, "path_ablation_per_image", "dridsr", profile, meta, root=root),
+           "curves": save_table(curve_table(per), "path_ablation_curves", "dridsr", profile, meta, root=root),
+           "claims": save_table(claims_table(per), "path_ablation_claims", "dridsr", profile, meta, root=root),
+           "steps": save_table(steps_to_psnr(per), "path_ablation_steps_to_psnr", "dridsr", profile, meta, root=root)}
+    fig = plot_curves(curve_table(per), title="DRIDSR path ablation: test PSNR against iterations (band: range "
+                                              "over 3 seeds)")
+    out["curves_fig"] = save_figure(fig, "path_ablation_psnr_vs_iterations", "dridsr", profile, meta, root=root)
+    plt.close(fig)
+    shares = frequency_shares(runs, images, final, device=device)
+    out["shares"] = save_table(shares, "frequency_shares", "dridsr", profile, meta | {"step": final}, root=root)
+    ref = next(run for br, run in runs if br.name == REFERENCE and br.seed == SEEDS[0])
+    fig = frequency_figure(ref, images[0], final, device)
+    out["freq_fig"] = save_figure(fig, "frequency_paths_measured", "dridsr", profile, meta | {"step": final}, root=root)
+    plt.close(fig)
+    return out
 
 
 def main(argv=None):
@@ -46,6 +176,7 @@ def main(argv=None):
     ap.add_argument("--stages", default="1000,2000,3000", help="comma-separated step targets, in order")
     ap.add_argument("--profile", default="budget")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--save", action="store_true", help="after the last stage, write the outputs under figures/")
     args = ap.parse_args(argv)
     data = load_data()
     images = test_images(data, args.profile)
@@ -53,6 +184,9 @@ def main(argv=None):
         runs = advance(stage, data, STUDY, profile=args.profile, device=args.device, progress=False)
         per = collect(runs, images, args.device, progress=False)
         print(f"== stage {stage}\n", curve_table(per).to_string(index=False), flush=True)
+    if args.save:
+        for name, path in save_outputs(runs, images, args.device).items():
+            print(f"{name}: {path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,47 @@
+"""The DRIDSR path ablation: its variants, its outputs on a smoke run, and its convergence arithmetic."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paperlib import models
+from paperlib.experiments.dridsr import path_ablation as pa
+from paperlib.experiments.dridsr.budget import SMOKE_OVERRIDES, advance
+
+
+def test_variants_change_one_option_each_and_study_is_seed_major():
+    assert pa.VARIANTS[pa.REFERENCE] == {}
+    assert all(len(o) == 1 for k, o in pa.VARIANTS.items() if k != pa.REFERENCE)
+    assert [br.seed for br in pa.STUDY[:4]] == [0, 0, 0, 0] and len(pa.STUDY) == 4 * len(pa.SEEDS)
+    # the gradient path removed drops f2 only (3x3 conv 1 -> 48 + bias = 480 parameters)
+    n = {k: models.count_parameters(models.create("dridsr", scale=4, **o)) for k, o in pa.VARIANTS.items()}
+    assert n[pa.REFERENCE] - n["DRIDSR (no gradient path)"] == 9 * 48 + 48
+    assert n["DRIDSR (Canny)"] == n[pa.REFERENCE]
+
+
+def test_steps_to_psnr_is_the_first_snapshot_at_or_above_the_target():
+    rows = [{"run": "A", "seed": 0, "step": s, "image": i, "psnr": p + d}
+            for s, p in ((100, 25.0), (200, 25.9), (300, 26.1), (500, 26.5)) for i, d in enumerate((-0.1, 0.1))]
+    rows += [{"run": "B", "seed": 0, "step": s, "image": i, "psnr": 25.0} for s in (100, 200) for i in range(2)]
+    out = pa.steps_to_psnr(pd.DataFrame(rows), target=26.0).set_index("run")
+    assert out.loc["A", "first_step_at_or_above"] == 300 and out.loc["A", "last_step"] == 500
+    assert np.isnan(out.loc["B", "first_step_at_or_above"])
+
+
+@pytest.mark.slow
+def test_smoke_study_writes_every_output(tmp_path):
+    from paperlib.data.sources import load_sample_source
+
+    data = load_sample_source(seed=0, window="lung")
+    runs = advance(4, data, pa.SMOKE_STUDY, "smoke", runs=tmp_path / "runs", progress=False, **SMOKE_OVERRIDES)
+    images = data.test[:2]
+    out = pa.save_outputs(runs, images, profile="smoke", root=tmp_path / "figures")
+    d = tmp_path / "figures" / "dridsr" / "smoke"
+    claims = pd.read_csv(d / "path_ablation_claims.csv")
+    assert set(claims["comparison"]) == {f"{pa.REFERENCE} > {v}" for v in pa.VARIANTS if v != pa.REFERENCE}
+    assert (claims["verdict"] == "unresolved").all() and (claims["n_seeds"] == 1).all()  # one seed decides nothing
+    shares = pd.read_csv(d / "frequency_shares.csv")
+    assert len(shares) == 2 * len(images) and set(shares["path"]) == {"low path", "high path"}
+    assert shares["share_above"].between(0, 1).all()
+    assert (d / "frequency_paths_measured.png").is_file() and set(out) >= {"per_image", "claims", "shares"}
