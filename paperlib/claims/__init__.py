@@ -23,13 +23,14 @@ EVIDENCE = {
                                (ev.dridsr_budget, {})],
     "dridsr.bicubic_x3": [(ev.dridsr_bicubic_row, dict(scale=3))],
     "dridsr.bicubic_x4": [(ev.dridsr_bicubic_row, dict(scale=4))],
-    "dridsr.ssim_best": [(ev.dridsr_table1, dict(metric="ssim"))],
-    "dridsr.msssim_pi_best": [(ev.dridsr_table1, dict(metric="ms_ssim")), (ev.dridsr_table1, dict(metric="niqe"))],
+    "dridsr.ssim_best": [(ev.dridsr_table1, dict(metric="ssim", baselines=D_BASE))],
+    "dridsr.msssim_pi_best": [(ev.dridsr_table1, dict(metric="ms_ssim", baselines=D_BASE)),
+                              (ev.dridsr_table1, dict(metric="niqe", baselines=D_BASE))],
     "dridsr.params": [(ev.dridsr_params, {})],
     "dridsr.params_ordering": [(ev.dridsr_params, {})],
     "dridsr.runtime": [(ev.dridsr_time, {})],
     "dridsr.abstract_params_time_reduced": [(ev.dridsr_params, {}), (ev.dridsr_time, {})],
-    "dridsr.all_scales_all_datasets": [(ev.dridsr_table1, dict(metric="psnr"))],
+    "dridsr.all_scales_all_datasets": [(ev.dridsr_table1, dict(metric="psnr", baselines=D_BASE))],
     "dridsr.gradient_path_convergence": [(ev.dridsr_path_ablation, dict(variant="DRIDSR (no gradient path)",
                                                                          step="early"))],
     "dridsr.gradient_path_quality": [(ev.dridsr_path_ablation, dict(variant="DRIDSR (no gradient path)"))],
@@ -110,14 +111,18 @@ def _ci(ci) -> str:
 
 
 def summary(led: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim for a reader: the paper's words (shortened), the verdict, the deciding comparison (the first
-    contradicted row, else the first unresolved, else the first), its margin and intervals, seeds, parameter
-    counts, the budget as a fraction of the paper's, and what would resolve it."""
+    """One row per claim for a reader: the paper's words (shortened), the verdict, the deciding comparison (among the
+    contradicted rows if any, else the unresolved ones, else all: the one with the most seeds, then the largest
+    budget), its margin and intervals beside the paper's margin, seeds, parameter counts, the budget as a
+    fraction of the paper's, and what would resolve it."""
     out = []
     for (paper, cid), g in led.groupby(["paper", "claim"], sort=False):
         verdict = claim_verdict(g["verdict"])
         key = g[g["verdict"] == "contradicted"] if verdict == "contradicted" else g[g["verdict"] == "unresolved"]
-        r = (key if len(key) else g).iloc[0]
+        key = key if len(key) else g
+        # the strongest evidence among them: most seeds, then the largest budget (e.g. the budget study over quick)
+        rank = key["seeds"].fillna(0).astype(float) * 1e6 + key["pixel_fraction"].fillna(0).astype(float)
+        r = key.loc[rank.idxmax()] if rank.max() > 0 else key.iloc[0]
         quote = claim(cid)["quote"]
         counts = g["verdict"].value_counts()
         out.append({"paper": paper, "claim": cid, "the paper says": quote if len(quote) <= 110 else quote[:107] + "...",
@@ -125,6 +130,7 @@ def summary(led: pd.DataFrame) -> pd.DataFrame:
                     "deciding comparison": r["comparison"],
                     "margin": "" if pd.isna(r.get("margin")) else f"{r['margin']:+.3g}",
                     "95% CI images": _ci(r.get("image_ci")), "95% CI seeds": _ci(r.get("seed_ci")),
+                    "paper's margin": "" if pd.isna(r.get("paper_margin")) else f"{r['paper_margin']:+.3g}",
                     "seeds": "" if pd.isna(r.get("seeds")) else int(r["seeds"]),
                     "parameters (ours)": r.get("params") if isinstance(r.get("params"), str) else "",
                     "budget (of the paper's HR pixels)": "" if pd.isna(r.get("pixel_fraction"))
