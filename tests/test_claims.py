@@ -1,0 +1,94 @@
+"""The claims ledger: the catalogue quotes the papers verbatim, every claim is tested or says what would test it,
+budgets are the stated arithmetic, and the ledger applies the one rule to saved results."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from paperlib import claims
+from paperlib.claims import evidence as ev
+
+PAPERS = Path(__file__).resolve().parents[2] / "shared" / "papers"
+FILES = {"dridsr": "DRIDSR_lung_CT_SR_2022.txt", "idman": "IDMAN_CT_SR_Sensors_2021.txt"}
+
+
+@pytest.mark.skipif(not PAPERS.is_dir(), reason="the papers' text is not on this machine (../shared/papers)")
+def test_every_quote_is_the_papers_words():
+    text = {p: re.sub(r"\s+", " ", (PAPERS / f).read_text()) for p, f in FILES.items()}
+    bad = [c["id"] for c in claims.CLAIMS if c["quote"] not in text[c["paper"]]]
+    assert not bad, f"quotes not found verbatim in the paper: {bad}"
+    assert all(b["quote"] in text[p] for p, b in claims.BUDGET_QUOTES.items())
+
+
+def test_every_claim_has_evidence_or_says_what_would_test_it():
+    ids = [c["id"] for c in claims.CLAIMS]
+    assert len(ids) == len(set(ids)) and all(i.split(".")[0] in FILES for i in ids)
+    assert set(claims.EVIDENCE) | set(claims.UNTESTED) == set(ids)
+    assert not set(claims.EVIDENCE) & set(claims.UNTESTED)
+    with pytest.raises(KeyError, match="unknown claim 'dridsr.nope'"):
+        claims.claim("dridsr.nope")
+
+
+def test_budget_is_the_stated_arithmetic():
+    # DRIDSR: 200 epochs of 1,498 pairs at batch 64 = 200 x 23 full batches, 192^2 HR patches (section 4.2)
+    b = ev.budget("dridsr", 400, 16, 96, 4)
+    assert b["paper_iterations"] == 200 * 23
+    assert b["pixel_fraction"] == pytest.approx(400 * 16 * 96**2 / (200 * 23 * 64 * 192**2))
+    assert b["iteration_fraction"] == pytest.approx(400 / 4600) and "0.54% of the paper's HR pixels" in b["budget"]
+    # IDMAN ablations: the paper's "after 2x10^5 iterations" at batch 10, 48^2 patches
+    b = ev.budget("idman", 2000, 10, 48, 2, ev.IDMAN_ABLATION_ITERATIONS)
+    assert b["pixel_fraction"] == pytest.approx(0.01) and b["iteration_fraction"] == pytest.approx(0.01)
+
+
+def test_claim_verdict_one_counter_example_contradicts():
+    assert claims.claim_verdict(["supported", "supported"]) == "supported"
+    assert claims.claim_verdict(["supported", "contradicted", "unresolved"]) == "contradicted"
+    assert claims.claim_verdict(["supported", "unresolved"]) == "unresolved"
+
+
+def _table1(root: Path, seeds=(0,)):
+    """A saved Table 1 per-image CSV: DRIDSR 0.30 or 0.31 dB above IMDN on every image (and seed), at x4 only."""
+    d = root / "dridsr" / "quick"
+    d.mkdir(parents=True)
+    rows = [{"method": m, "scale": 4, "seed": s, "image": f"i{i}", "ssim": 0.9,
+             "psnr": 30 + i + 0.1 * s + (0.3 + 0.01 * (i % 2) if m == "dridsr" else 0)}
+            for m in ("dridsr", "imdn") for s in seeds for i in range(5)]
+    pd.DataFrame(rows).to_csv(d / "table1_per_image.csv", index=False)
+    (d / "table1_per_image.json").write_text(json.dumps({"profile": "quick"}))
+
+
+def test_ledger_applies_the_one_rule_to_saved_results(tmp_path):
+    _table1(tmp_path, seeds=(0,))
+    (row,) = ev.dridsr_table1(metric="psnr", scale=4, baselines=("imdn",), root=tmp_path)
+    assert row["verdict"] == "unresolved" and "one seed" in row["why"] and row["seeds"] == 1
+    assert row["margin"] == pytest.approx(0.3 + 0.01 * 2 / 5) and row["params"] == "523,933 vs 695,560"
+    assert row["paper_margin"] == pytest.approx(31.89 - 31.41) and "0.54%" in row["budget"]
+    tmp2 = tmp_path / "b"
+    _table1(tmp2, seeds=(0, 1, 2))
+    (row,) = ev.dridsr_table1(metric="psnr", scale=4, baselines=("imdn",), root=tmp2)
+    assert row["verdict"] == "supported" and row["seeds"] == 3  # every seed and image agree
+
+
+def test_missing_results_give_an_unresolved_row_that_names_the_command(tmp_path):
+    led = claims.ledger(root=tmp_path)
+    assert (led["verdict"] != "contradicted").all()
+    r = led[led["claim"] == "dridsr.sobel_vs_canny"].iloc[0]
+    assert r["verdict"] == "unresolved" and "path_ablation" in r["to_resolve"]
+    assert set(claims.summary(led)["claim"]) == {c["id"] for c in claims.CLAIMS}
+
+
+def test_readme_block_is_made_from_the_saved_summary(tmp_path):
+    from paperlib import results
+
+    assert "not made yet" in results.readme_claims_section("quick", root=tmp_path)
+    led = claims.ledger(root=tmp_path)
+    d = tmp_path / "claims" / "quick"
+    d.mkdir(parents=True)
+    claims.summary(led).to_csv(d / "claims_summary.csv", index=False)
+    (d / "claims_summary.json").write_text(json.dumps({"made": "2026-01-01T00:00:00", "git_commit": "abc"}))
+    text = results.readme_claims_section("quick", root=tmp_path)
+    assert "| dridsr.sobel_vs_canny " in text and "Made 2026-01-01T00:00:00 at commit `abc`" in text
