@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from .data.intensity import U8, Intensity
+from .hashing import sha256_file
 from .metrics import Protocol, full_reference
 from .precision import FP32, Precision, fast_path, run_model
 
@@ -80,11 +81,6 @@ def _tiled(model, x, tile: int, overlap: int, precision: Precision = FP32):
     return out
 
 
-def to_u8_range(sr: np.ndarray, quantize: bool = True) -> np.ndarray:
-    """An SR output clipped to [0, 1] and (by default) rounded to 8 bits, as an SR PNG is saved."""
-    return U8.store_sr(sr) if quantize else np.clip(sr.astype(np.float64), 0.0, 1.0)
-
-
 def sr_metrics(model, hr_stored, scale: int, device="cpu", fast: bool = False, protocol: Protocol | None = None,
                with_ms_ssim: bool = False, with_niqe: bool = False, return_images: bool = False,
                intensity: Intensity = U8) -> dict:
@@ -126,16 +122,6 @@ def evaluate_images(model, images, scale: int, method: str, device="cpu", protoc
     return df
 
 
-def _sha256_file(path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def evaluation_key(weights_path, images, protocol: Protocol, **flags) -> str:
     """Hash (16 hex) of everything a cached evaluation depends on, for its cache file name.
 
@@ -150,7 +136,7 @@ def evaluation_key(weights_path, images, protocol: Protocol, **flags) -> str:
     from .metrics import METRICS_VERSION
 
     h = hashlib.sha256(f"metrics-v{METRICS_VERSION}\n".encode())
-    h.update(_sha256_file(weights_path).encode())
+    h.update(sha256_file(weights_path).encode())
     for name, label, img in images:
         h.update(f"{label}/{name}:{np.shape(img)}".encode())
         h.update(hashlib.sha256(np.ascontiguousarray(img).tobytes()).digest())
@@ -170,8 +156,12 @@ def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
 
 def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr", scale: int | None = None,
                       confidence: float = 0.95) -> dict:
-    """Mean per-image difference ``method - baseline`` with a t-interval and a Wilcoxon signed-rank test."""
+    """Mean per-image difference ``method - baseline`` over images only (one run each) with a t-interval
+    (:func:`paperlib.stats.t_interval`) and a Wilcoxon signed-rank test: the fast-path parity check's measure. A
+    claim about two methods is judged by :func:`paperlib.stats.paired_verdict`, which also needs the seeds."""
     from scipy import stats
+
+    from .stats import t_interval
 
     df = per_image if scale is None else per_image[per_image["scale"] == scale]
     a = df[df["method"] == method].set_index("image")[metric]
@@ -182,12 +172,12 @@ def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr
     n = len(d)
     mean = float(d.mean()) if n else float("nan")
     if n > 1 and d.std(ddof=1) > 0:
-        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+        lo, hi = t_interval(d, confidence)
         p = float(stats.wilcoxon(d).pvalue)
     else:
-        half, p = float("nan"), float("nan")
+        lo, hi, p = float("nan"), float("nan"), float("nan")
     return {"method": method, "baseline": baseline, "metric": metric, "scale": scale, "n": n, "mean_diff": mean,
-            "ci_low": mean - half, "ci_high": mean + half, "wilcoxon_p": p}
+            "ci_low": lo, "ci_high": hi, "wilcoxon_p": p}
 
 
 def inference_time(model, lr_shape=(128, 128), device="cpu", repeats: int = 10, warmup: int = 3,

@@ -247,11 +247,6 @@ def psnr_y(img1, img2, crop_border: int = 0, data_range: float = 1.0) -> float:
     return psnr(img1, img2, data_range, crop_border, channel="y")
 
 
-def ssim_y(img1, img2, crop_border: int = 0, data_range: float = 1.0) -> float:
-    """SSIM on MATLAB's Y channel."""
-    return ssim(img1, img2, data_range, crop_border, channel="y")
-
-
 def full_reference(sr, hr, protocol: Protocol, with_ms_ssim: bool = True) -> dict[str, float]:
     """PSNR, SSIM (and MS-SSIM when the image is large enough) under ``protocol``."""
     kw = dict(data_range=protocol.data_range, crop_border=protocol.crop_border, channel=protocol.channel)

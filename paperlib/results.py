@@ -186,27 +186,6 @@ def update_readme(paper: str = "dridsr", profile: str = "quick", readme=None) ->
     return replace_readme_block("RESULTS", readme_results_section(paper, profile), readme)
 
 
-def update_readme_bench(bench_md, parity_md=None, readme=None) -> bool:
-    """Regenerate the README's performance block from benchmark runs' (and the parity run's) Markdown.
-
-    ``bench_md``: one path or a list of paths (each run names its CPU; compare only within a run).
-    """
-    from .config import REPO_ROOT
-
-    body = []
-    for md in ([bench_md] if isinstance(bench_md, (str, Path)) else list(bench_md)):
-        md = Path(md).resolve()
-        text = md.read_text().strip()
-        text = ("### " + text[2:] if text.startswith("# ") else text).replace("\n## ", "\n#### ")
-        body += [f"Generated from {_md_link(md, base=REPO_ROOT)} "
-                 "(JSON beside it: hardware, torch, commit, flags).\n", text, ""]
-    if parity_md and Path(parity_md).exists():
-        p = Path(parity_md).resolve()
-        body += [f"\n### Quality parity: fast path minus fp32 beside the fp32 seed spread "
-                 f"({_md_link(p, base=REPO_ROOT)})\n", p.read_text().strip()]
-    return replace_readme_block("BENCH", "\n".join(body), readme)
-
-
 def readme_budget_section(root=None) -> str:
     """The README's budget-study block: the figure, the claims table and one sentence per claim."""
     import pandas as pd

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .config import runs_root
 from .errors import CheckpointError
+from .hashing import sha256_file
 
 
 def config_key(config: dict) -> str:
@@ -72,14 +73,6 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
 def write_csv(path: Path, header: list[str], rows: list) -> None:
     lines = [",".join(header)] + [",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in r) for r in rows]
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass

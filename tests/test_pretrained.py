@@ -20,7 +20,7 @@ import paperlib.pretrained as P
 from paperlib import models
 from paperlib.cli import main
 from paperlib.errors import CheckpointError, DataError, UnknownNameError
-from paperlib.runs import sha256_file
+from paperlib.hashing import sha256_file
 
 REGISTERED, PACKAGE_DIR = dict(P.SPECS), P.WEIGHTS_DIR  # the real registry (the fixtures patch it)
 TINY = dict(n_feats=8, n_resblocks=2, distill_channels=4, merge_channels=4)

@@ -98,12 +98,36 @@ def test_no_function_longer_than_60_lines():
     assert not long, "functions over 60 lines:\n" + "\n".join(long)
 
 
-@pytest.mark.parametrize("fact", ["SPLITS", "PAPER_OF_MODEL", "LUNG_WINDOW"])
+@pytest.mark.parametrize("fact", ["SPLITS", "LUNG_WINDOW", "SCHEDULES", "PROFILES", "CLAIMS", "EVIDENCE"])
 def test_each_fact_is_defined_once(fact):
     where = [f"{path.relative_to(PKG.parent)}:{node.lineno}" for _, path, tree in _modules()
              for node in ast.walk(tree) if isinstance(node, ast.Assign)
              and any(isinstance(t, ast.Name) and t.id == fact for t in node.targets)]
     assert len(where) <= 1, f"{fact} defined {len(where)} times: {where}"
+
+
+@pytest.mark.parametrize("concept", ["sha256_file", "t_interval", "paired_verdict", "share_above", "power_spectrum",
+                                     "write_prepared", "read_prepared", "evaluation_key", "replace_readme_block"])
+def test_each_concept_is_implemented_once(concept):
+    """One concept, one place: a function of this name is defined in exactly one module of the package."""
+    where = [f"{path.relative_to(PKG.parent)}:{node.lineno}" for _, path, tree in _modules() for node in ast.walk(tree)
+             if isinstance(node, ast.FunctionDef) and node.name == concept]
+    assert len(where) == 1, f"{concept} defined {len(where)} times: {where}"
+
+
+def test_only_the_stats_module_computes_intervals_or_verdicts():
+    """The one statistical rule: no module but paperlib/stats.py calls a t quantile or defines a verdict rule."""
+    offenders = []
+    for name, path, tree in _modules():
+        if name == "paperlib.stats":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("ppf", "interval") and \
+                    isinstance(node.value, ast.Attribute) and node.value.attr == "t":
+                offenders.append(f"{path.name}:{node.lineno} t.{node.attr}")
+            if isinstance(node, ast.FunctionDef) and node.name in ("verdict", "_verdict", "seed_noise", "_spread"):
+                offenders.append(f"{path.name}:{node.lineno} def {node.name}")
+    assert not offenders, offenders
 
 
 def test_schedule_fields_are_used():

@@ -6,8 +6,10 @@ table, patient-level splits), :mod:`.hu` (windowing), :mod:`.degrade` (MATLAB bi
 modcrop), :mod:`.patches` (patches, augmentation, batched sampler), :mod:`.cache`.
 """
 from importlib import import_module
+from pkgutil import iter_modules
 
-_SUBMODULES = ("cache", "covid_ct", "deeplesion", "degrade", "dicom", "hu", "hu_sets", "images", "patches")
+# every module and subpackage of this folder, read from the folder itself (a list written by hand drifted)
+_SUBMODULES = tuple(m.name for m in iter_modules(__path__))
 
 
 def __getattr__(name):

@@ -10,15 +10,14 @@ says which paper tables can be made from what is present.
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..hashing import sha256_file
 from .registry import DATASETS, Dataset, get_dataset
 
 MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
-CHUNK = 1 << 20     # hashing reads 1 MiB at a time
 LIST_AT_MOST = 20   # file names listed per category in the report
 
 
@@ -58,17 +57,6 @@ def read_manifest(name: str) -> dict[str, Entry]:
     """``{relative path: Entry}`` of dataset ``name``'s committed manifest."""
     with open(manifest_path(name), newline="", encoding="utf-8") as f:
         return {r["path"]: Entry(r["path"], int(r["size"]), r["sha256"]) for r in csv.DictReader(f)}
-
-
-def sha256_file(path: str | os.PathLike, progress=None) -> str:
-    """sha256 hex digest of a file, read in 1 MiB chunks (``progress``: a tqdm bar updated by bytes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-            if progress is not None:
-                progress.update(len(chunk))
-    return h.hexdigest()
 
 
 def scan(folder: Path) -> dict[str, int]:

@@ -61,7 +61,8 @@ def _check(name, root, quick, progress) -> int:
 
 def _download(args) -> int:
     from ..errors import DataError
-    from .check import check_dataset, sha256_file
+    from ..hashing import sha256_file
+    from .check import check_dataset
     from .download import download_cache, fetch, source_url, unpack
     from .registry import get_dataset
 

@@ -13,13 +13,13 @@ measured it) and adds ``derived``: the source CSV and its sha256, and the rule.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..config import figures_root
+from ..hashing import sha256_file
 from ..results import save_figure, save_table
 
 RULE = "paperlib.stats.paired_verdict (per-seed paired deltas; t-intervals over seeds and over images; a verdict " \
@@ -34,7 +34,7 @@ def _source(d: Path, name: str) -> tuple[pd.DataFrame, dict]:
     meta = json.loads(csv.with_suffix(".json").read_text()) if csv.with_suffix(".json").is_file() else {}
     keep = {k: v for k, v in meta.items() if k not in ("made", "hardware", "table", "profile_settings")}
     keep["measured"] = {k: meta.get(k) for k in ("made", "git_commit", "hardware")}
-    keep["derived"] = {"from": csv.name, "sha256": hashlib.sha256(csv.read_bytes()).hexdigest(), "rule": RULE}
+    keep["derived"] = {"from": csv.name, "sha256": sha256_file(csv), "rule": RULE}
     return pd.read_csv(csv), keep
 
 

@@ -167,7 +167,8 @@ def load_pretrained(model: str, scale: int | None = None, device="cpu", folder=N
         folder: where the files are (default :data:`WEIGHTS_DIR`).
     """
     from .. import models
-    from ..runs import load_checkpoint, sha256_file
+    from ..hashing import sha256_file
+    from ..runs import load_checkpoint
 
     spec = resolve(model, scale, folder)
     card, path = check_card(spec, folder), weights_path(spec.name, folder)

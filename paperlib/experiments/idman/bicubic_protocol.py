@@ -241,6 +241,26 @@ VARIANTS: dict[str, Variant] = {
     "crop_scale+6": _v(crop="scale+6"),
     # colour
     "y": _v(channel="y"),
+    # combinations: a narrow 8-bit range (the only single changes that bring the level down towards the paper's)
+    # with a misaligned pipeline (the only single changes that flatten the fall from x2 to x4 as the paper's row)
+    "soft8_shift_1": _v(domain="soft8", shift=1.0),
+    "soft8_png_shift_1": _v(domain="soft8", order="stored", shift=1.0),
+    "lung8_shift_1": _v(domain="lung8", shift=1.0),
+    "hu1024_sat8_shift_1": _v(domain="hu1024_sat8", order="stored", shift=1.0),
+    "soft8_png_shift_0.5": _v(domain="soft8", order="stored", shift=0.5),
+    "hu1024_sat8_shift_0.5": _v(domain="hu1024_sat8", order="stored", shift=0.5),
+    "soft8_decimate": _v(domain="soft8", down="decimate"),
+    "lung8_decimate": _v(domain="lung8", down="decimate"),
+    "hu1024_sat8_decimate": _v(domain="hu1024_sat8", order="stored", down="decimate"),
+    "soft8_up_nearest": _v(domain="soft8", up="nearest"),
+    "hu1024_sat8_up_nearest": _v(domain="hu1024_sat8", order="stored", up="nearest"),
+    "soft8_decimate_nearest": _v(domain="soft8", down="decimate", up="nearest"),
+    "lung8_decimate_nearest": _v(domain="lung8", down="decimate", up="nearest"),
+    "hu1024_sat8_decimate_nearest": _v(domain="hu1024_sat8", order="stored", down="decimate", up="nearest"),
+    "hu1024_sat8_decimate_nearest_crop_none": _v(domain="hu1024_sat8", order="stored", down="decimate",
+                                                 up="nearest", crop="none"),
+    "soft8_shift_1_crop_none": _v(domain="soft8", shift=1.0, crop="none"),
+    "soft8_decimate_nearest_y": _v(domain="soft8", down="decimate", up="nearest", channel="y"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Corrections to the DRIDSR reproduction: figure specs (Figs. 7-11), PI with NRQM, Table 2 layer counts."""
+"""experiments.dridsr.tables: figure specs (Figs. 7-11), PI with NRQM, Table 2 layer counts."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Documentation defects a reader found: numbers typed by hand that the committed facts no longer back, a
+"""The documentation against the committed facts: no hand-typed number the facts no longer back, a
 budget figure whose labels overlapped, DRIDSR Figs. 8-11 showing two images for four figures, and results
 notebooks that did not say what their results mean. Each test reads the committed facts, not a copy of them."""
 from __future__ import annotations
