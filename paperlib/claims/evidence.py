@@ -54,9 +54,13 @@ def _sidecar(path: Path) -> dict:
 
 def _verdict_row(v, **extra) -> dict:
     """A ledger row from a :class:`paperlib.stats.PairedVerdict`."""
-    return {"comparison": f"{v.a} > {v.b}", "seeds": v.n_seeds, "images": v.n_images, "margin": v.margin,
-            "image_ci": (v.image_ci_low, v.image_ci_high), "seed_ci": (v.seed_ci_low, v.seed_ci_high),
-            "verdict": v.verdict, "why": v.why, "to_resolve": resolve_text(v)} | extra
+    row = {"comparison": f"{v.a} > {v.b}", "seeds": v.n_seeds, "images": v.n_images, "margin": v.margin,
+           "image_ci": (v.image_ci_low, v.image_ci_high), "seed_ci": (v.seed_ci_low, v.seed_ci_high),
+           "verdict": v.verdict, "why": v.why, "to_resolve": resolve_text(v)}
+    cost = extra.pop("cost", "")
+    if cost and row["verdict"] == "unresolved":
+        row["to_resolve"] += f"; cost: {cost}"
+    return row | extra
 
 
 def missing(what: str, how: str) -> list[dict]:
@@ -94,6 +98,36 @@ def dridsr_table1(metric: str = "psnr", scale: int | None = None, baselines=None
     return rows
 
 
+def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
+    """Measured training seconds per step of ``method`` under the budget profile (its saved run manifests), and the
+    CPU that measured it; ``None`` when no finished manifest records it."""
+    rates = []
+    for f in sorted((figures_root(root) / "dridsr" / "budget" / "manifests").glob(f"{method}_x4_budget_*.json")):
+        m = json.loads(f.read_text())
+        if m.get("train_seconds") and m.get("steps"):
+            rates.append((m["train_seconds"] / m["steps"], m.get("hardware", {}).get("cpu", "?")))
+    runs_csv = figures_root(root) / "dridsr" / "quick" / "training_runs.csv"
+    if not rates and runs_csv.is_file():  # the quick profile's x4 runs: the same batch and patch size
+        t = pd.read_csv(runs_csv)
+        t = t[(t["method"] == method) & (t["scale"] == 4) & (t["steps"] > 0)]
+        cpu = _sidecar(runs_csv).get("hardware", {}).get("cpu", "?")
+        rates = [(r.train_seconds / r.steps, cpu) for r in t.itertuples()]
+    return (float(np.median([r for r, _ in rates])), rates[0][1]) if rates else None
+
+
+def cost_to_reach(fraction: float, methods, root=None) -> str:
+    """CPU-hours per run to train each method to ``fraction`` of DRIDSR's paper budget (HR pixels), budget profile."""
+    prof, pp = get_profile("budget"), paper_plan("dridsr", 4)
+    steps = int(np.ceil(fraction * pp.iterations * pp.batch_size * pp.hr_patch**2 / (prof.batch_size * prof.hr_patch**2)))
+    parts = []
+    for m in methods:
+        r = seconds_per_step(m, root)
+        parts.append(f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h")
+    cpu = next((seconds_per_step(m, root)[1] for m in methods if seconds_per_step(m, root)), "?")
+    return (f"{fraction:.0%} of the paper's HR pixels = {steps:,} steps of the budget profile: per run "
+            f"{', '.join(parts)} at the measured seconds per step on {cpu}")
+
+
 def dridsr_budget(baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), root=None) -> list[dict]:
     """DRIDSR against each baseline at x4 at the largest budget both reached (the budget study)."""
     path = figures_root(root) / "dridsr" / "budget" / "budget_per_image_per_checkpoint.csv"
@@ -109,7 +143,8 @@ def dridsr_budget(baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), root=None
             continue
         v = verdict_at(per, step, target, b)
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
-        rows.append(_verdict_row(v, comparison=f"DRIDSR > {b} (x4, PSNR)",
+        cost = cost_to_reach(0.3, ("dridsr", m), root)
+        rows.append(_verdict_row(v, comparison=f"DRIDSR > {b} (x4, PSNR)", cost=cost,
                                  experiment=f"budget study at step {step:,} (COVID-CT, 46 test images; runs of an "
                                             "older engine: LR not rounded in training)",
                                  params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
