@@ -51,9 +51,10 @@ def save_table(df, name: str, paper: str, profile: str, meta: dict | None = None
     """Write ``df`` as CSV + Markdown (+ JSON provenance); returns the Markdown path."""
     from .profiles import get_profile
 
+    meaningful = get_profile(profile).meaningful  # an unknown profile is refused before anything is written
     d = output_dir(paper, profile, root)
     df.to_csv(d / f"{name}.csv", index=False)
-    note = "" if get_profile(profile).meaningful else (
+    note = "" if meaningful else (
         f"> **{profile} profile: these numbers exercise the code path only and mean nothing.**\n\n")
     cap = f"{caption}\n\n" if caption else ""
     if data_note(meta):

@@ -14,8 +14,10 @@ LUNG_WINDOW = (1500.0, -600.0)
 #: Soft-tissue window W400 / L40 and a wide window covering air..dense bone.
 SOFT_TISSUE_WINDOW = (400.0, 40.0)
 WIDE_WINDOW = (2048.0, 0.0)  # [-1024, 1024] HU
-#: The 12-bit CT range [-1024, 3072] HU: evaluation on HU "with MaxValue = 2^12 - 1" (IDMAN's MATLAB
-#: PSNR on 12-bit data) is PSNR on this window with data range 1.
+#: The 12-bit CT range [-1024, 3072] HU, our reading of IDMAN's MATLAB PSNR on 12-bit data ("MaxValue = 2^12 - 1"):
+#: PSNR on this window with data range 1. Two differences, both stated: the window is 4096 HU wide, not 4095
+#: (0.002 dB where nothing is clipped), and it clips what lies outside, e.g. DeepLesion's -3024 HU padding
+#: (measured by paperlib.experiments.idman.bicubic_protocol).
 CT12_WINDOW = (4096.0, 1024.0)
 
 WINDOWS = {"lung": LUNG_WINDOW, "soft_tissue": SOFT_TISSUE_WINDOW, "wide": WIDE_WINDOW, "ct12": CT12_WINDOW}

@@ -5,8 +5,8 @@ Two kinds of data feed the engine:
 * ``u8``: 8-bit figure images (COVID-CT). ``to_unit(v) = v / 255``.
 * ``hu``: Hounsfield units (DeepLesion PNG, DICOM). ``to_unit`` is a stated window
   (:func:`paperlib.data.hu.hu_window`); the default for training and evaluation on HU is the
-  12-bit CT range ``ct12`` (W4096/L1024, i.e. [-1024, 3072] HU), IDMAN's "MaxValue = 2^bits - 1"
-  with 12 bits; ``lung`` (W1500/L-600) is what ``upscale`` shows a lung reader.
+  12-bit CT range ``ct12`` (W4096/L1024, i.e. [-1024, 3072] HU), our reading of IDMAN's
+  "MaxValue = 2^bits - 1" with 12 bits (a 4096-HU window, clipped: see ``paperlib.data.hu.CT12_WINDOW``); ``lung`` (W1500/L-600) is what ``upscale`` shows a lung reader.
 
 The degradation (:meth:`Intensity.degrade`) is **one function for training and test**: MATLAB
 bicubic (antialias) shrink of the modcropped HR image, then the LR image is *stored* at the data's

@@ -487,10 +487,6 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def summary_lines(tables: dict) -> list[str]:
     """One sentence per non-reference variant: our delta, its two intervals, the verdict, the paper's."""
     lines = []
@@ -502,3 +498,7 @@ def summary_lines(tables: dict) -> list[str]:
                          f"[{r['seed_ci_low']:+.3f}, {r['seed_ci_high']:+.3f}]): "
                          f"**{r['verdict']}** (paper: {r['paper delta (dB)']:+.3f} dB)")
     return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -50,6 +50,14 @@ What a variant's fields mean:
 * ``crop``: border crop ``"none"``, ``"scale"`` or ``"scale+6"`` pixels per side.
 * ``channel``: ``"gray"`` or ``"y"`` (MATLAB ``rgb2ycbcr`` luma of R = G = B: :func:`paperlib.metrics.to_y`).
 
+The registry varies each field alone from the baseline, then combines the two kinds of change that move the search
+towards the paper: a narrow 8-bit range (``soft8``, ``lung8``, ``hu1024_sat8``: the level) with a misaligned or
+unfiltered pipeline (``shift``, ``decimate``, ``nearest``: the flat fall from x2 to x4).
+
+PSNR differences between two methods evaluated under one protocol do not depend on MaxValue nor on the formula
+(``10 log10(MSE_a / MSE_b)``); only clipping (a window) and the pipeline change them. A gap between the paper's
+Bicubic and learned rows that no consistent protocol gives therefore points at rows measured by different pipelines.
+
 PSNR/SSIM implementation: with the domain's own MaxValue, the package's :func:`paperlib.metrics.psnr` /
 :func:`paperlib.metrics.ssim` with ``data_range`` = that MaxValue (the same as the package's protocol objects:
 data range 1 on [0, 1], or 255 on 8-bit values); with another MaxValue, scikit-image's
@@ -57,8 +65,8 @@ data range 1 on [0, 1], or 255 on 8-bit values); with another MaxValue, scikit-i
 MATLAB's ``ssim``) with ``data_range`` = ``max_value``; the unsquared form is numpy. Each row names its
 implementation (:func:`Variant.metric_impl`).
 
-Run (light: one thread; tables in ``figures/idman/quick/``, since ``save_table`` refuses a profile name that
-:mod:`paperlib.profiles` does not know)::
+Run (one thread, about 5 minutes for both sets; tables in ``figures/idman/quick/``, since ``save_table`` refuses
+a profile name that :mod:`paperlib.profiles` does not know, after writing its CSV)::
 
     python -m paperlib.experiments.idman.bicubic_protocol
 """
