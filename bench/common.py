@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark sections: model sizes, medians, CPU/CUDA sync, memory and CPU time."""
+
 from __future__ import annotations
 
 import os

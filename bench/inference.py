@@ -1,5 +1,6 @@
 """Inference latency: one ~512 x 512 output slice at batch 1, eager fp32 against the fast path,
 each timed with ``torch.utils.benchmark.Timer`` (interleaved repeats, median reported)."""
+
 from __future__ import annotations
 
 from .common import configurations, median
@@ -18,9 +19,11 @@ def _timer(model, precision, lr: int, device):
         x = x.contiguous(memory_format=torch.channels_last)
     from paperlib.precision import run_model
 
-    return Timer("with torch.inference_mode():\n    run_model(model, x, precision)",
-                 globals={"torch": torch, "run_model": run_model, "model": model, "x": x, "precision": precision},
-                 num_threads=torch.get_num_threads())
+    return Timer(
+        "with torch.inference_mode():\n    run_model(model, x, precision)",
+        globals={"torch": torch, "run_model": run_model, "model": model, "x": x, "precision": precision},
+        num_threads=torch.get_num_threads(),
+    )
 
 
 def _variants(name, scale, opts, device, compile: bool):
@@ -41,23 +44,36 @@ def bench_inference(args, log=print) -> list[dict]:
     rows = []
     for name, scale, size, opts in configurations(args, lambda n: [2, 3, 4] if n == "dridsr" else [4]):
         lr = INFER_LR[scale]
-        timers = {k: _timer(m, p, lr, args.device) for k, (m, p) in _variants(name, scale, opts, args.device,
-                                                                              args.compile).items()}
+        timers = {
+            k: _timer(m, p, lr, args.device)
+            for k, (m, p) in _variants(name, scale, opts, args.device, args.compile).items()
+        }
         for t in timers.values():  # warm-up (and compile)
             t.timeit(max(1, args.warmup))
         times = {k: [] for k in timers}
         for _ in range(args.repeats):
             for k, t in timers.items():
                 times[k].append(t.timeit(args.infer_iters).median)
-        row = {"model": name, "scale": scale, "size": size, "options": opts, "lr_shape": [lr, lr],
-               "out_shape": [lr * scale, lr * scale], "bf16_autocast": _bf16(args.device),
-               "compiled": args.compile, "iters_per_repeat": args.infer_iters, "timer": "torch.utils.benchmark.Timer"}
+        row = {
+            "model": name,
+            "scale": scale,
+            "size": size,
+            "options": opts,
+            "lr_shape": [lr, lr],
+            "out_shape": [lr * scale, lr * scale],
+            "bf16_autocast": _bf16(args.device),
+            "compiled": args.compile,
+            "iters_per_repeat": args.infer_iters,
+            "timer": "torch.utils.benchmark.Timer",
+        }
         for k in timers:
             row[f"{k}_ms"] = 1e3 * median(times[k])
         row["speedup"] = row["eager_fp32_ms"] / row["fast_ms"]
         rows.append(row)
-        log(f"  infer {name} x{scale} {size} {lr}->{lr * scale}: eager {row['eager_fp32_ms']:.1f} ms, "
-            f"fast {row['fast_ms']:.1f} ms")
+        log(
+            f"  infer {name} x{scale} {size} {lr}->{lr * scale}: eager {row['eager_fp32_ms']:.1f} ms, "
+            f"fast {row['fast_ms']:.1f} ms"
+        )
     return rows
 
 

@@ -9,6 +9,7 @@ Every pair of configurations is measured in the same process, interleaved
 Sections: :mod:`bench.peak`, :mod:`bench.train_speed`, :mod:`bench.inference`, :mod:`bench.volume`;
 report: :mod:`bench.report`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,20 +33,20 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_MODELS = "dridsr,imdn,pan,idman,rcan"
 NOTES = {
     "plain": "fp32 eager NCHW; torch DataLoader, per-sample numpy random crop + flip/rot + matlab_imresize "
-             "degradation; Adam lr 1e-4, L1",
+    "degradation; Adam lr 1e-4, L1",
     "fast": "paperlib.train.Trainer (TrainConfig.make(model, scale, 'smoke', batch_size, hr_patch, fast_path=True)), "
-            "timed by trainer.step(): PatchSampler (in-memory, batched torch degradation), paperlib.precision.fast_path "
-            "(channels_last, bf16 autocast where paperlib.runtime.bf16_supported, the declared output layer in fp32), "
-            "the paper's loss and Adam settings",
+    "timed by trainer.step(): PatchSampler (in-memory, batched torch degradation), paperlib.precision.fast_path "
+    "(channels_last, bf16 autocast where paperlib.runtime.bf16_supported, the declared output layer in fp32), "
+    "the paper's loss and Adam settings",
     "flops": "FlopCounterMode, forward+backward of the model only (conv/matmul), counted at batch 1 in fp32 and "
-             "multiplied by the batch",
+    "multiplied by the batch",
     "peak_mem": "CPU: peak RSS sampled every 10 ms during the timed steps, of this process (plain: + its DataLoader "
-                "workers' RSS, which double-counts shared library pages). The main process holds both interleaved "
-                "configurations, so compare plain vs fast by their difference. CUDA: torch.cuda.max_memory_allocated",
+    "workers' RSS, which double-counts shared library pages). The main process holds both interleaved "
+    "configurations, so compare plain vs fast by their difference. CUDA: torch.cuda.max_memory_allocated",
     "busy": "CUDA: kernel time / wall time of training steps (profiler); CPU: aten op self time on the main thread / "
-            "wall time",
+    "wall time",
     "inference": "torch.utils.benchmark.Timer, batch 1; fast = channels_last + bf16 autocast (where supported) + fp32 "
-                 "output layer; x3 uses LR 171 -> 513x513",
+    "output layer; x3 uses LR 171 -> 513x513",
     "volume": "paperlib.upscale.sr_hu_volume (the code upscale_series runs); user/sys CPU from resource.getrusage",
 }
 
@@ -62,13 +63,21 @@ def default_out(device: str) -> Path:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--models", default=DEFAULT_MODELS, help="comma-separated registry names")
     p.add_argument("--scales", default="4", help="comma-separated training scales (DRIDSR: also x3 when this is '4')")
-    p.add_argument("--size", default="quick", choices=["quick", "paper", "both"],
-                   help="model size: paper = registry defaults; quick = IDMAN/RCAN reduced")
+    p.add_argument(
+        "--size",
+        default="quick",
+        choices=["quick", "paper", "both"],
+        help="model size: paper = registry defaults; quick = IDMAN/RCAN reduced",
+    )
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is reported")
     p.add_argument("--steps", type=int, default=5, help="training steps per timed measurement")
     p.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps / passes per configuration")
@@ -100,14 +109,24 @@ def _volume_args(p) -> None:
 
     p.add_argument("--skip-volume", action="store_true")
     p.add_argument("--volume-slices", type=int, default=300, help="slices of the timed volume (0: no timed run)")
-    p.add_argument("--volume-batch", type=int, default=DEFAULT_BATCH,
-                   help=f"slices per batch (default: upscale's, {DEFAULT_BATCH})")
-    p.add_argument("--volume-precision", default="fast", choices=["fast", "fp32"],
-                   help="precision of the timed volume (default fast, upscale's default)")
-    p.add_argument("--volume-run", default=None,
-                   help="trained DRIDSR x2 run directory (or weights.pt); default: untrained, seed 0")
-    p.add_argument("--hu-slices", type=int, default=0,
-                   help="real slices compared fast vs fp32 (default 0: the whole series)")
+    p.add_argument(
+        "--volume-batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"slices per batch (default: upscale's, {DEFAULT_BATCH})",
+    )
+    p.add_argument(
+        "--volume-precision",
+        default="fast",
+        choices=["fast", "fp32"],
+        help="precision of the timed volume (default fast, upscale's default)",
+    )
+    p.add_argument(
+        "--volume-run", default=None, help="trained DRIDSR x2 run directory (or weights.pt); default: untrained, seed 0"
+    )
+    p.add_argument(
+        "--hu-slices", type=int, default=0, help="real slices compared fast vs fp32 (default 0: the whole series)"
+    )
     p.add_argument("--skip-hu-check", action="store_true", help="skip the fast-vs-fp32 HU comparison")
     p.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end upscale_series (DICOM write)")
 
@@ -119,14 +138,20 @@ def describe(args, argv) -> dict:
     from paperlib.runtime import git_commit, hardware_info
 
     gpu_name, gpu_peak = gpu_bf16_peak(args.device)
-    return {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "argv": list(argv if argv is not None else sys.argv[1:]),
-            "flags": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "hardware": hardware_info(args.device), "torch": torch.__version__, "git_commit": git_commit(),
-            "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
-            "hostname": socket.gethostname(), "gpu_name": gpu_name,
-            "gpu_bf16_peak_tflops": gpu_peak / 1e12 if gpu_peak else None,
-            "notes": NOTES | {"compile": bool(args.compile)}}
+    return {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "argv": list(argv if argv is not None else sys.argv[1:]),
+        "flags": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "hardware": hardware_info(args.device),
+        "torch": torch.__version__,
+        "git_commit": git_commit(),
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "hostname": socket.gethostname(),
+        "gpu_name": gpu_name,
+        "gpu_bf16_peak_tflops": gpu_peak / 1e12 if gpu_peak else None,
+        "notes": NOTES | {"compile": bool(args.compile)},
+    }
 
 
 def write(result: dict, out: Path, log=print) -> None:
@@ -155,8 +180,9 @@ def run(argv=None, patches=None, log=print) -> dict:
     t_start = time.perf_counter()
     result = describe(args, argv)
     log(f"paperlib bench: device {args.device}, {result['threads']} threads, torch {torch.__version__}")
-    pk = result["matmul_peak"] = matmul_peak(args.device, args.matmul_n, repeats=max(3, args.repeats),
-                                             inner=20 if args.device == "cuda" else 3)
+    pk = result["matmul_peak"] = matmul_peak(
+        args.device, args.matmul_n, repeats=max(3, args.repeats), inner=20 if args.device == "cuda" else 3
+    )
     log(f"  matmul {pk['n']}: fp32 {pk['fp32_gflops']:.0f} GFLOP/s, bf16 {pk['bf16_gflops']:.0f} GFLOP/s")
     if not args.skip_train:
         if patches is None:

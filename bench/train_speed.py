@@ -11,6 +11,7 @@
 Both arms are built first and then timed interleaved (plain, fast, plain, fast, ...); the median
 over the repeats is reported.
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,7 +49,7 @@ class PlainPatchDataset:
     """BasicSR-style paired dataset: per sample, a random HR crop from the uint8 patches, a random
     flip/rotation in numpy, and the MATLAB-bicubic degradation in numpy (``matlab_imresize``)."""
 
-    def __init__(self, patches: np.ndarray, scale: int, hr_patch: int, length: int = 10 ** 6, seed: int = 0):
+    def __init__(self, patches: np.ndarray, scale: int, hr_patch: int, length: int = 10**6, seed: int = 0):
         self.patches, self.scale, self.hr_patch, self.length, self.seed = patches, scale, hr_patch, length, seed
         self.rng = None
 
@@ -90,9 +91,15 @@ class PlainArm:
         self.params = models.count_parameters(self.model)
         ds = PlainPatchDataset(patches, scale, lr_patch * scale, seed=seed)
         self.loader = torch.utils.data.DataLoader(
-            ds, batch_size=batch, shuffle=False, num_workers=workers, drop_last=True,
-            pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
-            prefetch_factor=2 if workers > 0 else None)
+            ds,
+            batch_size=batch,
+            shuffle=False,
+            num_workers=workers,
+            drop_last=True,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=workers > 0,
+            prefetch_factor=2 if workers > 0 else None,
+        )
         self.workers, self.it = workers, iter(self.loader)
         self.opt = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=1e-4)
 
@@ -134,9 +141,20 @@ class FastArm:
         from paperlib.data.sources import Prepared
         from paperlib.train import TrainConfig, Trainer
 
-        cfg = TrainConfig.make(name, scale, "smoke", options=dict(options), seed=seed, device=device, compile=compile,
-                               fast_path=True, batch_size=batch, hr_patch=lr_patch * scale, iterations=10 ** 9,
-                               n_train_patches=None)
+        cfg = TrainConfig.make(
+            name,
+            scale,
+            "smoke",
+            options=dict(options),
+            seed=seed,
+            device=device,
+            compile=compile,
+            fast_path=True,
+            batch_size=batch,
+            hr_patch=lr_patch * scale,
+            iterations=10**9,
+            n_train_patches=None,
+        )
         data = Prepared(np.asarray(patches), [], [], {"dataset": "bench", "n_train_patches": len(patches)})
         self.trainer = Trainer(cfg, data, runs=runs)
         self.device = torch.device(device)
@@ -190,18 +208,26 @@ def busy_fraction(arm, steps: int = 2) -> dict:
             arm.step()
         sync(arm.device)
         wall = time.perf_counter() - t0
-    busy_us = _cuda_busy_us(prof) if cuda else sum(e.self_cpu_time_total for e in prof.key_averages()
-                                                   if e.key.startswith("aten::"))
-    return {"busy_fraction": min(1.0, busy_us / 1e6 / wall), "kind": "cuda kernels" if cuda else "cpu aten ops",
-            "steps": steps, "wall_s": wall}
+    busy_us = (
+        _cuda_busy_us(prof)
+        if cuda
+        else sum(e.self_cpu_time_total for e in prof.key_averages() if e.key.startswith("aten::"))
+    )
+    return {
+        "busy_fraction": min(1.0, busy_us / 1e6 / wall),
+        "kind": "cuda kernels" if cuda else "cpu aten ops",
+        "steps": steps,
+        "wall_s": wall,
+    }
 
 
 def _cuda_busy_us(prof) -> float:
     """Union of the device-side event intervals (overlapping streams counted once), in us."""
     import torch
 
-    spans = sorted((e.time_range.start, e.time_range.end) for e in prof.events()
-                   if e.device_type == torch.autograd.DeviceType.CUDA)
+    spans = sorted(
+        (e.time_range.start, e.time_range.end) for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA
+    )
     busy, end = 0.0, None
     for a, b in spans:
         if end is None or a > end:
@@ -214,18 +240,27 @@ def _cuda_busy_us(prof) -> float:
 def _arm_row(arm, runs: list[dict], flops: int, batch: int, peak: dict, gpu_peak) -> dict:
     sps = median([r["s_per_step"] for r in runs])
     ach = flops / sps / 1e9
-    return {"s_per_step": sps, "patches_per_s": batch / sps, "s_per_step_all": [r["s_per_step"] for r in runs],
-            "peak_mem_bytes": max(r["peak_mem_bytes"] for r in runs), "achieved_gflops": ach,
-            "fraction_of_bf16_matmul_peak": ach / peak["bf16_gflops"],
-            "fraction_of_fp32_matmul_peak": ach / peak["fp32_gflops"],
-            "mfu": (ach * 1e9 / gpu_peak) if gpu_peak else None,
-            "bf16_autocast": arm.bf16, "channels_last": arm.channels_last, "compiled": arm.compiled}
+    return {
+        "s_per_step": sps,
+        "patches_per_s": batch / sps,
+        "s_per_step_all": [r["s_per_step"] for r in runs],
+        "peak_mem_bytes": max(r["peak_mem_bytes"] for r in runs),
+        "achieved_gflops": ach,
+        "fraction_of_bf16_matmul_peak": ach / peak["bf16_gflops"],
+        "fraction_of_fp32_matmul_peak": ach / peak["fp32_gflops"],
+        "mfu": (ach * 1e9 / gpu_peak) if gpu_peak else None,
+        "bf16_autocast": arm.bf16,
+        "channels_last": arm.channels_last,
+        "compiled": arm.compiled,
+    }
 
 
 def measure_pair(args, name, scale, size, opts, patches, peak: dict, gpu_peak, runs) -> dict:
     """Build both arms, warm them up, time them interleaved; one result row."""
-    arms = {"plain": PlainArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, args.workers),
-            "fast": FastArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, runs, args.compile)}
+    arms = {
+        "plain": PlainArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, args.workers),
+        "fast": FastArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, runs, args.compile),
+    }
     flops = train_step_flops(arms["plain"].model, args.lr_patch, args.batch, args.device)
     for arm in arms.values():  # warm-up (DataLoader start, compile, allocator)
         for _ in range(args.warmup):
@@ -234,8 +269,17 @@ def measure_pair(args, name, scale, size, opts, patches, peak: dict, gpu_peak, r
     for _ in range(args.repeats):
         for m, arm in arms.items():
             res[m].append(timed(arm, args.steps))
-    row = {"model": name, "scale": scale, "size": size, "options": opts, "params": arms["plain"].params,
-           "batch": args.batch, "lr_patch": args.lr_patch, "hr_patch": args.lr_patch * scale, "flops_per_step": flops}
+    row = {
+        "model": name,
+        "scale": scale,
+        "size": size,
+        "options": opts,
+        "params": arms["plain"].params,
+        "batch": args.batch,
+        "lr_patch": args.lr_patch,
+        "hr_patch": args.lr_patch * scale,
+        "flops_per_step": flops,
+    }
     for m, arm in arms.items():
         row[m] = _arm_row(arm, res[m], flops, args.batch, peak, gpu_peak)
         if args.busy:
@@ -256,8 +300,10 @@ def bench_training(args, patches, peak: dict, gpu_peak=None, log=print) -> list[
         for name, scale, size, opts in configurations(args, lambda n: scales_for(n, args.scales)):
             row = measure_pair(args, name, scale, size, opts, patches, peak, gpu_peak, runs)
             rows.append(row)
-            log(f"  train {name} x{scale} {size}: plain {row['plain']['s_per_step']:.3f} s/step, "
-                f"fast {row['fast']['s_per_step']:.3f} s/step, x{row['speedup']:.2f}")
+            log(
+                f"  train {name} x{scale} {size}: plain {row['plain']['s_per_step']:.3f} s/step, "
+                f"fast {row['fast']['s_per_step']:.3f} s/step, x{row['speedup']:.2f}"
+            )
             if args.device == "cuda":
                 torch.cuda.empty_cache()
     return rows

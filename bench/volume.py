@@ -15,6 +15,7 @@ Weights: ``--volume-run`` (a trained x2 run directory or weights.pt) or, by defa
 DRIDSR x2 with seed 0 (timing does not depend on the weights; the HU agreement does, so the
 output says which).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -40,8 +41,13 @@ def volume_model(run, device):
         model, man, sha = load_run_model(run, 2, device)
         if man["config"]["model"] != "dridsr":
             raise SystemExit(f"--volume-run {run}: a {man['config']['model']} run, not dridsr")
-        return model.eval(), {"weights": "trained run", "run": str(run), "sha256": sha,
-                              "steps": man.get("steps"), "data": man["config"]["data"].get("dataset")}
+        return model.eval(), {
+            "weights": "trained run",
+            "run": str(run),
+            "sha256": sha,
+            "steps": man.get("steps"),
+            "data": man["config"]["data"].get("dataset"),
+        }
     torch.manual_seed(0)
     return models.create("dridsr", scale=2).to(device).eval(), {"weights": "untrained, torch.manual_seed(0)"}
 
@@ -75,13 +81,26 @@ def timed_volume(model, real: np.ndarray, n: int, batch: int, fast: bool, device
     with RSSMonitor(interval=0.05) as mon, CPUTimes() as cpu:
         base = mon.current()
         t0 = time.perf_counter()
-        done = sum(1 for _ in sr_hu_volume(model, (real[i % len(real)] for i in range(n)), 2, device=device,
-                                           batch=batch, fast=fast))
+        done = sum(
+            1
+            for _ in sr_hu_volume(
+                model, (real[i % len(real)] for i in range(n)), 2, device=device, batch=batch, fast=fast
+            )
+        )
         dt = time.perf_counter() - t0
-    return {"slices": done, "batch": batch, "precision": "fast" if fast else "fp32", "seconds": dt,
-            "slices_per_s": done / dt, **cpu.as_dict(), "rss_before_bytes": base, "peak_rss_bytes": mon.peak,
-            "peak_rss_delta_bytes": mon.peak - base, "ru_maxrss_bytes": ru_maxrss_bytes(),
-            "gpu_peak_mem_bytes": torch.cuda.max_memory_allocated() if torch.device(device).type == "cuda" else None}
+    return {
+        "slices": done,
+        "batch": batch,
+        "precision": "fast" if fast else "fp32",
+        "seconds": dt,
+        "slices_per_s": done / dt,
+        **cpu.as_dict(),
+        "rss_before_bytes": base,
+        "peak_rss_bytes": mon.peak,
+        "peak_rss_delta_bytes": mon.peak - base,
+        "ru_maxrss_bytes": ru_maxrss_bytes(),
+        "gpu_peak_mem_bytes": torch.cuda.max_memory_allocated() if torch.device(device).type == "cuda" else None,
+    }
 
 
 def hu_agreement(model, real: np.ndarray, device, batch: int = 2) -> dict:
@@ -95,7 +114,7 @@ def hu_agreement(model, real: np.ndarray, device, batch: int = 2) -> dict:
     fast_model, prec = fast_path(model, device)
     diff, worst, detail = [], [], []
     for i in range(0, len(real), batch):
-        hu = real[i:i + batch]
+        hu = real[i : i + batch]
         ref = sr_hu_batch(model, hu, 2, device=device, fast=False)
         fast = sr_hu_batch(fast_model, hu, 2, device=device, fast=True)
         with torch.inference_mode():
@@ -105,10 +124,17 @@ def hu_agreement(model, real: np.ndarray, device, batch: int = 2) -> dict:
         worst += d.max(axis=(1, 2)).tolist()
         detail += np.abs(ref.astype(np.float64) - bic).mean(axis=(1, 2)).tolist()
     top = float(max(diff))
-    return {"slices": len(diff), "per_slice_mean_abs_hu": diff, "max_per_slice_mean_abs_hu": top,
-            "mean_abs_hu": float(np.mean(diff)), "max_abs_hu": float(max(worst)),
-            "model_detail_mean_abs_hu": float(np.mean(detail)), "threshold_hu": MAX_MEAN_ABS_HU,
-            "below_threshold": top < MAX_MEAN_ABS_HU, "precision": prec.as_dict()}
+    return {
+        "slices": len(diff),
+        "per_slice_mean_abs_hu": diff,
+        "max_per_slice_mean_abs_hu": top,
+        "mean_abs_hu": float(np.mean(diff)),
+        "max_abs_hu": float(max(worst)),
+        "model_detail_mean_abs_hu": float(np.mean(detail)),
+        "threshold_hu": MAX_MEAN_ABS_HU,
+        "below_threshold": top < MAX_MEAN_ABS_HU,
+        "precision": prec.as_dict(),
+    }
 
 
 def end_to_end(model, series, batch: int, device) -> dict:
@@ -117,11 +143,18 @@ def end_to_end(model, series, batch: int, device) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp, RSSMonitor(interval=0.05) as mon, CPUTimes() as cpu:
         t0 = time.perf_counter()
-        written = upscale_series(model, series, Path(tmp) / "out", 2, "dridsr", "bench", device=device, batch=batch,
-                                 progress=False)
+        written = upscale_series(
+            model, series, Path(tmp) / "out", 2, "dridsr", "bench", device=device, batch=batch, progress=False
+        )
         dt = time.perf_counter() - t0
-    return {"slices": len(written), "batch": batch, "seconds": dt, "slices_per_s": len(written) / dt,
-            **cpu.as_dict(), "peak_rss_bytes": mon.peak}
+    return {
+        "slices": len(written),
+        "batch": batch,
+        "seconds": dt,
+        "slices_per_s": len(written) / dt,
+        **cpu.as_dict(),
+        "peak_rss_bytes": mon.peak,
+    }
 
 
 def bench_volume(args, log=print) -> dict:
@@ -129,20 +162,34 @@ def bench_volume(args, log=print) -> dict:
     if series is None:
         return {"skipped": real}
     model, weights = volume_model(args.volume_run, args.device)
-    res = {"series": {"patient": series.patient_id, "description": series.description,
-                      "n_slices": series.n_slices, "shape": list(real.shape[1:])},
-           "model": "dridsr", "scale": 2, **weights}
+    res = {
+        "series": {
+            "patient": series.patient_id,
+            "description": series.description,
+            "n_slices": series.n_slices,
+            "shape": list(real.shape[1:]),
+        },
+        "model": "dridsr",
+        "scale": 2,
+        **weights,
+    }
     if args.volume_slices:
-        t = res["timed"] = timed_volume(model, real, args.volume_slices, args.volume_batch,
-                                        args.volume_precision == "fast", args.device)
-        log(f"  volume sr_hu_volume ({t['precision']}, batch {t['batch']}): {t['slices']} slices in {t['seconds']:.1f} s "
+        t = res["timed"] = timed_volume(
+            model, real, args.volume_slices, args.volume_batch, args.volume_precision == "fast", args.device
+        )
+        log(
+            f"  volume sr_hu_volume ({t['precision']}, batch {t['batch']}): {t['slices']} slices in "
+            f"{t['seconds']:.1f} s "
             f"({t['slices_per_s']:.2f} slices/s), user {t['user_cpu_s']:.0f} s, sys {t['sys_cpu_s']:.0f} s, "
-            f"peak RSS {t['peak_rss_bytes'] / 2**20:.0f} MiB")
+            f"peak RSS {t['peak_rss_bytes'] / 2**20:.0f} MiB"
+        )
     if not args.skip_hu_check:
         a = res["hu_agreement"] = hu_agreement(model, real[: args.hu_slices or None], args.device)
-        log(f"  volume HU fast vs fp32 ({a['slices']} slices): max per-slice mean |diff| "
+        log(
+            f"  volume HU fast vs fp32 ({a['slices']} slices): max per-slice mean |diff| "
             f"{a['max_per_slice_mean_abs_hu']:.3f} HU ({'<' if a['below_threshold'] else '>='} {MAX_MEAN_ABS_HU} HU); "
-            f"model detail {a['model_detail_mean_abs_hu']:.1f} HU")
+            f"model detail {a['model_detail_mean_abs_hu']:.1f} HU"
+        )
     if not args.skip_e2e:
         u = res["upscale_series"] = end_to_end(model, series, args.volume_batch, args.device)
         log(f"  volume upscale_series (read+SR+write DICOM): {u['slices']} slices in {u['seconds']:.1f} s")

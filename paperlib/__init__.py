@@ -11,13 +11,31 @@
     pl.upscale.upscale("series/", "out/", run)    # super-resolve PNG / DICOM to derived DICOM
     pl.upscale.upscale("series/", "out/", model="dridsr", scale=2)  # ... with the shipped weights
 """
+
 from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("config", "data", "errors", "evaluate", "experiments", "metrics", "models", "plots", "profiles",
-               "precision", "pretrained", "reproduce", "results", "runs", "runtime", "train", "upscale",
-               "paper_values")
+_SUBMODULES = (
+    "config",
+    "data",
+    "errors",
+    "evaluate",
+    "experiments",
+    "metrics",
+    "models",
+    "plots",
+    "profiles",
+    "precision",
+    "pretrained",
+    "reproduce",
+    "results",
+    "runs",
+    "runtime",
+    "train",
+    "upscale",
+    "paper_values",
+)
 
 
 def __getattr__(name):  # lazy: `import paperlib` stays cheap, `pl.models` imports torch on first use

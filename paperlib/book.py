@@ -7,6 +7,7 @@ that papermill finished every cell, that it ran under the profile of the folder,
 the notebook as it is now, and that it is not too large to commit. A notebook with no executed copy
 yet gets a *placeholder*: its source without outputs, with a banner saying the outputs are pending.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,16 +82,19 @@ def placeholder(nb: str, profile: str, source: Path | None = None) -> dict:
         if c["cell_type"] == "code":
             c["outputs"], c["execution_count"] = [], None
     name = Path(nb).stem
-    banner = ("```{warning}\n**Outputs pending.** This page shows the notebook's code without outputs: it has not "
-              f"yet been executed at the `{profile}` profile in this repository. To make them:\n"
-              f"`make reproduce PROFILE={profile} ONLY={name}`, then `paperlib publish --only {name}`.\n```")
+    banner = (
+        "```{warning}\n**Outputs pending.** This page shows the notebook's code without outputs: it has not "
+        f"yet been executed at the `{profile}` profile in this repository. To make them:\n"
+        f"`make reproduce PROFILE={profile} ONLY={name}`, then `paperlib publish --only {name}`.\n```"
+    )
     cells, first = nb_json["cells"], nb_json["cells"][0]
     title, _, rest = "".join(first["source"]).partition("\n")
     if first["cell_type"] == "markdown" and title.startswith("# ") and rest.strip():  # banner under the title
         first["source"] = title
         cells.insert(1, dict(first, id=f"{first.get('id', 'title')}-rest", source=rest.lstrip("\n")))
-    cells.insert(1, {"cell_type": "markdown", "id": "pending-banner", "metadata": {"tags": ["pending-banner"]},
-                     "source": banner})
+    cells.insert(
+        1, {"cell_type": "markdown", "id": "pending-banner", "metadata": {"tags": ["pending-banner"]}, "source": banner}
+    )
     nb_json["metadata"][PENDING_KEY] = {"pending": True, "profile": profile, "notebook": nb}
     return nb_json
 
@@ -99,8 +103,9 @@ def is_pending(nb_json: dict) -> bool:
     return bool(nb_json.get("metadata", {}).get(PENDING_KEY, {}).get("pending"))
 
 
-def publish_one(nb: str, executed_root=None, book_dir=None, profile: str | None = None,
-                source: Path | None = None) -> tuple[str, Path]:
+def publish_one(
+    nb: str, executed_root=None, book_dir=None, profile: str | None = None, source: Path | None = None
+) -> tuple[str, Path]:
     """Publish ``nb``; return (status, book path). Status: ``published``, ``pending`` (placeholder
     written), ``kept`` (nothing new; the book's copy stays) or ``refused: <why>`` (the book's copy, or a
     placeholder, stays). ``executed_root`` holds ``<profile>/<paper>/<notebook>.ipynb`` (``runs/executed``)."""

@@ -3,6 +3,7 @@
 Errors that paperlib raises on purpose (bad input, unknown names, corrupt checkpoints) are
 printed as one line ``paperlib: error: ...`` with exit status 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,24 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
     p.add_argument("--device", default="cpu")
-    p = sub.add_parser("publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/",
-                       allow_abbrev=False)
+    p = sub.add_parser(
+        "publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/", allow_abbrev=False
+    )
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     p = sub.add_parser("models", help="list registered models with parameter counts", allow_abbrev=False)
-    p.add_argument("--pretrained", action="store_true",
-                   help="list the pretrained weights shipped in the package instead (paperlib.pretrained)")
+    p.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="list the pretrained weights shipped in the package instead (paperlib.pretrained)",
+    )
     return ap
 
 
 def _add_cache_flag(p) -> None:
-    p.add_argument("--allow-cache-from-other-root", dest="allow_other_root", action="store_true",
-                   help="use a prepared data cache made from another data root that is missing here or holds other "
-                        "files (refused by default; see paperlib.data.cache)")
+    p.add_argument(
+        "--allow-cache-from-other-root",
+        dest="allow_other_root",
+        action="store_true",
+        help="use a prepared data cache made from another data root that is missing here or holds other "
+        "files (refused by default; see paperlib.data.cache)",
+    )
 
 
 def _add_train_parser(sub) -> None:
-    p = sub.add_parser("train", help="train (or resume) a model on COVID-CT or an HU data set",
-                       allow_abbrev=False)
+    p = sub.add_parser("train", help="train (or resume) a model on COVID-CT or an HU data set", allow_abbrev=False)
     p.add_argument("model")
     p.add_argument("--data", default="covid-ct", help="data source: covid-ct or an HU set (tcga, covid19_ny_sbu, ...)")
     p.add_argument("--window", default="ct12", help="HU window for HU sources: a name (ct12, lung...) or WIDTH,LEVEL")
@@ -98,8 +106,9 @@ def _add_train_parser(sub) -> None:
 
 
 def _add_eval_parser(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a run on a data source's test images (per-image CSV + summary)",
-                       allow_abbrev=False)
+    p = sub.add_parser(
+        "eval", help="evaluate a run on a data source's test images (per-image CSV + summary)", allow_abbrev=False
+    )
     p.add_argument("run", help="run directory")
     p.add_argument("--data", default=None, help="data source (default: the one the run was trained on)")
     p.add_argument("--window", default=None, help="HU window (default: the one the run was trained through)")
@@ -112,32 +121,63 @@ def _add_eval_parser(sub) -> None:
 
 
 def _add_upscale_parser(sub) -> None:
-    p = sub.add_parser("upscale", help="super-resolve a PNG, a DICOM file or every CT series in a folder",
-                       description=UPSCALE_DESCRIPTION, allow_abbrev=False)
+    p = sub.add_parser(
+        "upscale",
+        help="super-resolve a PNG, a DICOM file or every CT series in a folder",
+        description=UPSCALE_DESCRIPTION,
+        allow_abbrev=False,
+    )
     p.add_argument("input")
     p.add_argument("output")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", help="your trained run directory (or its weights.pt)")
-    which.add_argument("--model", help="shipped pretrained weights: a model name (dridsr: its HU weights for --scale) "
-                                       "or a pretrained name (paperlib models --pretrained)")
-    p.add_argument("--scale", type=int, default=None,
-                   help="check the run was trained for this scale; with --model, pick the weights for it")
-    p.add_argument("--window", default=None,
-                   help="HU window name or WIDTH,LEVEL (default lung W1500/L-600; with --model, the window its "
-                        "weights were trained through, which is then the only one accepted)")
-    p.add_argument("--batch", type=int, default=None,
-                   help="slices per batch (bounds memory; default paperlib.upscale.DEFAULT_BATCH, 2)")
+    which.add_argument(
+        "--model",
+        help="shipped pretrained weights: a model name (dridsr: its HU weights for --scale) "
+        "or a pretrained name (paperlib models --pretrained)",
+    )
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=None,
+        help="check the run was trained for this scale; with --model, pick the weights for it",
+    )
+    p.add_argument(
+        "--window",
+        default=None,
+        help="HU window name or WIDTH,LEVEL (default lung W1500/L-600; with --model, the window its "
+        "weights were trained through, which is then the only one accepted)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="slices per batch (bounds memory; default paperlib.upscale.DEFAULT_BATCH, 2)",
+    )
     p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True,
-                   help="the fast path: channels_last + bf16 autocast where supported, output layer and HU arithmetic "
-                        "in fp32 (default; its HU match fp32 to under 1 HU per slice, see bench/README.md)")
+    p.add_argument(
+        "--fast",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the fast path: channels_last + bf16 autocast where supported, output layer and HU arithmetic "
+        "in fp32 (default; its HU match fp32 to under 1 HU per slice, see bench/README.md)",
+    )
     p.add_argument("--fp32", dest="fast", action="store_false", help="force fp32 (same as --no-fast)")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="skip .dcm files that are not readable DICOM (one line each on stderr) instead of refusing "
-                        "the input with exit status 2")
-    p.add_argument("--accept-modality", action="append", default=[], metavar="MODALITY", type=str.upper,
-                   help="also super-resolve series of this DICOM Modality (e.g. PT, MR); repeatable. Without it a "
-                        "non-CT series is refused: Hounsfield units are defined for CT only")
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip .dcm files that are not readable DICOM (one line each on stderr) instead of refusing "
+        "the input with exit status 2",
+    )
+    p.add_argument(
+        "--accept-modality",
+        action="append",
+        default=[],
+        metavar="MODALITY",
+        type=str.upper,
+        help="also super-resolve series of this DICOM Modality (e.g. PT, MR); repeatable. Without it a "
+        "non-CT series is refused: Hounsfield units are defined for CT only",
+    )
     _add_common(p)
 
 
@@ -170,8 +210,15 @@ def main(argv=None) -> int:
 
 
 def _dispatch(args) -> int:
-    handlers = {"models": _cmd_models, "reproduce": _cmd_reproduce, "publish": _cmd_publish, "data": _cmd_data,
-                "train": _cmd_train, "eval": _cmd_eval, "upscale": _cmd_upscale}
+    handlers = {
+        "models": _cmd_models,
+        "reproduce": _cmd_reproduce,
+        "publish": _cmd_publish,
+        "data": _cmd_data,
+        "train": _cmd_train,
+        "eval": _cmd_eval,
+        "upscale": _cmd_upscale,
+    }
     if args.cmd not in handlers:
         raise AssertionError(args.cmd)
     return handlers[args.cmd](args)
@@ -190,7 +237,9 @@ def _cmd_models(args) -> int:
         return 0
     for name in models.list_models():
         m = models.create(name, scale=4)
-        print(f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)")
+        print(
+            f"{name:16s} {models.count_parameters(m):>12,d} params  {models.count_layers(m):>4d} layers (x4, 1 channel)"
+        )
     return 0
 
 
@@ -213,13 +262,22 @@ def _cmd_data(args) -> int:
         return run(args)
     from .data.cache import load_prepared_covid_ct
 
-    d = load_prepared_covid_ct(args.scheme, args.seed or 0, args.patch, root=args.data_root, progress=not args.quiet,
-                               allow_other_root=args.allow_other_root, force=args.force)
+    d = load_prepared_covid_ct(
+        args.scheme,
+        args.seed or 0,
+        args.patch,
+        root=args.data_root,
+        progress=not args.quiet,
+        allow_other_root=args.allow_other_root,
+        force=args.force,
+    )
     m = d.manifest
-    print(f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
-          f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
-          f"({len(m['train_images_too_small'])} too small), {m['n_val']} val and {m['n_test']} test images; "
-          f"{d.path.stat().st_size / 2**20:.1f} MiB")
+    print(
+        f"{d.path}: {m['n_train_patches']} HR patches {args.patch}x{args.patch} from "
+        f"{m['n_train_images'] - len(m['train_images_too_small'])} of {m['n_train_images']} training images "
+        f"({len(m['train_images_too_small'])} too small), {m['n_val']} val and {m['n_test']} test images; "
+        f"{d.path.stat().st_size / 2**20:.1f} MiB"
+    )
     return 0
 
 
@@ -231,10 +289,25 @@ def _cmd_train(args) -> int:
     models.model_info(args.model)  # unknown names -> clear errors before any data is read
     check_source(args.data)
     over = {"iterations": args.iterations} if args.iterations else {}
-    cfg = TrainConfig.make(args.model, args.scale, args.profile, options=_parse_options(args.option),
-                           seed=args.seed or 0, device=args.device, data=args.data, window=_window(args.window), **over)
-    run = train(cfg, runs=args.runs, progress=not args.quiet, restart=args.restart, data_root=args.data_root,
-                allow_other_root=args.allow_other_root)
+    cfg = TrainConfig.make(
+        args.model,
+        args.scale,
+        args.profile,
+        options=_parse_options(args.option),
+        seed=args.seed or 0,
+        device=args.device,
+        data=args.data,
+        window=_window(args.window),
+        **over,
+    )
+    run = train(
+        cfg,
+        runs=args.runs,
+        progress=not args.quiet,
+        restart=args.restart,
+        data_root=args.data_root,
+        allow_other_root=args.allow_other_root,
+    )
     print(run.path)
     return 0
 
@@ -248,12 +321,26 @@ def _cmd_eval(args) -> int:
     scale, trained_on = man["config"]["scale"], man["config"]["data"]
     name = check_source(args.data or trained_on["dataset"].lower())
     kw = {"scheme": trained_on["scheme"], "patch": trained_on["patch"]} if name == "covid-ct" else {}
-    d = load_source(name, seed=args.seed if args.seed is not None else trained_on["seed"], root=args.data_root,
-                    window=_window(args.window) if args.window else _trained_window(trained_on),
-                    progress=not args.quiet, allow_other_root=args.allow_other_root, **kw)
+    d = load_source(
+        name,
+        seed=args.seed if args.seed is not None else trained_on["seed"],
+        root=args.data_root,
+        window=_window(args.window) if args.window else _trained_window(trained_on),
+        progress=not args.quiet,
+        allow_other_root=args.allow_other_root,
+        **kw,
+    )
     imgs = d.images(args.split)[: args.limit]
-    df = evaluate_images(model, imgs, scale, man["config"]["model"], args.device, with_niqe=not args.no_niqe,
-                         progress=not args.quiet, intensity=d.intensity)
+    df = evaluate_images(
+        model,
+        imgs,
+        scale,
+        man["config"]["model"],
+        args.device,
+        with_niqe=not args.no_niqe,
+        progress=not args.quiet,
+        intensity=d.intensity,
+    )
     out = Path(args.out) if args.out else Path(args.run) / f"eval_{name}_{args.split}.csv"
     df.to_csv(out, index=False)
     print(f"protocol: {df.attrs['protocol']}")
@@ -265,10 +352,21 @@ def _cmd_eval(args) -> int:
 def _cmd_upscale(args) -> int:
     from .upscale import DEFAULT_BATCH, upscale
 
-    paths = upscale(args.input, args.output, args.run, scale=args.scale, window=_window(args.window),
-                    device=args.device, batch=args.batch or DEFAULT_BATCH, progress=not args.quiet,
-                    overwrite=args.overwrite, fast=args.fast, skip_invalid=args.skip_invalid,
-                    accept_modalities=args.accept_modality, model=args.model)
+    paths = upscale(
+        args.input,
+        args.output,
+        args.run,
+        scale=args.scale,
+        window=_window(args.window),
+        device=args.device,
+        batch=args.batch or DEFAULT_BATCH,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+        fast=args.fast,
+        skip_invalid=args.skip_invalid,
+        accept_modalities=args.accept_modality,
+        model=args.model,
+    )
     print(f"wrote {len(paths)} file(s) under {Path(args.output)}")
     return 0
 

@@ -6,6 +6,7 @@
 * ``cache_root()``: prepared-data cache (``PAPERLIB_CACHE`` or ``<repo>/cache``).
 * ``figures_root()``: notebook outputs (``PAPERLIB_FIGURES`` or ``<repo>/figures``).
 """
+
 from __future__ import annotations
 
 import os

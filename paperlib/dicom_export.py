@@ -20,6 +20,7 @@ Each output file is a copy of its source CT slice's header with:
 Tags describing the old stored values (pixel padding, smallest/largest pixel
 value, modality LUT sequence, icon image, private tags) are removed.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,11 +37,23 @@ from .errors import DataError
 OUTPUT_INTERCEPT = -1024
 _INT16 = np.iinfo(np.int16)
 #: Tags that describe the source's stored pixel values and would be wrong after re-encoding.
-_STALE_TAGS = ("PixelPaddingValue", "PixelPaddingRangeLimit", "SmallestImagePixelValue",
-               "LargestImagePixelValue", "SmallestPixelValueInSeries", "LargestPixelValueInSeries",
-               "ModalityLUTSequence", "IconImageSequence", "RescaleType", "FloatPixelData",
-               "DoubleFloatPixelData", "PixelDataProviderURL", "ExtendedOffsetTable",
-               "ExtendedOffsetTableLengths", "NumberOfFrames")
+_STALE_TAGS = (
+    "PixelPaddingValue",
+    "PixelPaddingRangeLimit",
+    "SmallestImagePixelValue",
+    "LargestImagePixelValue",
+    "SmallestPixelValueInSeries",
+    "LargestPixelValueInSeries",
+    "ModalityLUTSequence",
+    "IconImageSequence",
+    "RescaleType",
+    "FloatPixelData",
+    "DoubleFloatPixelData",
+    "PixelDataProviderURL",
+    "ExtendedOffsetTable",
+    "ExtendedOffsetTableLengths",
+    "NumberOfFrames",
+)
 
 
 def sr_file_name(scale, index: int) -> str:
@@ -51,12 +64,15 @@ def sr_file_name(scale, index: int) -> str:
 
 def _ds(value) -> "object":
     from pydicom.valuerep import DSfloat
+
     return DSfloat(float(value), auto_format=True)
 
 
 def _derivation_description(model_name: str, scale, weights_sha256: str) -> str:
-    text = (f"Super-resolved x{scale:g} by {model_name} (weights sha256 {weights_sha256}) with paperlib; "
-            f"research use only, not for diagnosis.")
+    text = (
+        f"Super-resolved x{scale:g} by {model_name} (weights sha256 {weights_sha256}) with paperlib; "
+        f"research use only, not for diagnosis."
+    )
     return text[:1024]  # ST
 
 
@@ -74,8 +90,9 @@ def _encode(sr_hu: np.ndarray) -> np.ndarray:
     return np.clip(stored, _INT16.min, _INT16.max).astype("<i2")
 
 
-def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str, series_uid: str,
-                      series_description: str | None):
+def _build_sr_dataset(
+    sr_hu, source, scale, model_name: str, weights_sha256: str, series_uid: str, series_description: str | None
+):
     import pydicom
 
     sr_hu = np.asarray(sr_hu)
@@ -100,7 +117,9 @@ def _build_sr_dataset(sr_hu, source, scale, model_name: str, weights_sha256: str
 def _checked_shape(sr_hu: np.ndarray, source, scale) -> tuple[int, int]:
     """The SR slice's expected (rows, cols); DataError if ``sr_hu`` is not that finite 2-D array."""
     if sr_hu.ndim != 2:
-        raise DataError(f"SR slice for source {source.get('SOPInstanceUID', '?')} has shape {sr_hu.shape}; expected 2-D")
+        raise DataError(
+            f"SR slice for source {source.get('SOPInstanceUID', '?')} has shape {sr_hu.shape}; expected 2-D"
+        )
     if not np.isfinite(sr_hu).all():
         raise DataError(f"SR slice for source {source.get('SOPInstanceUID', '?')} contains NaN/inf")
     rows, cols = int(source.Rows), int(source.Columns)
@@ -111,8 +130,16 @@ def _checked_shape(sr_hu: np.ndarray, source, scale) -> tuple[int, int]:
     return exp
 
 
-def _set_identity(ds, source, sop_class: str, series_uid: str, model_name: str, s: float, weights_sha256: str,
-                  series_description: str | None) -> str:
+def _set_identity(
+    ds,
+    source,
+    sop_class: str,
+    series_uid: str,
+    model_name: str,
+    s: float,
+    weights_sha256: str,
+    series_description: str | None,
+) -> str:
     """New SOP/series identity, derived image type and reference to the source; returns the SOPInstanceUID."""
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence as DicomSequence
@@ -174,7 +201,7 @@ def _set_pixels(ds, sr_hu: np.ndarray) -> None:
 
 def _file_meta(sop_class: str, sop_uid: str):
     from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
@@ -193,9 +220,17 @@ def _save(ds, path: Path) -> None:
         ds.save_as(path, write_like_original=False)
 
 
-def write_sr_slice(sr_hu: np.ndarray, source_dataset, path: str | os.PathLike, scale, model_name: str,
-                   weights_sha256: str, series_uid: str | None = None, series_description: str | None = None,
-                   overwrite: bool = False) -> Path:
+def write_sr_slice(
+    sr_hu: np.ndarray,
+    source_dataset,
+    path: str | os.PathLike,
+    scale,
+    model_name: str,
+    weights_sha256: str,
+    series_uid: str | None = None,
+    series_description: str | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write one super-resolved slice (float HU, shape = source size x ``scale``) as a derived CT DICOM file.
 
     ``source_dataset`` is the original slice's header; ``series_uid`` the SR
@@ -207,16 +242,24 @@ def write_sr_slice(sr_hu: np.ndarray, source_dataset, path: str | os.PathLike, s
     path = Path(path)
     if path.exists() and not overwrite:
         raise DataError(f"{path}: already exists; pass overwrite=True to replace it")
-    ds = _build_sr_dataset(sr_hu, source_dataset, scale, model_name, weights_sha256,
-                           series_uid or generate_uid(), series_description)
+    ds = _build_sr_dataset(
+        sr_hu, source_dataset, scale, model_name, weights_sha256, series_uid or generate_uid(), series_description
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     _save(ds, path)
     return path
 
 
-def write_sr_series(sr_hu_slices: Iterable[np.ndarray], source_datasets: Sequence, out_dir: str | os.PathLike,
-                    scale, model_name: str, weights_sha256: str, series_description: str | None = None,
-                    overwrite: bool = False) -> list[Path]:
+def write_sr_series(
+    sr_hu_slices: Iterable[np.ndarray],
+    source_datasets: Sequence,
+    out_dir: str | os.PathLike,
+    scale,
+    model_name: str,
+    weights_sha256: str,
+    series_description: str | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
     """Write a super-resolved series (one SR slice per source slice, same order) into ``out_dir``.
 
     ``sr_hu_slices`` may be a generator (consumed one slice at a time).  All
@@ -244,12 +287,19 @@ def write_sr_series(sr_hu_slices: Iterable[np.ndarray], source_datasets: Sequenc
         try:
             sr = next(it)
         except StopIteration:
-            raise DataError(f"write_sr_series: got {i} SR slices for {len(sources)} source slices "
-                            f"({len(written)} files written to {out_dir})") from None
-        written.append(write_sr_slice(sr, src, path, scale, model_name, weights_sha256, series_uid,
-                                      series_description, overwrite=True))
+            raise DataError(
+                f"write_sr_series: got {i} SR slices for {len(sources)} source slices "
+                f"({len(written)} files written to {out_dir})"
+            ) from None
+        written.append(
+            write_sr_slice(
+                sr, src, path, scale, model_name, weights_sha256, series_uid, series_description, overwrite=True
+            )
+        )
     extra = next(it, None)
     if extra is not None:
-        raise DataError(f"write_sr_series: more SR slices than the {len(sources)} source slices "
-                        f"({len(written)} files written to {out_dir})")
+        raise DataError(
+            f"write_sr_series: more SR slices than the {len(sources)} source slices "
+            f"({len(written)} files written to {out_dir})"
+        )
     return written

@@ -16,6 +16,7 @@ Inference runs in fp32 (evaluation never uses bf16), whole images by default; ``
 splits large inputs into overlapping tiles whose centres are stitched (exact when the
 overlap covers the model's receptive field).
 """
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,13 @@ def default_protocol(intensity: Intensity, scale: int) -> Protocol:
     """The evaluation protocol for a data source: Y for 8-bit figures, grey on the window for HU."""
     if intensity.kind == "u8":
         return Protocol(channel="y", crop_border=scale)
-    return Protocol(channel="gray", crop_border=scale, data_range=1.0, image_domain=intensity.data_range_note,
-                    degradation=intensity.lr_note)
+    return Protocol(
+        channel="gray",
+        crop_border=scale,
+        data_range=1.0,
+        image_domain=intensity.data_range_note,
+        degradation=intensity.lr_note,
+    )
 
 
 def make_pair(hr_stored: np.ndarray, scale: int, intensity: Intensity = U8):
@@ -42,8 +48,9 @@ def make_pair(hr_stored: np.ndarray, scale: int, intensity: Intensity = U8):
     return hr, lr
 
 
-def super_resolve(model, lr: np.ndarray, device="cpu", fast: bool = False, tile: int | None = None,
-                  overlap: int = 16) -> np.ndarray:
+def super_resolve(
+    model, lr: np.ndarray, device="cpu", fast: bool = False, tile: int | None = None, overlap: int = 16
+) -> np.ndarray:
     """Run ``model`` on one H x W LR image in [0, 1]; returns float32 sH x sW (unclipped).
 
     Args:
@@ -77,13 +84,24 @@ def _tiled(model, x, tile: int, overlap: int, precision: Precision = FP32):
             s = sr.shape[-1] // (xb - xa)
             if out is None:
                 out = torch.zeros(x.shape[0], sr.shape[1], h * s, w * s, device=x.device)
-            out[..., y0 * s:y1 * s, x0 * s:x1 * s] = sr[..., (y0 - ya) * s:(y1 - ya) * s, (x0 - xa) * s:(x1 - xa) * s]
+            out[..., y0 * s : y1 * s, x0 * s : x1 * s] = sr[
+                ..., (y0 - ya) * s : (y1 - ya) * s, (x0 - xa) * s : (x1 - xa) * s
+            ]
     return out
 
 
-def sr_metrics(model, hr_stored, scale: int, device="cpu", fast: bool = False, protocol: Protocol | None = None,
-               with_ms_ssim: bool = False, with_niqe: bool = False, return_images: bool = False,
-               intensity: Intensity = U8) -> dict:
+def sr_metrics(
+    model,
+    hr_stored,
+    scale: int,
+    device="cpu",
+    fast: bool = False,
+    protocol: Protocol | None = None,
+    with_ms_ssim: bool = False,
+    with_niqe: bool = False,
+    return_images: bool = False,
+    intensity: Intensity = U8,
+) -> dict:
     """Metrics of one stored test image under ``protocol`` (default: :func:`default_protocol`)."""
     from .metrics import niqe
 
@@ -103,9 +121,18 @@ def sr_metrics(model, hr_stored, scale: int, device="cpu", fast: bool = False, p
     return row
 
 
-def evaluate_images(model, images, scale: int, method: str, device="cpu", protocol: Protocol | None = None,
-                    with_ms_ssim: bool = True, with_niqe: bool = True, progress: bool = True,
-                    intensity: Intensity = U8):
+def evaluate_images(
+    model,
+    images,
+    scale: int,
+    method: str,
+    device="cpu",
+    protocol: Protocol | None = None,
+    with_ms_ssim: bool = True,
+    with_niqe: bool = True,
+    progress: bool = True,
+    intensity: Intensity = U8,
+):
     """Per-image metrics on ``images`` (list of ``(name, label, stored HxW)``) as a tidy DataFrame."""
     import pandas as pd
     from tqdm.auto import tqdm
@@ -113,10 +140,27 @@ def evaluate_images(model, images, scale: int, method: str, device="cpu", protoc
     protocol = protocol or default_protocol(intensity, scale)
     rows = []
     for name, label, img in tqdm(images, desc=f"eval {method} x{scale}", disable=not progress, leave=False):
-        r = sr_metrics(model, img, scale, device, protocol=protocol, with_ms_ssim=with_ms_ssim, with_niqe=with_niqe,
-                       intensity=intensity)
-        rows.append({"method": method, "scale": scale, "image": name, "label": label,
-                     "height": img.shape[0], "width": img.shape[1]} | r)
+        r = sr_metrics(
+            model,
+            img,
+            scale,
+            device,
+            protocol=protocol,
+            with_ms_ssim=with_ms_ssim,
+            with_niqe=with_niqe,
+            intensity=intensity,
+        )
+        rows.append(
+            {
+                "method": method,
+                "scale": scale,
+                "image": name,
+                "label": label,
+                "height": img.shape[0],
+                "width": img.shape[1],
+            }
+            | r
+        )
     df = pd.DataFrame(rows)
     df.attrs["protocol"] = protocol.describe()
     return df
@@ -154,8 +198,9 @@ def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
     return out.reset_index()
 
 
-def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr", scale: int | None = None,
-                      confidence: float = 0.95) -> dict:
+def paired_comparison(
+    per_image, method: str, baseline: str, metric: str = "psnr", scale: int | None = None, confidence: float = 0.95
+) -> dict:
     """Mean per-image difference ``method - baseline`` over images only (one run each) with a t-interval
     (:func:`paperlib.stats.t_interval`) and a Wilcoxon signed-rank test: the fast-path parity check's measure. A
     claim about two methods is judged by :func:`paperlib.stats.paired_verdict`, which also needs the seeds."""
@@ -176,12 +221,22 @@ def paired_comparison(per_image, method: str, baseline: str, metric: str = "psnr
         p = float(stats.wilcoxon(d).pvalue)
     else:
         lo, hi, p = float("nan"), float("nan"), float("nan")
-    return {"method": method, "baseline": baseline, "metric": metric, "scale": scale, "n": n, "mean_diff": mean,
-            "ci_low": lo, "ci_high": hi, "wilcoxon_p": p}
+    return {
+        "method": method,
+        "baseline": baseline,
+        "metric": metric,
+        "scale": scale,
+        "n": n,
+        "mean_diff": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "wilcoxon_p": p,
+    }
 
 
-def inference_time(model, lr_shape=(128, 128), device="cpu", repeats: int = 10, warmup: int = 3,
-                   fast: bool = False, batch: int = 1) -> dict:
+def inference_time(
+    model, lr_shape=(128, 128), device="cpu", repeats: int = 10, warmup: int = 3, fast: bool = False, batch: int = 1
+) -> dict:
     """Median wall time of one forward pass on a random LR input (warm-up first, CUDA synchronised).
 
     ``fast``: time the :func:`paperlib.precision.fast_path` (prepared once, before timing; a model
@@ -203,5 +258,12 @@ def inference_time(model, lr_shape=(128, 128), device="cpu", repeats: int = 10, 
             sync()
             if i >= warmup:
                 times.append(time.perf_counter() - t0)
-    return {"median_s": float(np.median(times)), "min_s": float(np.min(times)), "repeats": repeats,
-            "lr_shape": list(lr_shape), "batch": batch, "fast": fast, "device": str(device)}
+    return {
+        "median_s": float(np.median(times)),
+        "min_s": float(np.min(times)),
+        "repeats": repeats,
+        "lr_shape": list(lr_shape),
+        "batch": batch,
+        "fast": fast,
+        "device": str(device),
+    }

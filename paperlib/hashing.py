@@ -1,4 +1,5 @@
 """The one file digest: sha256 of a file's bytes, read in chunks (weights, data files, manifests, saved results)."""
+
 from __future__ import annotations
 
 import hashlib

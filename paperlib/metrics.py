@@ -23,6 +23,7 @@ No-reference metrics: NIQE through pyiqa with the original LIVE parameters (offl
 Ma (NRQM) and PI = ((10 - Ma) + NIQE) / 2 need ``NRQM_model.mat``; without it they raise
 :class:`~paperlib.errors.MetricUnavailableError` (never a made-up value).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -50,9 +51,11 @@ class Protocol:
     degradation: str = "MATLAB bicubic (antialias), modcrop(scale)"
 
     def describe(self) -> str:
-        return (f"{'Y (MATLAB rgb2ycbcr, 16-235)' if self.channel == 'y' else 'grayscale'}, "
-                f"border crop {self.crop_border}px, data range {self.data_range:g}, "
-                f"images: {self.image_domain}, LR: {self.degradation}")
+        return (
+            f"{'Y (MATLAB rgb2ycbcr, 16-235)' if self.channel == 'y' else 'grayscale'}, "
+            f"border crop {self.crop_border}px, data range {self.data_range:g}, "
+            f"images: {self.image_domain}, LR: {self.degradation}"
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -104,9 +107,17 @@ def ssim(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: str
     from skimage.metrics import structural_similarity
 
     a, b = _prepare(img1, img2, crop_border, channel, data_range)
-    return float(structural_similarity(a, b, data_range=data_range, gaussian_weights=True, sigma=1.5,
-                                       use_sample_covariance=False,
-                                       channel_axis=2 if a.ndim == 3 else None))
+    return float(
+        structural_similarity(
+            a,
+            b,
+            data_range=data_range,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            channel_axis=2 if a.ndim == 3 else None,
+        )
+    )
 
 
 def ms_ssim(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: str = "gray") -> float:
@@ -174,8 +185,9 @@ def niqe(img, crop_border: int = 0, data_range: float = 1.0) -> float:
     if _NIQE is None:
         path = find_iqa_file(NIQE_FILE)
         if path is None:
-            raise MetricUnavailableError(f"NIQE unavailable: {NIQE_FILE} not found in {pyiqa_weight_dir()} "
-                                         f"nor in the data root's iqa/ folder")
+            raise MetricUnavailableError(
+                f"NIQE unavailable: {NIQE_FILE} not found in {pyiqa_weight_dir()} nor in the data root's iqa/ folder"
+            )
         _NIQE = pyiqa.create_metric("niqe", device="cpu", test_y_channel=False, pretrained_model_path=str(path))
     a = np.asarray(img, dtype=np.float64) / data_range
     if a.ndim == 3:
@@ -201,8 +213,10 @@ def nrqm_available() -> bool:
 
 def _require_nrqm():
     if not nrqm_available():
-        raise MetricUnavailableError(f"unavailable: {NRQM_FILE} not found in {pyiqa_weight_dir()} or the data root's iqa/ "
-                                     "(Ma/NRQM and PI need it; place the file there to enable them)")
+        raise MetricUnavailableError(
+            f"unavailable: {NRQM_FILE} not found in {pyiqa_weight_dir()} or the data root's iqa/ "
+            "(Ma/NRQM and PI need it; place the file there to enable them)"
+        )
 
 
 _NRQM = None

@@ -1,4 +1,5 @@
 """Figure helpers shared by the notebooks: comparison grids with zoomed insets, curves, maps."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,15 @@ def image_row(images: dict, cmap="gray", size=3.0, suptitle: str | None = None):
     return fig
 
 
-def comparison_grid(hr: np.ndarray, outputs: dict, box: tuple[int, int, int], scores: dict | None = None,
-                    suptitle: str | None = None, cols: int = 4, size: float = 2.6):
+def comparison_grid(
+    hr: np.ndarray,
+    outputs: dict,
+    box: tuple[int, int, int],
+    scores: dict | None = None,
+    suptitle: str | None = None,
+    cols: int = 4,
+    size: float = 2.6,
+):
     """HR with the inset box drawn, then each method's crop with its crop PSNR/SSIM.
 
     Args:
@@ -48,7 +56,7 @@ def comparison_grid(hr: np.ndarray, outputs: dict, box: tuple[int, int, int], sc
     ax0.set_title("HR (full)", fontsize=9)
     for i, (name, img) in enumerate(panels, start=1):
         ax = axes.flat[i]
-        ax.imshow(img[y:y + s, x:x + s], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(img[y : y + s, x : x + s], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         title = name
         if scores and name in scores:
             title += f"\n{scores[name][0]:.2f} dB / {scores[name][1]:.4f}"
@@ -87,8 +95,13 @@ def paired_differences(df, title: str = ""):
     fig, ax = plt.subplots(figsize=(6, 0.45 * len(df) + 1.2))
     labels = [f"{r.method} - {r.baseline} (x{r.scale}): {r.verdict}" for r in df.itertuples()]
     yy = np.arange(len(df))
-    ax.errorbar(df["margin"], yy, xerr=[df["margin"] - df["image_ci_low"], df["image_ci_high"] - df["margin"]],
-                fmt="o", capsize=3)
+    ax.errorbar(
+        df["margin"],
+        yy,
+        xerr=[df["margin"] - df["image_ci_low"], df["image_ci_high"] - df["margin"]],
+        fmt="o",
+        capsize=3,
+    )
     if "paper_diff" in df:
         ax.scatter(df["paper_diff"], yy, marker="x", color="red", label="paper's margin (its own split)")
         ax.legend(fontsize=7)

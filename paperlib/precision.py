@@ -23,6 +23,7 @@ state dict moves freely between the plain and the prepared model.
 Training: ``fast_path`` deep-copies, so build the optimiser on the *returned* model's parameters
 and save/evaluate the returned model (its ``state_dict()`` loads into a plain model).
 """
+
 from __future__ import annotations
 
 import copy
@@ -67,9 +68,11 @@ def output_layer_name(model) -> str | None:
     name = getattr(model, "output_layer", None)
     if name is None:
         if any(True for _ in model.parameters()):
-            raise TypeError(f"{type(model).__name__}: has parameters but no `output_layer` attribute naming its "
-                            "output layer (a dotted submodule name); the fast path keeps that layer in fp32 and "
-                            "will not guess it")
+            raise TypeError(
+                f"{type(model).__name__}: has parameters but no `output_layer` attribute naming its "
+                "output layer (a dotted submodule name); the fast path keeps that layer in fp32 and "
+                "will not guess it"
+            )
         return None
     try:
         model.get_submodule(name)

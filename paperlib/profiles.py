@@ -10,6 +10,7 @@
 A profile scales iterations, batch, patch and test-set size. It never changes an
 architecture: model options come from the notebook/CLI and are part of the run key.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
@@ -40,8 +41,9 @@ class PaperSchedule:
 #: 192x192 HR patches, 1498 pairs. IDMAN (sec. 4.2): Adam, lr 1e-4 halved every 2e5 iterations,
 #: batch 10, 48x48 patches, see the note beside its entry.
 SCHEDULES = {
-    "dridsr": PaperSchedule(lr=1e-3, batch_size=64, hr_patch=192, halve_every_epochs=30, epochs=200,
-                            min_lr=1e-5, n_pairs=1498),
+    "dridsr": PaperSchedule(
+        lr=1e-3, batch_size=64, hr_patch=192, halve_every_epochs=30, epochs=200, min_lr=1e-5, n_pairs=1498
+    ),
     # IDMAN patch: 48x48 *HR* (LR 24/16/12 at x2/x3/x4). Section 4.2 says only "We take the LR image and
     # corresponding HR image as the input and crop the patch with the size of 48x48". With 48x48 LR patches
     # (RCAN's convention), batch 10, G=10, B=20, the fp32 activations the model as built saves for backward
@@ -111,23 +113,62 @@ class Profile:
 FP32_MODELS: tuple = ()
 
 PROFILES = {
-    "smoke": Profile("smoke", iterations=4, batch_size=2, hr_patch=48, lr_halve_every=1000, n_test=2,
-                     n_train_patches=16, val_every=1000, ckpt_every=2, n_val=1, meaningful=False,
-                     note="seconds on a CPU; exercises the code path only, numbers are meaningless"),
-    "quick": Profile("quick", iterations=400, batch_size=16, hr_patch=96, lr_halve_every=150, n_test=46,
-                     val_every=100, ckpt_every=50, n_val=4, fp32_models=FP32_MODELS,
-                     note="reduced CPU run: 400 iterations x 16 random 96x96 HR patches per model (lr 1e-3 halved "
-                          "every 150), the same batches for every model; early training, not converged"),
-    "budget": Profile("budget", iterations=10_000, batch_size=16, hr_patch=96, lr_halve_every=2000, n_test=46,
-                      val_every=500, ckpt_every=250, n_val=4,
-                      snapshot_steps=(100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000,
-                                      8000, 9000, 10_000),
-                      note="budget study: up to 10,000 iterations x 16 random 96x96 HR patches (lr 1e-3 halved every "
-                           "2,000, a learning-rate schedule independent of where training stops, so every snapshot "
-                           "is a prefix of the longest run); fast path for every model"),
-    "paper": Profile("paper", iterations=None, batch_size=None, hr_patch=None, lr_halve_every=None, n_test=None,
-                     fp32_models=FP32_MODELS,
-                     val_every=500, ckpt_every=500, n_val=10, note="the paper's schedule; meant for a GPU"),
+    "smoke": Profile(
+        "smoke",
+        iterations=4,
+        batch_size=2,
+        hr_patch=48,
+        lr_halve_every=1000,
+        n_test=2,
+        n_train_patches=16,
+        val_every=1000,
+        ckpt_every=2,
+        n_val=1,
+        meaningful=False,
+        note="seconds on a CPU; exercises the code path only, numbers are meaningless",
+    ),
+    "quick": Profile(
+        "quick",
+        iterations=400,
+        batch_size=16,
+        hr_patch=96,
+        lr_halve_every=150,
+        n_test=46,
+        val_every=100,
+        ckpt_every=50,
+        n_val=4,
+        fp32_models=FP32_MODELS,
+        note="reduced CPU run: 400 iterations x 16 random 96x96 HR patches per model (lr 1e-3 halved "
+        "every 150), the same batches for every model; early training, not converged",
+    ),
+    "budget": Profile(
+        "budget",
+        iterations=10_000,
+        batch_size=16,
+        hr_patch=96,
+        lr_halve_every=2000,
+        n_test=46,
+        val_every=500,
+        ckpt_every=250,
+        n_val=4,
+        snapshot_steps=(100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000),
+        note="budget study: up to 10,000 iterations x 16 random 96x96 HR patches (lr 1e-3 halved every "
+        "2,000, a learning-rate schedule independent of where training stops, so every snapshot "
+        "is a prefix of the longest run); fast path for every model",
+    ),
+    "paper": Profile(
+        "paper",
+        iterations=None,
+        batch_size=None,
+        hr_patch=None,
+        lr_halve_every=None,
+        n_test=None,
+        fp32_models=FP32_MODELS,
+        val_every=500,
+        ckpt_every=500,
+        n_val=10,
+        note="the paper's schedule; meant for a GPU",
+    ),
 }
 
 

@@ -5,6 +5,7 @@ folder); the driver injects ``profile`` and ``device``. Executed copies go to
 ``runs/executed/<profile>/``; figures and tables go where the notebooks write them
 (``figures/<paper>/<profile>/``). A failure stops the run and names the notebook and cell.
 """
+
 from __future__ import annotations
 
 import sys
@@ -59,8 +60,10 @@ def _selected(only: str) -> list[str]:
         return [nb for group in NOTEBOOKS.values() for nb in group]
     if only in NOTEBOOKS:
         if not NOTEBOOKS[only]:
-            raise UnknownNameError(f"group {only!r} has no notebooks yet; groups with notebooks: "
-                                   f"{sorted(g for g, nbs in NOTEBOOKS.items() if nbs)}")
+            raise UnknownNameError(
+                f"group {only!r} has no notebooks yet; groups with notebooks: "
+                f"{sorted(g for g, nbs in NOTEBOOKS.items() if nbs)}"
+            )
         return list(NOTEBOOKS[only])
     hits = [nb for group in NOTEBOOKS.values() for nb in group if only in nb]
     if not hits:
@@ -68,8 +71,9 @@ def _selected(only: str) -> list[str]:
     return hits
 
 
-def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device: str = "cpu",
-              notebooks: list[str] | None = None) -> int:
+def reproduce(
+    profile: str = "smoke", only: str = "all", output_dir=None, device: str = "cpu", notebooks: list[str] | None = None
+) -> int:
     """Run the notebooks; print a summary table; return 0, or 1 naming the failing notebook and cell."""
     import papermill as pm
 
@@ -87,12 +91,14 @@ def reproduce(profile: str = "smoke", only: str = "all", output_dir=None, device
         dst.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(src), str(dst), parameters=params,
-                                kernel_name="python3", progress_bar=False, cwd=str(src.parent))
+            pm.execute_notebook(
+                str(src), str(dst), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(src.parent)
+            )
             rows.append((nb, "ok", time.perf_counter() - t0, str(dst)))
         except pm.PapermillExecutionError as e:
-            rows.append((nb, f"FAILED in cell {e.exec_count} ({e.ename}: {e.evalue})", time.perf_counter() - t0,
-                         str(dst)))
+            rows.append(
+                (nb, f"FAILED in cell {e.exec_count} ({e.ename}: {e.evalue})", time.perf_counter() - t0, str(dst))
+            )
             status = 1
             break
         except Exception as e:  # kernel death, missing notebook...

@@ -13,6 +13,7 @@ A run directory ``<runs>/<model>_x<scale>_<profile>_<key>/`` holds:
 
 ``key`` is a hash of the configuration, so a run made under other settings is never reused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,10 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # zip/pickle errors differ by torch version
-        raise CheckpointError(f"{path}: checkpoint is corrupt or truncated ({type(e).__name__}: {e}). "
-                              "It was left in place; delete it (or pass restart=True) to train from scratch") from e
+        raise CheckpointError(
+            f"{path}: checkpoint is corrupt or truncated ({type(e).__name__}: {e}). "
+            "It was left in place; delete it (or pass restart=True) to train from scratch"
+        ) from e
 
 
 def write_csv(path: Path, header: list[str], rows: list) -> None:
@@ -92,8 +95,11 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        return ((self.path / "manifest.json").is_file() and (self.path / "weights.pt").is_file()
-                and self.manifest.get("status") == "complete")
+        return (
+            (self.path / "manifest.json").is_file()
+            and (self.path / "weights.pt").is_file()
+            and self.manifest.get("status") == "complete"
+        )
 
     def build_model(self):
         """A fresh (untrained) model of this run's architecture and options."""

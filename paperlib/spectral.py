@@ -15,6 +15,7 @@ high path's contribution and a bias image: :func:`dridsr_path_contributions`. Th
 path as a channel mean of LR-sized feature maps, which averages channels of opposite sign away; the
 contributions here are the paths' parts of the super-resolved image itself, measured in HR pixels.
 """
+
 from __future__ import annotations
 
 import numpy as np

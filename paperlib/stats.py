@@ -18,6 +18,7 @@ IDMAN-versus-baseline row, a claims-ledger entry) goes through :func:`paired_ver
 ``higher_is_better=False`` (NIQE) flips the direction of "better". The margin is always ``a - b`` in
 the metric's units.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -46,8 +47,9 @@ def t_interval(x, confidence: float = CONFIDENCE) -> tuple[float, float]:
     return mean - half, mean + half
 
 
-def seeds_needed(margin: float, seed_sd: float, confidence: float = CONFIDENCE,
-                 limit: int = MAX_SEEDS_NEEDED) -> int | None:
+def seeds_needed(
+    margin: float, seed_sd: float, confidence: float = CONFIDENCE, limit: int = MAX_SEEDS_NEEDED
+) -> int | None:
     """Smallest number of seeds n >= 2 whose t-interval (half-width ``t(n-1) * sd / sqrt(n)``) excludes 0 at
     ``margin``, assuming the measured per-seed SD holds; ``None`` when more than ``limit`` or not estimable."""
     from scipy import stats
@@ -88,8 +90,9 @@ class PairedVerdict:
         return row
 
 
-def paired_deltas(df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: str = "method",
-                  deterministic=DETERMINISTIC) -> tuple[pd.DataFrame, str]:
+def paired_deltas(
+    df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: str = "method", deterministic=DETERMINISTIC
+) -> tuple[pd.DataFrame, str]:
     """``(deltas, note)``: a seeds x images table of ``a - b`` over the seeds and images both sides have.
 
     ``df`` is tidy: one row per (``by``, seed, image) with the metric (a missing ``seed`` column means one
@@ -108,7 +111,9 @@ def paired_deltas(df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: st
     note = ""
     for side, other, name in ((ta, tb, a), (tb, ta, b)):
         if len(side) == 1 and len(other) > 1 and name in deterministic:
-            side_b = pd.DataFrame(np.repeat(side.to_numpy(), len(other), axis=0), index=other.index, columns=side.columns)
+            side_b = pd.DataFrame(
+                np.repeat(side.to_numpy(), len(other), axis=0), index=other.index, columns=side.columns
+            )
             if name == a:
                 ta = side_b
             else:
@@ -123,9 +128,16 @@ def paired_deltas(df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: st
     return d.dropna(axis=1, how="any"), note
 
 
-def paired_verdict(df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: str = "method",
-                   higher_is_better: bool = True, confidence: float = CONFIDENCE,
-                   deterministic=DETERMINISTIC) -> PairedVerdict:
+def paired_verdict(
+    df: pd.DataFrame,
+    a: str,
+    b: str,
+    metric: str = "psnr",
+    by: str = "method",
+    higher_is_better: bool = True,
+    confidence: float = CONFIDENCE,
+    deterministic=DETERMINISTIC,
+) -> PairedVerdict:
     """The project's one rule (module docstring) for the claim "``a`` is better than ``b`` in ``metric``"."""
     d, note = paired_deltas(df, a, b, metric, by, deterministic)
     per_seed = d.mean(axis=1).to_numpy(dtype=float)
@@ -155,9 +167,23 @@ def paired_verdict(df: pd.DataFrame, a: str, b: str, metric: str = "psnr", by: s
     need = seeds_needed(margin, sd, confidence) if verdict == "unresolved" and len(per_seed) > 1 else None
     if note:
         why.append(note)
-    return PairedVerdict(a, b, metric, int(d.shape[1]), int(d.shape[0]), margin, ilo, ihi, slo, shi, sd,
-                         tuple(float(x) for x in per_seed), verdict, "; ".join(why) or "both intervals exclude 0",
-                         need)
+    return PairedVerdict(
+        a,
+        b,
+        metric,
+        int(d.shape[1]),
+        int(d.shape[0]),
+        margin,
+        ilo,
+        ihi,
+        slo,
+        shi,
+        sd,
+        tuple(float(x) for x in per_seed),
+        verdict,
+        "; ".join(why) or "both intervals exclude 0",
+        need,
+    )
 
 
 def resolve_text(v: PairedVerdict) -> str:
@@ -168,7 +194,12 @@ def resolve_text(v: PairedVerdict) -> str:
         return "train at least 2 more seeds of both sides (no seed SD yet), same budget"
     if "over seeds" in v.why:
         if v.seeds_needed is None:
-            return (f"seeds alone will not do: margin {v.margin:+.3f} against a seed SD of {v.seed_sd:.3f} needs more "
-                    f"than {MAX_SEEDS_NEEDED} seeds; a longer budget must first move the margin")
-        return f"about {v.seeds_needed} seeds of both sides at this budget (seed SD {v.seed_sd:.3f}, margin {v.margin:+.3f})"
+            return (
+                f"seeds alone will not do: margin {v.margin:+.3f} against a seed SD of {v.seed_sd:.3f} needs more "
+                f"than {MAX_SEEDS_NEEDED} seeds; a longer budget must first move the margin"
+            )
+        return (
+            f"about {v.seeds_needed} seeds of both sides at this budget "
+            f"(seed SD {v.seed_sd:.3f}, margin {v.margin:+.3f})"
+        )
     return "more test images, or a longer budget (the images disagree on the sign)"

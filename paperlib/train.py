@@ -14,6 +14,7 @@ Killing the process at any moment and calling :func:`train` again resumes from `
 ends with the same weights as an uninterrupted run (tested with a real SIGKILL). The run
 directory and its files are described in :mod:`paperlib.runs`.
 """
+
 from __future__ import annotations
 
 import os
@@ -143,8 +144,10 @@ class Trainer:
         plain = models.create(config.model, scale=config.scale, in_channels=1, **config.options).to(self.device)
         self.has_params = any(p.requires_grad for p in plain.parameters())
         if self.has_params and len(patches) == 0:
-            raise DataError(f"data source {data.manifest.get('dataset')!r} has no training patches "
-                            f"(a test-only set); train on another source")
+            raise DataError(
+                f"data source {data.manifest.get('dataset')!r} has no training patches "
+                f"(a test-only set); train on another source"
+            )
         self.model, self.precision = fast_path(plain, self.device, enabled=config.use_fast_path(prof))
         self.loss_fn = _loss_fn(SCHEDULES[paper].loss)
         self.key_config = self._key_config(data, patches, paper)
@@ -154,24 +157,42 @@ class Trainer:
         self.step_count, self.log_rows, self.val_rows = 0, [], []
         if not self.has_params:
             return
-        self.opt = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=plan.lr,
-                                    betas=plan.betas, eps=plan.eps)
+        self.opt = torch.optim.Adam(
+            [p for p in self.model.parameters() if p.requires_grad], lr=plan.lr, betas=plan.betas, eps=plan.eps
+        )
         halve, min_factor = plan.halve_every, plan.min_lr / plan.lr
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: max(0.5 ** (s // halve), min_factor))
-        self.sampler = PatchSampler(patches, config.scale, plan.hr_patch, plan.batch_size // world,
-                                    seed=config.seed + 1_000_003 * rank, device=self.device,
-                                    intensity=getattr(data, "intensity", None))
+        self.sampler = PatchSampler(
+            patches,
+            config.scale,
+            plan.hr_patch,
+            plan.batch_size // world,
+            seed=config.seed + 1_000_003 * rank,
+            device=self.device,
+            intensity=getattr(data, "intensity", None),
+        )
         self.fwd = self._wrap_forward()
 
     def _key_config(self, data, patches, paper) -> dict:
         from .data.sources import Prepared
 
         c = self.config
-        desc = data.describe() if isinstance(data, Prepared) else Prepared(data.train_patches, [], [], data.manifest).describe()
-        cfg = {"model": c.model, "scale": c.scale, "options": dict(c.options), "seed": c.seed, "paper": paper,
-               "profile": {k: v for k, v in self.prof.as_dict().items() if k not in ("note", "fp32_models")},
-               "plan": self.plan.as_dict(), "data": desc | {"n_used_patches": len(patches)},
-               "precision": self.precision.as_dict()}
+        desc = (
+            data.describe()
+            if isinstance(data, Prepared)
+            else Prepared(data.train_patches, [], [], data.manifest).describe()
+        )
+        cfg = {
+            "model": c.model,
+            "scale": c.scale,
+            "options": dict(c.options),
+            "seed": c.seed,
+            "paper": paper,
+            "profile": {k: v for k, v in self.prof.as_dict().items() if k not in ("note", "fp32_models")},
+            "plan": self.plan.as_dict(),
+            "data": desc | {"n_used_patches": len(patches)},
+            "precision": self.precision.as_dict(),
+        }
         if self.world > 1:
             if self.plan.batch_size % self.world:
                 raise ValueError(f"batch {self.plan.batch_size} is not divisible by the {self.world} processes")
@@ -190,8 +211,14 @@ class Trainer:
 
     def start(self, restart: bool = False) -> None:
         """Write the manifest (status ``running``) and resume from ``last.pt`` when there is one."""
-        self.manifest = {"config": self.key_config, "key": self.key, "status": "running", "git_commit": git_commit(),
-                         "hardware": hardware_info(self.device), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self.manifest = {
+            "config": self.key_config,
+            "key": self.key,
+            "status": "running",
+            "git_commit": git_commit(),
+            "hardware": hardware_info(self.device),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         if self.writer:
             self.run.write_manifest(self.manifest)
         if self.has_params:
@@ -235,8 +262,10 @@ class Trainer:
         self.sched.step()
         self.step_count += 1
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"{self.config.model} x{self.config.scale}: loss became {loss.item()} at step "
-                                     f"{self.step_count}; last good checkpoint kept at {self.run.path / 'last.pt'}")
+            raise FloatingPointError(
+                f"{self.config.model} x{self.config.scale}: loss became {loss.item()} at step "
+                f"{self.step_count}; last good checkpoint kept at {self.run.path / 'last.pt'}"
+            )
         self.log_rows.append([self.step_count, float(loss.item()), cur_lr, round(time.perf_counter() - t0, 4)])
         return float(loss.item())
 
@@ -249,8 +278,10 @@ class Trainer:
         self.model.eval()
         intensity = getattr(self.data, "intensity", None)
         kw = {"intensity": intensity} if intensity is not None else {}
-        rows = [sr_metrics(self.model, img, self.config.scale, self.device, **kw)
-                for _, _, img in self.data.val[: self.prof.n_val]]
+        rows = [
+            sr_metrics(self.model, img, self.config.scale, self.device, **kw)
+            for _, _, img in self.data.val[: self.prof.n_val]
+        ]
         self.model.train()
         p, s = float(np.mean([r["psnr"] for r in rows])), float(np.mean([r["ssim"] for r in rows]))
         self.val_rows.append([self.step_count, p, s])
@@ -260,8 +291,10 @@ class Trainer:
         """Weights at this step to ``snapshots/step_NNNNNN.pt`` (the budget study evaluates them)."""
         if self.writer:
             (self.run.path / "snapshots").mkdir(exist_ok=True)
-            atomic_torch_save({"model": self.model.state_dict(), "key": self.key, "step": self.step_count},
-                              self.run.path / "snapshots" / f"step_{self.step_count:06d}.pt")
+            atomic_torch_save(
+                {"model": self.model.state_dict(), "key": self.key, "step": self.step_count},
+                self.run.path / "snapshots" / f"step_{self.step_count:06d}.pt",
+            )
 
     def checkpoint(self) -> None:
         """Everything needed to resume exactly, atomically, plus the CSV logs."""
@@ -275,10 +308,21 @@ class Trainer:
             dist.all_gather_object(samplers, self.sampler.state_dict())
         if not self.writer:
             return
-        atomic_torch_save({"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
-                           "scheduler": self.sched.state_dict(), "sampler": samplers[0], "samplers": samplers,
-                           "torch_rng": torch.get_rng_state(), "step": self.step_count, "log": self.log_rows,
-                           "val": self.val_rows, "key": self.key}, self.run.path / "last.pt")
+        atomic_torch_save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict(),
+                "sampler": samplers[0],
+                "samplers": samplers,
+                "torch_rng": torch.get_rng_state(),
+                "step": self.step_count,
+                "log": self.log_rows,
+                "val": self.val_rows,
+                "key": self.key,
+            },
+            self.run.path / "last.pt",
+        )
         write_csv(self.run.path / "log.csv", ["step", "loss", "lr", "seconds"], self.log_rows)
         write_csv(self.run.path / "val.csv", ["step", "psnr", "ssim"], self.val_rows)
 
@@ -292,8 +336,12 @@ class Trainer:
             if not self.has_params:
                 write_csv(self.run.path / "log.csv", ["step", "loss", "lr", "seconds"], [])
             atomic_torch_save({"model": self.model.state_dict(), "key": self.key}, self.run.path / "weights.pt")
-            self.manifest.update(status="complete", steps=self.step_count, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                 train_seconds=float(sum(r[3] for r in self.log_rows)))
+            self.manifest.update(
+                status="complete",
+                steps=self.step_count,
+                finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                train_seconds=float(sum(r[3] for r in self.log_rows)),
+            )
             self.run.write_manifest(self.manifest)
         return self.run
 
@@ -305,12 +353,27 @@ def load_training_data(config: TrainConfig, data_root=None, progress: bool = Tru
     """
     from .data.sources import load_source
 
-    return load_source(config.data, seed=config.seed, root=data_root, window=config.window, progress=progress,
-                       allow_other_root=allow_other_root)
+    return load_source(
+        config.data,
+        seed=config.seed,
+        root=data_root,
+        window=config.window,
+        progress=progress,
+        allow_other_root=allow_other_root,
+    )
 
 
-def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, restart: bool = False,
-          stop_at: int | None = None, data_root=None, allow_other_root: bool = False) -> Run:
+def train(
+    config: TrainConfig,
+    *,
+    data=None,
+    runs=None,
+    progress: bool = True,
+    restart: bool = False,
+    stop_at: int | None = None,
+    data_root=None,
+    allow_other_root: bool = False,
+) -> Run:
     """Train (or resume, or reuse) the run of ``config`` and return its :class:`~paperlib.runs.Run`.
 
     Args:
@@ -333,8 +396,13 @@ def train(config: TrainConfig, *, data=None, runs=None, progress: bool = True, r
     t.start(restart)
     prof, plan = t.prof, t.plan
     target = plan.iterations if stop_at is None else min(plan.iterations, int(stop_at))
-    bar = tqdm(total=target, initial=t.step_count, desc=f"{config.model} x{config.scale} [{prof.name}]",
-               disable=not progress or not t.writer or not t.has_params, dynamic_ncols=True)
+    bar = tqdm(
+        total=target,
+        initial=t.step_count,
+        desc=f"{config.model} x{config.scale} [{prof.name}]",
+        disable=not progress or not t.writer or not t.has_params,
+        dynamic_ncols=True,
+    )
     while t.has_params and t.step_count < target:
         loss = t.step()
         bar.update(1)

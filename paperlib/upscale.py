@@ -12,6 +12,7 @@ so memory stays bounded by one batch whatever the series length. :func:`upscale`
 under 1 HU per slice; ``fast=False`` forces fp32); :func:`sr_hu_batch` takes the precision
 explicitly and defaults to fp32.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -33,8 +34,15 @@ CONSISTENCY = ("backproject", "none")
 DEFAULT_BATCH = 2
 
 
-def sr_hu_batch(model, hu: np.ndarray, scale: int, window=LUNG_WINDOW, device="cpu", fast: bool = False,
-                consistency: str = "backproject") -> np.ndarray:
+def sr_hu_batch(
+    model,
+    hu: np.ndarray,
+    scale: int,
+    window=LUNG_WINDOW,
+    device="cpu",
+    fast: bool = False,
+    consistency: str = "backproject",
+) -> np.ndarray:
     """Super-resolve a batch of HU slices (Z, H, W) -> (Z, sH, sW) float32 HU.
 
     The model sees the windowed slice; its *detail* over the bicubic upscaling of that same
@@ -97,8 +105,16 @@ def _sr_hu(model, precision, hu, scale, window, device, consistency):
     return out[:, 0].cpu().numpy()
 
 
-def sr_hu_volume(model, slices: Iterable[np.ndarray], scale: int, window=LUNG_WINDOW, device="cpu",
-                 batch: int = DEFAULT_BATCH, fast: bool = True, consistency: str = "backproject") -> Iterator[np.ndarray]:
+def sr_hu_volume(
+    model,
+    slices: Iterable[np.ndarray],
+    scale: int,
+    window=LUNG_WINDOW,
+    device="cpu",
+    batch: int = DEFAULT_BATCH,
+    fast: bool = True,
+    consistency: str = "backproject",
+) -> Iterator[np.ndarray]:
     """Super-resolve a stream of HU slices (H, W), ``batch`` at a time; yields (sH, sW) float32 HU in order.
 
     The streaming form of :func:`sr_hu_batch` that :func:`upscale_series` runs (same arithmetic, slice
@@ -160,7 +176,7 @@ def _retain_freed_memory(device="cpu"):
         return
     if _retaining[0] == 0:
         libc.mallopt(_M_MMAP_MAX, 0)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
     _retaining[0] += 1
     try:
         yield
@@ -200,10 +216,22 @@ def upscale_png(model, src: Path, dst: Path, scale: int, device="cpu", overwrite
     return dst
 
 
-def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, weights_sha: str,
-                   window=LUNG_WINDOW, device="cpu", batch: int = DEFAULT_BATCH, progress: bool = True,
-                   overwrite: bool = False, fast: bool = True, consistency: str = "backproject",
-                   allow_non_ct: bool = False) -> list[Path]:
+def upscale_series(
+    model,
+    series,
+    out_dir: Path,
+    scale: int,
+    model_name: str,
+    weights_sha: str,
+    window=LUNG_WINDOW,
+    device="cpu",
+    batch: int = DEFAULT_BATCH,
+    progress: bool = True,
+    overwrite: bool = False,
+    fast: bool = True,
+    consistency: str = "backproject",
+    allow_non_ct: bool = False,
+) -> list[Path]:
     """Super-resolve one DICOM series (a :class:`~paperlib.data.dicom.SeriesInfo`) into ``out_dir``.
 
     Slices are read as they are written: :func:`upscale` runs
@@ -226,8 +254,12 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
     model, _ = fast_path(model, device, enabled=fast)
     files = list(series.files)
     headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
-    bar = tqdm(total=len(files), desc=f"upscale x{scale} {series.description or series.uid[-8:]}", unit="slice",
-               disable=not progress)
+    bar = tqdm(
+        total=len(files),
+        desc=f"upscale x{scale} {series.description or series.uid[-8:]}",
+        unit="slice",
+        disable=not progress,
+    )
 
     def slices():
         hu = (read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files)
@@ -236,17 +268,37 @@ def upscale_series(model, series, out_dir: Path, scale: int, model_name: str, we
             bar.update(1)
 
     try:
-        return write_sr_series(slices(), headers, out_dir, scale, model_name, weights_sha,
-                               series_description=f"SR x{scale} {model_name} ({series.description})"[:64],
-                               overwrite=overwrite)
+        return write_sr_series(
+            slices(),
+            headers,
+            out_dir,
+            scale,
+            model_name,
+            weights_sha,
+            series_description=f"SR x{scale} {model_name} ({series.description})"[:64],
+            overwrite=overwrite,
+        )
     finally:
         bar.close()
 
 
-def upscale(inp, out, run=None, scale: int | None = None, window=None, device="cpu", batch: int = DEFAULT_BATCH,
-            progress: bool = True, overwrite: bool = False, fast: bool = True,
-            consistency: str = "backproject", skip_invalid: bool = False, accept_modalities=(),
-            report=None, model: str | None = None) -> list[Path]:
+def upscale(
+    inp,
+    out,
+    run=None,
+    scale: int | None = None,
+    window=None,
+    device="cpu",
+    batch: int = DEFAULT_BATCH,
+    progress: bool = True,
+    overwrite: bool = False,
+    fast: bool = True,
+    consistency: str = "backproject",
+    skip_invalid: bool = False,
+    accept_modalities=(),
+    report=None,
+    model: str | None = None,
+) -> list[Path]:
     """Super-resolve a PNG/JPG, a DICOM file, or every CT series under a folder.
 
     Returns the written paths. Output: a PNG for an image, a derived-CT DICOM series
@@ -297,8 +349,19 @@ def upscale(inp, out, run=None, scale: int | None = None, window=None, device="c
     targets = _series_targets(inp, out, scale, accept, skip_invalid, report, overwrite)
     written = []
     for s, sub in targets:
-        written += upscale_series(net, s, sub, scale, name, sha, batch=batch, progress=progress, overwrite=overwrite,
-                                  allow_non_ct=s.modality.strip().upper() != "CT", **sr)
+        written += upscale_series(
+            net,
+            s,
+            sub,
+            scale,
+            name,
+            sha,
+            batch=batch,
+            progress=progress,
+            overwrite=overwrite,
+            allow_non_ct=s.modality.strip().upper() != "CT",
+            **sr,
+        )
     return written
 
 
@@ -310,8 +373,10 @@ def load_upscaler(run=None, model: str | None = None, scale: int | None = None, 
     card records) must be given; both checks the scale when ``scale`` is given.
     """
     if (run is None) == (model is None):
-        raise DataError("pass exactly one of run= (--run, your trained run) and model= (--model, the shipped "
-                        f"pretrained weights); got {'both' if run is not None else 'neither'}")
+        raise DataError(
+            "pass exactly one of run= (--run, your trained run) and model= (--model, the shipped "
+            f"pretrained weights); got {'both' if run is not None else 'neither'}"
+        )
     if run is not None:
         net, manifest, sha = load_run_model(run, scale, device)
         cfg = manifest["config"]
@@ -322,8 +387,9 @@ def load_upscaler(run=None, model: str | None = None, scale: int | None = None, 
     return net, f"{card['model']} ({card['name']})", card["scale"], sha, upscale_window(card, window)
 
 
-def _upscale_dicom_file(model, inp: Path, out: Path, scale: int, name: str, sha: str, accept: set, overwrite: bool,
-                        sr: dict) -> Path:
+def _upscale_dicom_file(
+    model, inp: Path, out: Path, scale: int, name: str, sha: str, accept: set, overwrite: bool, sr: dict
+) -> Path:
     """One DICOM slice -> one derived DICOM file (``sr``: :func:`sr_hu_batch`'s keyword arguments)."""
     from .data.dicom import non_image_kind, read_dicom_header, read_dicom_hu
     from .dicom_export import write_sr_slice
@@ -342,8 +408,7 @@ def _upscale_dicom_file(model, inp: Path, out: Path, scale: int, name: str, sha:
     return write_sr_slice(out_hu, ds, dst, scale, name, sha, overwrite=overwrite)
 
 
-def _series_targets(inp: Path, out: Path, scale: int, accept: set, skip_invalid: bool, report,
-                    overwrite: bool) -> list:
+def _series_targets(inp: Path, out: Path, scale: int, accept: set, skip_invalid: bool, report, overwrite: bool) -> list:
     """``[(series, output folder)]`` for every accepted, fully decodable series under ``inp``.
 
     Refuses (DataError) other modalities, a folder without CT series and, unless ``overwrite``,
@@ -354,15 +419,18 @@ def _series_targets(inp: Path, out: Path, scale: int, accept: set, skip_invalid:
     series = find_series(inp, modality=None, skip_invalid=skip_invalid, report=report)
     refused = [s for s in series if s.modality.strip().upper() not in accept]
     if len(refused) == 1:
-        raise _refuse_modality(f"{refused[0].files[0].parent}: a series of {refused[0].n_slices} DICOM file(s)",
-                               [refused[0].modality])
+        raise _refuse_modality(
+            f"{refused[0].files[0].parent}: a series of {refused[0].n_slices} DICOM file(s)", [refused[0].modality]
+        )
     if refused:
-        raise _refuse_modality(f"{inp}: {len(refused)} series (the first in {refused[0].files[0].parent})",
-                               [s.modality for s in refused])
+        raise _refuse_modality(
+            f"{inp}: {len(refused)} series (the first in {refused[0].files[0].parent})", [s.modality for s in refused]
+        )
     checked = []
     for s in series:  # decode every slice once: nothing is written if one is bad
-        s = validate_series(s, allow_non_ct=s.modality.strip().upper() != "CT", skip_invalid=skip_invalid,
-                            report=report)
+        s = validate_series(
+            s, allow_non_ct=s.modality.strip().upper() != "CT", skip_invalid=skip_invalid, report=report
+        )
         if s is not None:
             checked.append(s)
     if not checked:
@@ -379,8 +447,10 @@ def _refuse_existing(targets, scale: int) -> None:
     for s, sub in targets:
         for i in range(s.n_slices):
             if (sub / sr_file_name(scale, i)).exists():
-                raise DataError(f"{sub / sr_file_name(scale, i)}: already exists; pass --overwrite "
-                                f"(overwrite=True) to replace the SR series in {sub}")
+                raise DataError(
+                    f"{sub / sr_file_name(scale, i)}: already exists; pass --overwrite "
+                    f"(overwrite=True) to replace the SR series in {sub}"
+                )
 
 
 def _refuse_modality(where: str, modalities) -> DataError:
@@ -388,7 +458,12 @@ def _refuse_modality(where: str, modalities) -> DataError:
     mods = sorted({str(m or "").strip().upper() for m in modalities})
     named = ", ".join(repr(m) if m else "no Modality" for m in mods)
     acceptable = [m for m in mods if m]
-    how = (f"pass {' '.join('--accept-modality ' + m for m in acceptable)} (accept_modalities={acceptable!r}) "
-           f"to super-resolve it anyway" if acceptable else "an image without a Modality cannot be accepted")
-    return DataError(f"{where} has modality {named}, not CT (Hounsfield units, and the models' training, "
-                     f"are CT-only); {how}")
+    how = (
+        f"pass {' '.join('--accept-modality ' + m for m in acceptable)} (accept_modalities={acceptable!r}) "
+        f"to super-resolve it anyway"
+        if acceptable
+        else "an image without a Modality cannot be accepted"
+    )
+    return DataError(
+        f"{where} has modality {named}, not CT (Hounsfield units, and the models' training, are CT-only); {how}"
+    )

@@ -15,6 +15,7 @@ since the working tree travels without ``.git``)::
 
 Back here: ``python scripts/device_idman_compare.py --unpack DIR`` extracts the runs into ``runs/``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,25 @@ def _job(args):
 
     t0 = time.perf_counter()
     run = cmp.train_all(profile, _DATA, seeds=[seed], device=device, methods=[method], scales=[scale])
-    return dict(method=method, scale=scale, seed=seed, run=run[(method, scale, seed)].path.name,
-                seconds=round(time.perf_counter() - t0, 1))
+    return dict(
+        method=method,
+        scale=scale,
+        seed=seed,
+        run=run[(method, scale, seed)].path.name,
+        seconds=round(time.perf_counter() - t0, 1),
+    )
 
 
 def jobs(profile, seeds, device):
     from paperlib.experiments.idman import compare as cmp
 
-    todo = [(profile, seed, s, m, device) for seed in seeds for m in cmp.METHODS for s in cmp.SCALES
-            if m != "bicubic" and (m, s) != (cmp.TARGET, 2)]
+    todo = [
+        (profile, seed, s, m, device)
+        for seed in seeds
+        for m in cmp.METHODS
+        for s in cmp.SCALES
+        if m != "bicubic" and (m, s) != (cmp.TARGET, 2)
+    ]
     return sorted(todo, key=lambda j: (j[1], COST_ORDER.index(j[3])))
 
 
@@ -110,12 +121,17 @@ def main(argv=None) -> int:
     with mp.get_context("spawn").Pool(a.workers, initializer=_init, initargs=(a.profile, a.threads)) as pool:
         for r in pool.imap_unordered(_job, todo):
             done.append(r)
-            print(f"[{time.perf_counter() - t0:6.0f} s] {r['method']} x{r['scale']} seed {r['seed']}: "
-                  f"{r['seconds']} s", flush=True)
+            print(
+                f"[{time.perf_counter() - t0:6.0f} s] {r['method']} x{r['scale']} seed {r['seed']}: {r['seconds']} s",
+                flush=True,
+            )
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
-        (a.out / "timings.json").write_text(json.dumps({"wall_seconds": round(time.perf_counter() - t0, 1),
-                                                        "workers": a.workers, "jobs": done}, indent=1))
+        (a.out / "timings.json").write_text(
+            json.dumps(
+                {"wall_seconds": round(time.perf_counter() - t0, 1), "workers": a.workers, "jobs": done}, indent=1
+            )
+        )
         for p in pack(runs_root(), [r["run"] for r in done], a.out):
             print(f"{p.name}: {p.stat().st_size / 2**20:.1f} MiB")
     return 0

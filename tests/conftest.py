@@ -10,9 +10,10 @@ from paperlib.runtime import bf16_supported  # noqa: E402
 
 #: A test of the bf16 fast path needs a CPU with native bf16 (AVX512-BF16/AMX): elsewhere the fast path runs
 #: fp32, so the test would pass without testing bf16 at all. Skipped there, never silently run in fp32.
-needs_bf16 = pytest.mark.skipif(not bf16_supported("cpu"),
-                                reason="CPU without AVX512-BF16/AMX: the fast path would run fp32 here, "
-                                       "so it would not test bf16 at all")
+needs_bf16 = pytest.mark.skipif(
+    not bf16_supported("cpu"),
+    reason="CPU without AVX512-BF16/AMX: the fast path would run fp32 here, so it would not test bf16 at all",
+)
 
 
 def pytest_configure(config):

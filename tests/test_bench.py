@@ -1,4 +1,5 @@
 """The benchmark suite (bench/run.py) runs end to end with tiny settings and reports sane numbers."""
+
 import json
 
 import numpy as np
@@ -20,14 +21,51 @@ def test_conv_flops_match_hand_formula():
 def test_suite_tiny_cpu(tmp_path):
     patches = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
     out = tmp_path / "bench.json"
-    argv = ["--device", "cpu", "--models", "espcn", "--scales", "4", "--size", "quick", "--repeats", "1",
-            "--steps", "1", "--warmup", "1", "--batch", "2", "--lr-patch", "12", "--matmul-n", "128",
-            "--infer-iters", "1", "--skip-volume", "--threads", "1", "--out", str(out)]
+    argv = [
+        "--device",
+        "cpu",
+        "--models",
+        "espcn",
+        "--scales",
+        "4",
+        "--size",
+        "quick",
+        "--repeats",
+        "1",
+        "--steps",
+        "1",
+        "--warmup",
+        "1",
+        "--batch",
+        "2",
+        "--lr-patch",
+        "12",
+        "--matmul-n",
+        "128",
+        "--infer-iters",
+        "1",
+        "--skip-volume",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+    ]
     bench.run(argv, patches=patches, log=lambda *a: None)
     res = json.loads(out.read_text())
     assert out.with_suffix(".md").read_text().startswith("# paperlib benchmark")
-    for key in ("timestamp", "hardware", "torch", "git_commit", "threads", "flags", "matmul_peak", "training",
-                "inference", "targets", "ru_maxrss_bytes"):
+    for key in (
+        "timestamp",
+        "hardware",
+        "torch",
+        "git_commit",
+        "threads",
+        "flags",
+        "matmul_peak",
+        "training",
+        "inference",
+        "targets",
+        "ru_maxrss_bytes",
+    ):
         assert key in res, key
     assert res["threads"] == 1 and res["flags"]["steps"] == 1
     assert res["matmul_peak"]["fp32_gflops"] > 0 and res["matmul_peak"]["bf16_gflops"] > 0
@@ -41,7 +79,9 @@ def test_suite_tiny_cpu(tmp_path):
         assert r["s_per_step"] > 0 and r["peak_mem_bytes"] > 0
         assert r["patches_per_s"] == pytest.approx(2 / r["s_per_step"])
         assert r["achieved_gflops"] == pytest.approx(row["flops_per_step"] / r["s_per_step"] / 1e9)
-        assert r["fraction_of_bf16_matmul_peak"] == pytest.approx(r["achieved_gflops"] / res["matmul_peak"]["bf16_gflops"])
+        assert r["fraction_of_bf16_matmul_peak"] == pytest.approx(
+            r["achieved_gflops"] / res["matmul_peak"]["bf16_gflops"]
+        )
         assert 0 < r["busy"]["busy_fraction"] <= 1
     assert row["plain"]["dataloader_workers"] == 1 and row["fast"]["channels_last"]
     assert not row["plain"]["bf16_autocast"] and row["fast"]["bf16_autocast"] == bf16_supported("cpu")

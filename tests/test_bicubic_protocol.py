@@ -1,5 +1,6 @@
 """The bicubic protocol search (paperlib.experiments.idman.bicubic_protocol): its baseline is our protocol, its
 MaxValue arithmetic is exact where it must be, and its search table is ranked and carries the paper's values."""
+
 import math
 
 import numpy as np
@@ -29,7 +30,7 @@ def padded_slice(deeplesion_dir):
 def _smooth_field(shape=(96, 96), lo=-900.0, hi=2900.0, seed=0):
     """Synthetic integer HU well inside [-1024, 3072] after bicubic over/undershoot: no window clipping anywhere."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[:shape[0], :shape[1]] / shape[0]
+    y, x = np.mgrid[: shape[0], : shape[1]] / shape[0]
     f = np.sin(6 * x) * np.cos(4 * y) + 0.3 * rng.standard_normal(shape)
     f = (f - f.min()) / np.ptp(f)
     return np.round(lo + 0.15 * (hi - lo) + 0.7 * (hi - lo) * f)
@@ -46,16 +47,17 @@ def test_baseline_matches_an_independent_computation(deeplesion_dir, padded_slic
     name, _, _ = padded_slice
     hu = np.array(Image.open(deeplesion_dir / "Images_png" / name)).astype(np.float64) - 32768.0
     h, w = hu.shape
-    hr_hu = hu[:h - h % scale, :w - w % scale]
-    lr_hu = np.round(matlab_imresize(hr_hu, 1.0 / scale))                  # LR DICOM: integer HU
-    hr = np.clip((hr_hu + 1024.0) / 4096.0, 0.0, 1.0)                       # W4096/L1024 -> [0, 1]
+    hr_hu = hu[: h - h % scale, : w - w % scale]
+    lr_hu = np.round(matlab_imresize(hr_hu, 1.0 / scale))  # LR DICOM: integer HU
+    hr = np.clip((hr_hu + 1024.0) / 4096.0, 0.0, 1.0)  # W4096/L1024 -> [0, 1]
     lr = np.clip((lr_hu + 1024.0) / 4096.0, 0.0, 1.0)
     sr = np.round(np.clip(matlab_imresize(lr, scale), 0.0, 1.0) * 4096.0) / 4096.0  # saved as integer HU
     a, b = sr[scale:-scale, scale:-scale], hr[scale:-scale, scale:-scale]
     mse = np.sum((a - b) ** 2) / a.size
     expected_psnr = 10.0 * math.log10(1.0 / mse)
-    expected_ssim = structural_similarity(b, a, data_range=1.0, gaussian_weights=True, sigma=1.5,
-                                          use_sample_covariance=False)
+    expected_ssim = structural_similarity(
+        b, a, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+    )
     got = bp.bicubic_psnr([padded_slice], scale, "baseline").iloc[0]
     assert got["psnr"] == pytest.approx(expected_psnr, abs=1e-9)
     assert got["ssim"] == pytest.approx(expected_ssim, abs=1e-12)

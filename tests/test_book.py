@@ -1,6 +1,7 @@
 """The book (``make book``): its TOC lists every notebook, its committed notebooks are what they claim to
 be, ``paperlib publish`` copies and refuses as it says, and the site check finds broken images.
 Needs neither Jupyter Book nor Chromium."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,11 @@ def _check_site():
 
 
 def _notebooks() -> list[str]:
-    return sorted(p.relative_to(NOTEBOOK_DIR).as_posix() for p in NOTEBOOK_DIR.rglob("*.ipynb")
-                  if ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p.relative_to(NOTEBOOK_DIR).as_posix()
+        for p in NOTEBOOK_DIR.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    )
 
 
 def test_toc_lists_every_notebook_and_nothing_else():
@@ -65,12 +69,25 @@ def test_committed_book_notebooks_are_what_their_folder_says():
 
 
 def _source(path: Path) -> Path:
-    cells = [{"cell_type": "markdown", "id": "t", "metadata": {}, "source": "# Tiny\n\nWhat it shows."},
-             {"cell_type": "code", "id": "p", "metadata": {"tags": ["parameters"]}, "execution_count": 1,
-              "outputs": [{"output_type": "stream", "name": "stdout", "text": "old smoke output\n"}],
-              "source": 'profile = "smoke"'},
-             {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": "print(profile)"}]
+    cells = [
+        {"cell_type": "markdown", "id": "t", "metadata": {}, "source": "# Tiny\n\nWhat it shows."},
+        {
+            "cell_type": "code",
+            "id": "p",
+            "metadata": {"tags": ["parameters"]},
+            "execution_count": 1,
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "old smoke output\n"}],
+            "source": 'profile = "smoke"',
+        },
+        {
+            "cell_type": "code",
+            "id": "c",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": "print(profile)",
+        },
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return path
@@ -79,15 +96,27 @@ def _source(path: Path) -> Path:
 def _executed(source: Path, path: Path, profile="quick", status="completed", exception=None, extra=""):
     """What papermill writes: the injected-parameters cell, outputs, per-cell status, run metadata."""
     nb_json = json.loads(source.read_text())
-    nb_json["cells"].insert(2, {"cell_type": "code", "id": "i", "metadata": {"tags": ["injected-parameters"]},
-                                "execution_count": 2, "outputs": [], "source": f'profile = "{profile}"'})
+    nb_json["cells"].insert(
+        2,
+        {
+            "cell_type": "code",
+            "id": "i",
+            "metadata": {"tags": ["injected-parameters"]},
+            "execution_count": 2,
+            "outputs": [],
+            "source": f'profile = "{profile}"',
+        },
+    )
     nb_json["cells"][-1]["source"] += extra
     nb_json["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": f"{profile}\n"}]
     for c in nb_json["cells"]:
         c["metadata"]["papermill"] = {"status": "completed"}
     nb_json["cells"][-1]["metadata"]["papermill"]["status"] = status
-    nb_json["metadata"]["papermill"] = {"input_path": "notebooks/tiny/01_tiny.ipynb", "exception": exception,
-                                        "parameters": {"profile": profile, "device": "cpu"}}
+    nb_json["metadata"]["papermill"] = {
+        "input_path": "notebooks/tiny/01_tiny.ipynb",
+        "exception": exception,
+        "parameters": {"profile": profile, "device": "cpu"},
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb_json, indent=1))
     return path
@@ -112,10 +141,12 @@ def test_publish_copies_keeps_and_refuses(tmp_path, monkeypatch):
     assert publish() == ("published", dst) and dst.read_bytes() == run.read_bytes()
     assert publish()[0] == "published"
     good = dst.read_bytes()
-    for bad, why in [(dict(status="running"), "incomplete: cell 3 is 'running'"),
-                     (dict(exception=True), "exception"),
-                     (dict(profile="smoke"), "profile 'smoke', not 'quick'"),
-                     (dict(extra="\nprint(1)"), "stale: 01_tiny.ipynb changed")]:
+    for bad, why in [
+        (dict(status="running"), "incomplete: cell 3 is 'running'"),
+        (dict(exception=True), "exception"),
+        (dict(profile="smoke"), "profile 'smoke', not 'quick'"),
+        (dict(extra="\nprint(1)"), "stale: 01_tiny.ipynb changed"),
+    ]:
         _executed(src, run, **bad)
         status, _ = publish()
         assert status.startswith("refused: ") and why in status, (bad, status)
@@ -139,8 +170,10 @@ def test_publish_cli_names_an_unknown_notebook(capsys):
 def test_book_profile_and_paths():
     assert book.book_profile("dridsr/03_table1_quality.ipynb") == "quick"
     assert book.book_profile("dridsr/07_budget_study.ipynb") == "budget"
-    assert book.book_path("idman/01_architecture.ipynb").relative_to(BOOK).as_posix() == \
-        "executed/quick/idman/01_architecture.ipynb"
+    assert (
+        book.book_path("idman/01_architecture.ipynb").relative_to(BOOK).as_posix()
+        == "executed/quick/idman/01_architecture.ipynb"
+    )
 
 
 def _png(color=(200, 30, 30), size=(8, 8)) -> bytes:
@@ -160,19 +193,38 @@ def test_site_check_finds_broken_images(tmp_path):
     (site / "_images" / "bad.svg").write_text("<svg><g></svg>")
     (site / "_images" / "html.svg").write_text("<html/>")
     data_ok = "data:image/png;base64," + base64.b64encode(_png()).decode()
-    imgs = ["_images/ok.png", "_images/ok%2Esvg", data_ok, "https://example.org/x.png", "_images/empty.png",
-            "_images/cut.png", "_images/bad.svg", "_images/html.svg", "_images/gone.png",
-            "data:image/png;base64,AAAA", ""]
-    (site / "index.html").write_text("<html><body>" + "".join(f'<img src="{s}" alt="">' for s in imgs) + "</body></html>")
+    imgs = [
+        "_images/ok.png",
+        "_images/ok%2Esvg",
+        data_ok,
+        "https://example.org/x.png",
+        "_images/empty.png",
+        "_images/cut.png",
+        "_images/bad.svg",
+        "_images/html.svg",
+        "_images/gone.png",
+        "data:image/png;base64,AAAA",
+        "",
+    ]
+    (site / "index.html").write_text(
+        "<html><body>" + "".join(f'<img src="{s}" alt="">' for s in imgs) + "</body></html>"
+    )
     (site / "page.html").write_text('<p><img alt="x" src="_images/ok.png"></p>')
     toc = tmp_path / "_toc.yml"
     toc.write_text("format: jb-book\nroot: index\nchapters:\n  - file: page\n  - file: not_built\n")
     problems, n = cs.check_site(site, toc)
     assert n == len(imgs) + 1
     text = "\n".join(problems)
-    for bad in ("empty.png: empty file", "cut.png: not a valid image", "bad.svg: not valid SVG",
-                "html.svg: XML root is <html>", "gone.png: missing", "data: URI not a valid image",
-                "<img> without src", "not_built: in _toc.yml"):
+    for bad in (
+        "empty.png: empty file",
+        "cut.png: not a valid image",
+        "bad.svg: not valid SVG",
+        "html.svg: XML root is <html>",
+        "gone.png: missing",
+        "data: URI not a valid image",
+        "<img> without src",
+        "not_built: in _toc.yml",
+    ):
         assert bad in text, (bad, text)
     assert len(problems) == 8 and "ok." not in text and "example.org" not in text
     assert cs.toc_files(toc) == ["index", "page", "not_built"]

@@ -1,4 +1,5 @@
 """Budget-study arithmetic: paired margins, the one rule's intervals and verdicts, common budgets (synthetic rows)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,17 +8,23 @@ from paperlib.experiments.dridsr import budget as bx
 
 
 def _rows(run, seed, step, psnrs):
-    return [{"run": run, "seed": seed, "step": step, "image": f"im{i}", "psnr": p, "ssim": 0.0}
-            for i, p in enumerate(psnrs)]
+    return [
+        {"run": run, "seed": seed, "step": step, "image": f"im{i}", "psnr": p, "ssim": 0.0} for i, p in enumerate(psnrs)
+    ]
 
 
 def test_claims_margin_seed_spread_and_trend():
     base = np.array([30.0, 31.0, 29.0, 32.0])
-    rows = (_rows("DRIDSR (interleaved)", 0, 100, base + 0.1) + _rows("DRIDSR (interleaved)", 1, 100, base + 0.3)
-            + _rows("DRIDSR (interleaved)", 0, 200, base + 1.0 + [0.0, 0.1, 0.2, 0.1])
-            + _rows("DRIDSR (interleaved)", 1, 200, base + 1.2 + [0.0, 0.1, 0.2, 0.1])
-            + _rows("IMDN", 0, 100, base) + _rows("IMDN", 1, 100, base)
-            + _rows("IMDN", 0, 200, base) + _rows("IMDN", 1, 200, base + 0.2))
+    rows = (
+        _rows("DRIDSR (interleaved)", 0, 100, base + 0.1)
+        + _rows("DRIDSR (interleaved)", 1, 100, base + 0.3)
+        + _rows("DRIDSR (interleaved)", 0, 200, base + 1.0 + [0.0, 0.1, 0.2, 0.1])
+        + _rows("DRIDSR (interleaved)", 1, 200, base + 1.2 + [0.0, 0.1, 0.2, 0.1])
+        + _rows("IMDN", 0, 100, base)
+        + _rows("IMDN", 1, 100, base)
+        + _rows("IMDN", 0, 200, base)
+        + _rows("IMDN", 1, 200, base + 0.2)
+    )
     cl = bx.claims(pd.DataFrame(rows), baselines=("imdn",)).iloc[0]
     # per image, seeds averaged: DRIDSR = base + 1.1 + d, IMDN = base + 0.1 -> margin = 1.0 + mean(d) = 1.1
     assert cl["step"] == 200 and cl["prev_step"] == 100
@@ -27,6 +34,7 @@ def test_claims_margin_seed_spread_and_trend():
     assert (cl["seed_ci_low"], cl["seed_ci_high"]) == pytest.approx((1.1, 1.1))
     # per image (seeds averaged): 1.0 + d = 1.0, 1.1, 1.2, 1.1 -> t-interval with 3 df
     from scipy import stats as st
+
     d = np.array([1.0, 1.1, 1.2, 1.1])
     assert (cl["image_ci_low"], cl["image_ci_high"]) == pytest.approx(st.t.interval(0.95, 3, d.mean(), st.sem(d)))
     # at step 100 the margin was 0.2 -> trend +0.9
@@ -36,8 +44,13 @@ def test_claims_margin_seed_spread_and_trend():
 
 
 def test_common_step_needs_every_seed():
-    rows = (_rows("A", 0, 100, [1.0]) + _rows("A", 0, 200, [1.0]) + _rows("A", 1, 100, [1.0])
-            + _rows("B", 0, 100, [1.0]) + _rows("B", 0, 200, [1.0]))
+    rows = (
+        _rows("A", 0, 100, [1.0])
+        + _rows("A", 0, 200, [1.0])
+        + _rows("A", 1, 100, [1.0])
+        + _rows("B", 0, 100, [1.0])
+        + _rows("B", 0, 200, [1.0])
+    )
     assert bx.common_step(pd.DataFrame(rows), "A", "B") == 100
 
 
@@ -49,9 +62,13 @@ def test_labels_tell_the_ridm_readings_apart():
 
 def test_wiring_comparison_is_a_row_without_a_paper_margin():
     base = np.array([30.0, 31.0, 29.0, 32.0])
-    rows = (_rows("DRIDSR (interleaved)", 0, 100, base) + _rows("DRIDSR (side chain)", 0, 100, base - 0.5 + [0.0, 0.1, -0.1, 0.05])
-            + _rows("DRIDSR (interleaved)", 1, 100, base + 0.2)
-            + _rows("DRIDSR (interleaved)", 0, 200, base) + _rows("DRIDSR (interleaved)", 1, 200, base))
+    rows = (
+        _rows("DRIDSR (interleaved)", 0, 100, base)
+        + _rows("DRIDSR (side chain)", 0, 100, base - 0.5 + [0.0, 0.1, -0.1, 0.05])
+        + _rows("DRIDSR (interleaved)", 1, 100, base + 0.2)
+        + _rows("DRIDSR (interleaved)", 0, 200, base)
+        + _rows("DRIDSR (interleaved)", 1, 200, base)
+    )
     cl = bx.claims(pd.DataFrame(rows), baselines=())
     assert list(cl["claim"]) == ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)"]
     row = cl.iloc[0]
@@ -67,18 +84,47 @@ def test_readme_sentences_name_the_wiring_row_as_no_claim_of_the_paper(tmp_path)
 
     d = tmp_path / "figures" / "dridsr" / "budget"
     d.mkdir(parents=True)
-    cols = ["claim", "step", "n_images", "seeds", "margin_dB", "image_ci_low", "image_ci_high", "seed_ci_low",
-            "seed_ci_high", "trend_dB_since_prev", "prev_step", "paper_margin_dB", "verdict_at_this_budget"]
-    rows = [["DRIDSR > IMDN (x4)", 10000, 46, "2 vs 2", -0.2, -0.25, -0.15, -0.3, -0.1, 0.05, 7000, 0.48,
-             "contradicted"],
-            ["DRIDSR (side chain) > DRIDSR (interleaved) (x4)", 10000, 46, "1 vs 2", -0.1, -0.2, 0.0, np.nan, np.nan,
-             np.nan, np.nan, np.nan, "unresolved"]]
+    cols = [
+        "claim",
+        "step",
+        "n_images",
+        "seeds",
+        "margin_dB",
+        "image_ci_low",
+        "image_ci_high",
+        "seed_ci_low",
+        "seed_ci_high",
+        "trend_dB_since_prev",
+        "prev_step",
+        "paper_margin_dB",
+        "verdict_at_this_budget",
+    ]
+    rows = [
+        ["DRIDSR > IMDN (x4)", 10000, 46, "2 vs 2", -0.2, -0.25, -0.15, -0.3, -0.1, 0.05, 7000, 0.48, "contradicted"],
+        [
+            "DRIDSR (side chain) > DRIDSR (interleaved) (x4)",
+            10000,
+            46,
+            "1 vs 2",
+            -0.1,
+            -0.2,
+            0.0,
+            np.nan,
+            np.nan,
+            np.nan,
+            np.nan,
+            np.nan,
+            "unresolved",
+        ],
+    ]
     pd.DataFrame(rows, columns=cols).to_csv(d / "budget_claims.csv", index=False)
     (d / "budget_claims.md").write_text("| table |")
     (d / "budget_psnr_vs_iterations.png").write_bytes(b"")
     text = results.readme_budget_section(tmp_path / "figures")
     assert "(paper +0.48 dB): **contradicted**" in text
-    assert "(images [-0.20, +0.00], one seed: no interval over seeds) (not a claim of the paper): **unresolved** at " \
+    assert (
+        "(images [-0.20, +0.00], one seed: no interval over seeds) (not a claim of the paper): **unresolved** at "
         "this budget; no earlier snapshot" in text
+    )
     assert "nan" not in text.split("<sub>")[0]
     assert "* **DRIDSR > VDSR (x4)**: not tested" in text

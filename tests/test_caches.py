@@ -1,4 +1,5 @@
 """Caches keyed by what made them: evaluation results, prepared data, and the seed that picks the split."""
+
 import json
 import re
 import shutil
@@ -25,8 +26,9 @@ def _synthetic(names=("a.png", "b.png"), seed=0) -> PreparedCovidCT:
         return np.kron(rng.integers(0, 256, (16, 16)), np.ones((4, 4))).astype(np.uint8)  # 64x64, blocky
 
     man = {"dataset": "COVID-CT", "scheme": "paper", "seed": 0, "patch": 48, "n_train_patches": 4}
-    return PreparedCovidCT(np.zeros((4, 48, 48), np.uint8), [("v.png", "COVID", img())],
-                           [(n, "COVID", img()) for n in names], man)
+    return PreparedCovidCT(
+        np.zeros((4, 48, 48), np.uint8), [("v.png", "COVID", img())], [(n, "COVID", img()) for n in names], man
+    )
 
 
 def _poison(run_dir: Path) -> int:
@@ -45,8 +47,9 @@ def _bicubic_run(path: Path):
     from paperlib.runs import Run
 
     path.mkdir(parents=True)
-    (path / "manifest.json").write_text(json.dumps(
-        {"config": {"model": "bicubic", "scale": 4, "options": {}}, "status": "complete", "steps": 0}))
+    (path / "manifest.json").write_text(
+        json.dumps({"config": {"model": "bicubic", "scale": 4, "options": {}}, "status": "complete", "steps": 0})
+    )
     torch.save({"model": {}, "key": "test"}, path / "weights.pt")
     return Run(path)
 
@@ -123,7 +126,9 @@ def test_prepared_cache_records_source(tiny_root, tmp_path):
     man = d.manifest
     assert man["source_root"] == str((tiny_root / "covid-ct").resolve())
     fp = man["source_fingerprint"]
-    assert fp["files"] == 12 + 6 and fp["content_sha256"] == source_fingerprint(tiny_root / "covid-ct")["content_sha256"]
+    assert (
+        fp["files"] == 12 + 6 and fp["content_sha256"] == source_fingerprint(tiny_root / "covid-ct")["content_sha256"]
+    )
     assert d.note is None and len(d.test) == 2
     assert _load(tiny_root, tmp_path / "cache").note is None  # same root: reused quietly
 
@@ -142,8 +147,14 @@ def origin_case(request, shared_data, tmp_path):
         shutil.copytree(shared_data / "deeplesion", root / "deeplesion")
 
     def load(r, **kw):
-        return load_source(request.param, root=r, cache=tmp_path / "cache", progress=False,
-                           **({"scheme": "official", "patch": 32} if request.param == "covid-ct" else {}), **kw)
+        return load_source(
+            request.param,
+            root=r,
+            cache=tmp_path / "cache",
+            progress=False,
+            **({"scheme": "official", "patch": 32} if request.param == "covid-ct" else {}),
+            **kw,
+        )
 
     return root, load, root / request.param
 
@@ -256,7 +267,7 @@ def _calls(code: str, func: str) -> list[str]:
         while depth and i < len(code):
             depth += {"(": 1, ")": -1}.get(code[i], 0)
             i += 1
-        out.append(code[m.end():i - 1])
+        out.append(code[m.end() : i - 1])
     return out
 
 
@@ -278,7 +289,8 @@ class _Stop(Exception):
 
 
 def test_default_data_follows_the_seed(monkeypatch):
-    from paperlib.experiments.dridsr import parity, tables as dridsr
+    from paperlib.experiments.dridsr import parity
+    from paperlib.experiments.dridsr import tables as dridsr
 
     seen = []
 

@@ -1,5 +1,6 @@
 """The claims ledger: the catalogue quotes the papers verbatim, every claim is tested or says what would test it,
 budgets are the stated arithmetic, and the ledger applies the one rule to saved results."""
+
 from __future__ import annotations
 
 import json
@@ -54,9 +55,19 @@ def _table1(root: Path, seeds=(0,)):
     """A saved Table 1 per-image CSV: DRIDSR 0.30 or 0.31 dB above IMDN on every image (and seed), at x4 only."""
     d = root / "dridsr" / "quick"
     d.mkdir(parents=True)
-    rows = [{"method": m, "scale": 4, "seed": s, "image": f"i{i}", "ssim": 0.9,
-             "psnr": 30 + i + 0.1 * s + (0.3 + 0.01 * (i % 2) if m == "dridsr" else 0)}
-            for m in ("dridsr", "imdn") for s in seeds for i in range(5)]
+    rows = [
+        {
+            "method": m,
+            "scale": 4,
+            "seed": s,
+            "image": f"i{i}",
+            "ssim": 0.9,
+            "psnr": 30 + i + 0.1 * s + (0.3 + 0.01 * (i % 2) if m == "dridsr" else 0),
+        }
+        for m in ("dridsr", "imdn")
+        for s in seeds
+        for i in range(5)
+    ]
     pd.DataFrame(rows).to_csv(d / "table1_per_image.csv", index=False)
     (d / "table1_per_image.json").write_text(json.dumps({"profile": "quick"}))
 

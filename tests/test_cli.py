@@ -1,4 +1,5 @@
 """The CLI end to end on real data: train (smoke) -> eval -> upscale a real Lung-PET-CT-Dx series -> read back."""
+
 import shutil
 import subprocess
 import sys
@@ -196,13 +197,16 @@ def test_abbreviated_long_options_are_refused(capsys):
     from paperlib.cli import build_parser
 
     parsers = _all_parsers(build_parser())
-    assert len(parsers) >= 7 and all(p.allow_abbrev is False for p in parsers), \
-        [p.prog for p in parsers if p.allow_abbrev]
-    for argv, prefix in ((["train", "edsr", "--data-r", "X"], "--data-r"),
-                         (["train", "edsr", "--iter", "5"], "--iter"),
-                         (["eval", "runs/x", "--no-n"], "--no-n"),
-                         (["upscale", "a", "b", "--run", "r", "--overw"], "--overw"),
-                         (["data", "prepare", "--sch", "paper"], "--sch")):
+    assert len(parsers) >= 7 and all(p.allow_abbrev is False for p in parsers), [
+        p.prog for p in parsers if p.allow_abbrev
+    ]
+    for argv, prefix in (
+        (["train", "edsr", "--data-r", "X"], "--data-r"),
+        (["train", "edsr", "--iter", "5"], "--iter"),
+        (["eval", "runs/x", "--no-n"], "--no-n"),
+        (["upscale", "a", "b", "--run", "r", "--overw"], "--overw"),
+        (["data", "prepare", "--sch", "paper"], "--sch"),
+    ):
         with pytest.raises(SystemExit) as e:
             build_parser().parse_args(argv)
         assert e.value.code == 2, argv

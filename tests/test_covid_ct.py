@@ -1,4 +1,5 @@
 """COVID-CT loader, patches and cache on the real shared data, plus bad input."""
+
 import shutil
 
 import numpy as np

@@ -3,6 +3,7 @@
 No test touches the internet: downloads come from an http.server on 127.0.0.1 (with HTTP Range support,
 so resuming is tested too) through ``PAPERLIB_DOWNLOAD_BASE``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,8 +56,10 @@ def test_check_names_deleted_truncated_and_changed_files(damaged_deeplesion, cap
     root, deleted, truncated, flipped = damaged_deeplesion
     r = check_dataset("deeplesion", root=root)
     assert not r.ok and r.missing == [deleted] and r.extra == ["notes.txt"]
-    assert dict(r.corrupt) == {truncated: f"size 1000, expected {read_manifest('deeplesion')[truncated].size}",
-                               flipped: "sha256 differs"}
+    assert dict(r.corrupt) == {
+        truncated: f"size 1000, expected {read_manifest('deeplesion')[truncated].size}",
+        flipped: "sha256 differs",
+    }
     assert main(["data", "check", "deeplesion", "--data-root", str(root), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert all(p in out for p in (deleted, truncated, flipped, "notes.txt"))

@@ -1,4 +1,5 @@
 """Golden tests: our MATLAB bicubic against two independent ports."""
+
 import numpy as np
 import pytest
 import torch
@@ -31,8 +32,9 @@ def test_matches_resize_right(real_img, s):
 
     for scale in (1 / s, s):
         ours = matlab_imresize(real_img, scale)
-        ref = resize(real_img, scale_factors=scale, interp_method=interp_methods.cubic, antialiasing=True,
-                     pad_mode="symmetric")
+        ref = resize(
+            real_img, scale_factors=scale, interp_method=interp_methods.cubic, antialiasing=True, pad_mode="symmetric"
+        )
         assert ours.shape == ref.shape
         assert np.abs(ours - ref).max() < 1e-3
 

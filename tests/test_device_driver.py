@@ -1,4 +1,5 @@
 """The device driver of the IDMAN comparison (scripts/device_idman_compare.py) and the commit it records."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -11,7 +12,9 @@ from paperlib import runtime
 from paperlib.config import REPO_ROOT
 from paperlib.experiments.idman import compare as cmp
 
-_spec = importlib.util.spec_from_file_location("device_idman_compare", REPO_ROOT / "scripts" / "device_idman_compare.py")
+_spec = importlib.util.spec_from_file_location(
+    "device_idman_compare", REPO_ROOT / "scripts" / "device_idman_compare.py"
+)
 drv = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(drv)
 
@@ -35,8 +38,9 @@ def _run_dir(root, name, nbytes):
     return d
 
 
-def test_pack_splits_by_size_keeps_only_what_a_complete_run_needs_and_unpack_refuses_to_overwrite(tmp_path,
-                                                                                                   monkeypatch):
+def test_pack_splits_by_size_keeps_only_what_a_complete_run_needs_and_unpack_refuses_to_overwrite(
+    tmp_path, monkeypatch
+):
     runs, out, back = tmp_path / "runs", tmp_path / "out", tmp_path / "back"
     out.mkdir()
     monkeypatch.setattr(drv, "PART_BYTES", 10_000)

@@ -1,4 +1,5 @@
 """DICOM / DeepLesion HU reading and SR DICOM export, on the real shared data."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,8 +21,10 @@ ROOT = data_root()
 LUNG = ROOT / "lung-pet-ct-dx"
 TCGA = ROOT / "tcga-ct-sample" / "dicom_dir"
 DL = ROOT / "deeplesion"
-needs_data = pytest.mark.skipif(not (LUNG.is_dir() and TCGA.is_dir() and DL.is_dir()),
-                                reason=f"shared CT data not found under {ROOT} (set PAPERLIB_DATA)")
+needs_data = pytest.mark.skipif(
+    not (LUNG.is_dir() and TCGA.is_dir() and DL.is_dir()),
+    reason=f"shared CT data not found under {ROOT} (set PAPERLIB_DATA)",
+)
 pytestmark = needs_data
 
 
@@ -111,7 +114,7 @@ RTSTRUCT_SOP = "1.2.840.10008.5.1.4.1.1.481.3"
 
 
 def _copy_slices(lung_series, dst, n=2):
-    """The first ``n`` real slices of the shortest Lung-PET-CT-Dx series, copied under ``dst`` (a folder with spaces)."""
+    """The first ``n`` real slices of the shortest Lung-PET-CT-Dx series, copied under ``dst`` (with spaces)."""
     s = min(lung_series, key=lambda s: s.n_slices)
     dst.mkdir(parents=True)
     for f in s.files[:n]:
@@ -146,13 +149,15 @@ def test_find_series_reports_non_image_objects(tmp_path, lung_series, capsys):
     cts = _copy_slices(lung_series, tmp_path / "CT 5mm")
     rt = _write_rtstruct(tmp_path / "CT 5mm" / "rt.dcm", cts[0])
     (tmp_path / "SR").mkdir()
-    sr = _write_rtstruct(tmp_path / "SR" / "sr.dcm", cts[0],
-                         sop="1.2.840.10008.5.1.4.1.1.88.11", modality="SR")  # Basic Text SR
+    sr = _write_rtstruct(
+        tmp_path / "SR" / "sr.dcm", cts[0], sop="1.2.840.10008.5.1.4.1.1.88.11", modality="SR"
+    )  # Basic Text SR
     lines = []
     found = find_series(tmp_path, report=lines.append)
     assert len(found) == 1 and set(found[0].files) == set(cts) and found[0].n_slices == 2
-    assert sorted(lines) == sorted([f"skipped 1 non-image DICOM object (RTSTRUCT): {rt}",
-                                    f"skipped 1 non-image DICOM object (SR): {sr}"])
+    assert sorted(lines) == sorted(
+        [f"skipped 1 non-image DICOM object (RTSTRUCT): {rt}", f"skipped 1 non-image DICOM object (SR): {sr}"]
+    )
     capsys.readouterr()
     find_series(tmp_path)  # default reporter: one line each on stderr
     err = capsys.readouterr().err.splitlines()
@@ -291,14 +296,16 @@ def test_write_sr_series_round_trip(tmp_path, lung_series):
         assert b.StudyInstanceUID == src.StudyInstanceUID
         assert b.FrameOfReferenceUID == src.FrameOfReferenceUID and b.PatientID == src.PatientID
         assert (b.Rows, b.Columns) == (2 * src.Rows, 2 * src.Columns)
-        np.testing.assert_allclose([float(v) for v in b.PixelSpacing],
-                                   [float(v) / 2 for v in src.PixelSpacing], rtol=1e-6)
+        np.testing.assert_allclose(
+            [float(v) for v in b.PixelSpacing], [float(v) / 2 for v in src.PixelSpacing], rtol=1e-6
+        )
         ps = [float(v) for v in src.PixelSpacing]
         row, col = np.array(src.ImageOrientationPatient[:3], float), np.array(src.ImageOrientationPatient[3:], float)
         expect = np.array(src.ImagePositionPatient, float) - ps[1] / 4 * row - ps[0] / 4 * col
         np.testing.assert_allclose([float(v) for v in b.ImagePositionPatient], expect, atol=1e-4)
-        np.testing.assert_allclose(shifted_position(src.ImagePositionPatient, src.ImageOrientationPatient, ps, 2),
-                                   expect)
+        np.testing.assert_allclose(
+            shifted_position(src.ImagePositionPatient, src.ImageOrientationPatient, ps, 2), expect
+        )
         assert list(b.ImageOrientationPatient) == list(src.ImageOrientationPatient)
         assert float(b.SliceThickness) == float(src.SliceThickness)
         assert "DERIVED" in b.ImageType and b.ImageType[1] == "SECONDARY"
@@ -314,8 +321,7 @@ def test_write_sr_series_round_trip(tmp_path, lung_series):
     with pytest.raises(DataError, match="SR_x2_0000.dcm"):
         write_sr_series(his, srcs, out, scale=2, model_name="kron-test", weights_sha256="cd" * 32)
     assert [p.read_bytes() for p in paths] == before
-    again = write_sr_series(his, srcs, out, scale=2, model_name="kron-test", weights_sha256="cd" * 32,
-                            overwrite=True)
+    again = write_sr_series(his, srcs, out, scale=2, model_name="kron-test", weights_sha256="cd" * 32, overwrite=True)
     assert pydicom.dcmread(again[0]).SOPInstanceUID not in sops
 
 

@@ -1,6 +1,7 @@
 """The documentation against the committed facts: no hand-typed number the facts no longer back, a
 budget figure whose labels overlapped, DRIDSR Figs. 8-11 showing two images for four figures, and results
 notebooks that did not say what their results mean. Each test reads the committed facts, not a copy of them."""
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,17 @@ INTRO = ROOT / "book" / "intro.md"
 BUDGET = ROOT / "figures" / "dridsr" / "budget"
 SIZES = ROOT / "figures" / "idman" / "quick" / "compare_sizes.csv"
 NOTEBOOKS = ROOT / "notebooks"
-RESULTS_NOTEBOOKS = [f"dridsr/0{i}_{n}.ipynb" for i, n in
-                     ((2, "train_table1_models"), (3, "table1_quality"), (4, "table2_complexity"),
-                      (5, "fig6_frequency_paths"), (6, "figs7_11_visual_comparison"), (7, "budget_study"))] + \
-                    ["idman/02_ablations.ipynb", "idman/03_comparison.ipynb"]
+RESULTS_NOTEBOOKS = [
+    f"dridsr/0{i}_{n}.ipynb"
+    for i, n in (
+        (2, "train_table1_models"),
+        (3, "table1_quality"),
+        (4, "table2_complexity"),
+        (5, "fig6_frequency_paths"),
+        (6, "figs7_11_visual_comparison"),
+        (7, "budget_study"),
+    )
+] + ["idman/02_ablations.ipynb", "idman/03_comparison.ipynb"]
 GENERATED = ("RESULTS", "IDMAN", "BUDGET", "CLAIMS", "BENCH")
 
 
@@ -52,8 +60,9 @@ def _gains() -> dict:
 
 def test_readme_types_no_gain_range_and_links_the_card_table():
     text = _hand_written(README.read_text())
-    assert not re.search(r"[+-]\d+(\.\d+)? to [+-]?\d+(\.\d+)? dB over bicubic", text), \
+    assert not re.search(r"[+-]\d+(\.\d+)? to [+-]?\d+(\.\d+)? dB over bicubic", text), (
         "a hand-typed gain range is back in the README: link the generated card table instead"
+    )
     assert "paperlib/pretrained/weights/README.md" in text
 
 
@@ -63,8 +72,9 @@ def test_readme_gain_sentence_holds_on_the_cards():
     covid = [g for n, gs in gains.items() if n.endswith("-covid-ct") for g in gs]
     if not hu or not covid:
         pytest.skip("shipped HU and COVID-CT cards needed")
-    assert "gain far more over bicubic than the COVID-CT entries, on both test sets" in \
-        re.sub(r"\s+", " ", _hand_written(README.read_text()))
+    assert "gain far more over bicubic than the COVID-CT entries, on both test sets" in re.sub(
+        r"\s+", " ", _hand_written(README.read_text())
+    )
     assert min(hu) > 2 * max(covid), (hu, covid)  # "far more", on every test set of every HU card
 
 
@@ -158,13 +168,15 @@ def _synthetic(stand_in: bool = False):
     def img(h, w):
         return rng.integers(0, 256, (h, w), dtype=np.uint8)
 
-    test = [("small%0.png", "COVID", img(120, 150)),          # below FIGURE_MIN_SIDE: taken last
-            ("1.png", "NonCOVID", img(300, 400)),
-            ("art-p3%0.png", "COVID", img(300, 420)),
-            ("art-p3%1.png", "COVID", img(300, 420)),         # same source figure as the one above
-            ("2.png", "NonCOVID", img(256, 256)),
-            ("other%2.png", "COVID", img(260, 380)),
-            ("3.png", "NonCOVID", img(200, 300))]
+    test = [
+        ("small%0.png", "COVID", img(120, 150)),  # below FIGURE_MIN_SIDE: taken last
+        ("1.png", "NonCOVID", img(300, 400)),
+        ("art-p3%0.png", "COVID", img(300, 420)),
+        ("art-p3%1.png", "COVID", img(300, 420)),  # same source figure as the one above
+        ("2.png", "NonCOVID", img(256, 256)),
+        ("other%2.png", "COVID", img(260, 380)),
+        ("3.png", "NonCOVID", img(200, 300)),
+    ]
     return SimpleNamespace(test=test, manifest={"dataset": "synthetic"} | ({"stand_in": "yes"} if stand_in else {}))
 
 
@@ -172,8 +184,13 @@ def test_figs_8_to_11_rule_on_a_synthetic_list():
     data = _synthetic()
     picks = {f: t[0] for f, t in ex.figure_images(data).items()}
     # Fig. 7's name is not in this list: it takes the rule's first COVID image, then 8, 9, 10, 11 in order
-    assert picks == {"fig7": "art-p3%0.png", "fig8": "other%2.png", "fig9": "1.png", "fig10": "2.png",
-                     "fig11": "art-p3%1.png"}  # same source figure as Fig. 7's, preferred to a too-small image
+    assert picks == {
+        "fig7": "art-p3%0.png",
+        "fig8": "other%2.png",
+        "fig9": "1.png",
+        "fig10": "2.png",
+        "fig11": "art-p3%1.png",
+    }  # same source figure as Fig. 7's, preferred to a too-small image
     pairs = _four_pairs(data)
     assert len(set(pairs.values())) == 4 and len({p[0] for p in pairs.values()}) == 4
 
@@ -212,8 +229,16 @@ def test_comparison_notebook_states_the_measured_size_ratio():
 
 
 # ------------------------------------------------------------------ 7. "What we see" and the one rule's words
-OLD_WORDS = ("measurable here", "inside seed noise", "seed noise", "95% CI, Wilcoxon", "Wilcoxon",
-             "inside seed spread", "not resolved", "same size class")
+OLD_WORDS = (
+    "measurable here",
+    "inside seed noise",
+    "seed noise",
+    "95% CI, Wilcoxon",
+    "Wilcoxon",
+    "inside seed spread",
+    "not resolved",
+    "same size class",
+)
 
 
 @pytest.mark.parametrize("nb", RESULTS_NOTEBOOKS)
@@ -228,8 +253,10 @@ def test_results_notebook_ends_with_what_we_see(nb):
     assert not re.search(r"\d\s*dB", body), f"{nb}: no result numbers typed by hand in 'What we see'"
 
 
-@pytest.mark.parametrize("nb", sorted(str(p.relative_to(NOTEBOOKS)) for p in NOTEBOOKS.rglob("*.ipynb")
-                                      if ".ipynb_checkpoints" not in p.parts))
+@pytest.mark.parametrize(
+    "nb",
+    sorted(str(p.relative_to(NOTEBOOKS)) for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts),
+)
 def test_notebook_markdown_uses_the_one_rules_words(nb):
     for text in _markdown(NOTEBOOKS / nb):
         for old in OLD_WORDS:
@@ -237,7 +264,11 @@ def test_notebook_markdown_uses_the_one_rules_words(nb):
 
 
 def test_notebooks_that_judge_claims_name_the_rule():
-    for nb in ("dridsr/03_table1_quality.ipynb", "dridsr/07_budget_study.ipynb", "idman/02_ablations.ipynb",
-               "idman/03_comparison.ipynb"):
+    for nb in (
+        "dridsr/03_table1_quality.ipynb",
+        "dridsr/07_budget_study.ipynb",
+        "idman/02_ablations.ipynb",
+        "idman/03_comparison.ipynb",
+    ):
         text = " ".join(_markdown(NOTEBOOKS / nb))
         assert "paired_verdict" in text and "unresolved" in text and "interval over seeds" in text, nb

@@ -1,4 +1,5 @@
 """experiments.dridsr.tables: figure specs (Figs. 7-11), PI with NRQM, Table 2 layer counts."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,10 @@ def test_figure_captions_are_the_papers():
     if not PAPER.is_file():
         pytest.skip(f"paper text not found at {PAPER}")
     text = PAPER.read_text()
-    found = {f"fig{n}": re.sub(r"\$\\times (\d)\$", r"x\1", cap).strip()
-             for n, cap in re.findall(r"^Fig\. (\d+)\. (Visual comparison.*)$", text, flags=re.M)}
+    found = {
+        f"fig{n}": re.sub(r"\$\\times (\d)\$", r"x\1", cap).strip()
+        for n, cap in re.findall(r"^Fig\. (\d+)\. (Visual comparison.*)$", text, flags=re.M)
+    }
     assert found == DRIDSR_FIGURE_CAPTIONS
 
 
@@ -84,17 +87,30 @@ def test_fig7_box_is_a_ggo_region_inside_the_lung(shared_data):
     y, x, s = spec["box"]
     h, w = (d - d % 4 for d in img.shape)  # modcrop(4)
     assert min(y, x, h - y - s, w - x - s) >= s // 2  # away from the border
-    assert _lung_mask(img)[y:y + s, x:x + s].mean() > 0.95  # inside the lung
-    patch = img[y:y + s, x:x + s].astype(float)
+    assert _lung_mask(img)[y : y + s, x : x + s].mean() > 0.95  # inside the lung
+    patch = img[y : y + s, x : x + s].astype(float)
     # GGO: part of the box is clearly denser than aerated lung, yet not solid tissue (< 5% saturated)
     assert (patch > 120).mean() > 0.1 and (patch > 230).mean() < 0.05
 
 
 # ------------------------------------------------------------------ PI
 def _per_image_setup(tmp_path):
-    imgs = [("a.png", "COVID", np.full((32, 32), 51, np.uint8)), ("b.png", "NonCOVID", np.full((32, 32), 102, np.uint8))]
-    per_image = pd.DataFrame({"method": "bicubic", "scale": 4, "image": ["a.png", "b.png"], "label": ["COVID", "NonCOVID"],
-                              "psnr": [30.0, 32.0], "ssim": [0.8, 0.9], "ms_ssim": [0.95, 0.97], "niqe": [5.0, 8.0]})
+    imgs = [
+        ("a.png", "COVID", np.full((32, 32), 51, np.uint8)),
+        ("b.png", "NonCOVID", np.full((32, 32), 102, np.uint8)),
+    ]
+    per_image = pd.DataFrame(
+        {
+            "method": "bicubic",
+            "scale": 4,
+            "image": ["a.png", "b.png"],
+            "label": ["COVID", "NonCOVID"],
+            "psnr": [30.0, 32.0],
+            "ssim": [0.8, 0.9],
+            "ms_ssim": [0.95, 0.97],
+            "niqe": [5.0, 8.0],
+        }
+    )
     (tmp_path / "run").mkdir()
     run = SimpleNamespace(path=tmp_path / "run", load_model=lambda device="cpu": M.create("bicubic", scale=4))
     return per_image, {("bicubic", 4): run}, SimpleNamespace(test=imgs)

@@ -1,4 +1,5 @@
 """Training engine: determinism, exact resume after a real SIGKILL, corrupt checkpoints, evaluation."""
+
 import os
 import signal
 import subprocess
@@ -39,7 +40,9 @@ def test_same_seed_same_weights_and_metrics(data, tmp_path):
     sa, sb = a.load_model().state_dict(), b.load_model().state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert a.val_log().equals(b.val_log())
-    c = train(TrainConfig.make("espcn", 4, "smoke", iterations=6, seed=1), data=data, runs=tmp_path / "a", progress=False)
+    c = train(
+        TrainConfig.make("espcn", 4, "smoke", iterations=6, seed=1), data=data, runs=tmp_path / "a", progress=False
+    )
     assert c.path != a.path  # other settings, other run: never silently reused
     sc = c.load_model().state_dict()
     assert not all(torch.equal(sa[k], sc[k]) for k in sa)
@@ -53,8 +56,22 @@ def test_finished_run_is_reused(data, tmp_path):
 
 
 def _train_cmd(runs, iters):
-    return [sys.executable, "-m", "paperlib", "train", "espcn", "--scale", "4", "--profile", "smoke",
-            "--iterations", str(iters), "--runs", str(runs), "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "paperlib",
+        "train",
+        "espcn",
+        "--scale",
+        "4",
+        "--profile",
+        "smoke",
+        "--iterations",
+        str(iters),
+        "--runs",
+        str(runs),
+        "--quiet",
+    ]
 
 
 @pytest.mark.slow
@@ -62,8 +79,9 @@ def test_resume_after_sigkill_gives_identical_weights(shared_data, tmp_path):
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     iters = 40
     subprocess.run(_train_cmd(tmp_path / "ref", iters), check=True, env=env, capture_output=True)
-    proc = subprocess.Popen(_train_cmd(tmp_path / "killed", iters), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _train_cmd(tmp_path / "killed", iters), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     killed_at = None
     while time.time() < deadline and proc.poll() is None:
@@ -124,8 +142,9 @@ def test_paired_comparison_against_scipy():
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(30, 1, 20), rng.normal(29.5, 1, 20)
-    df = pd.DataFrame({"method": ["a"] * 20 + ["b"] * 20, "image": list(range(20)) * 2, "psnr": np.r_[a, b],
-                       "scale": 4})
+    df = pd.DataFrame(
+        {"method": ["a"] * 20 + ["b"] * 20, "image": list(range(20)) * 2, "psnr": np.r_[a, b], "scale": 4}
+    )
     r = paired_comparison(df, "a", "b")
     d = a - b
     ci = stats.t.interval(0.95, 19, loc=d.mean(), scale=stats.sem(d))
@@ -137,9 +156,28 @@ def test_paired_comparison_against_scipy():
 def test_distributed_data_parallel_with_torchrun_on_cpu(shared_data, tmp_path):
     """The multi-GPU path is plain DDP under torchrun; exercised here with 2 CPU processes (gloo)."""
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29531",
-           "-m", "paperlib", "train", "espcn", "--scale", "4", "--profile", "smoke", "--iterations", "4",
-           "--runs", str(tmp_path), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29531",
+        "-m",
+        "paperlib",
+        "train",
+        "espcn",
+        "--scale",
+        "4",
+        "--profile",
+        "smoke",
+        "--iterations",
+        "4",
+        "--runs",
+        str(tmp_path),
+        "--quiet",
+    ]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     (run_dir,) = list(tmp_path.iterdir())

@@ -1,4 +1,5 @@
 """HU set registry and deterministic patient-level splits."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ from paperlib.data.splits import SPLITS
 from paperlib.errors import DatasetNotFoundError, UnknownNameError
 
 ROOT = data_root()
-needs_data = pytest.mark.skipif(not (ROOT / "tcga-ct-sample").is_dir(),
-                                reason=f"shared CT data not found under {ROOT} (set PAPERLIB_DATA)")
+needs_data = pytest.mark.skipif(
+    not (ROOT / "tcga-ct-sample").is_dir(), reason=f"shared CT data not found under {ROOT} (set PAPERLIB_DATA)"
+)
 
 
 def test_patient_split_deterministic_and_disjoint():
@@ -26,11 +28,14 @@ def test_patient_split_deterministic_and_disjoint():
     assert sorted(sum(a.values(), [])) == ids
     assert patient_split(ids, seed=1) != a
     # stable across Python processes (no hash() randomisation)
-    code = ("from paperlib.data.hu_sets import patient_split;"
-            "print(patient_split([f'P{i:03d}' for i in range(57)], seed=0)['test'])")
+    code = (
+        "from paperlib.data.hu_sets import patient_split;"
+        "print(patient_split([f'P{i:03d}' for i in range(57)], seed=0)['test'])"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "123"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=env, cwd=str(REPO_ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=str(REPO_ROOT)
+    )
     assert out.stdout.strip() == str(a["test"])
 
 
@@ -65,8 +70,11 @@ def test_real_sets_splits():
     for name in HU_SETS:
         parts = {sp: hu_dataset(name, sp) for sp in SPLITS}
         pats = {sp: {r.patient_id for r in refs} for sp, refs in parts.items()}
-        assert not (pats["train"] & pats["val"]) and not (pats["train"] & pats["test"]) \
+        assert (
+            not (pats["train"] & pats["val"])
+            and not (pats["train"] & pats["test"])
             and not (pats["val"] & pats["test"])
+        )
         allrefs = hu_dataset(name, "all")
         assert sum(len(v) for v in parts.values()) == len(allrefs)
         assert parts == {sp: hu_dataset(name, sp) for sp in SPLITS}  # deterministic
@@ -102,7 +110,7 @@ def test_deeplesion_with_dl_info_csv(tmp_path):
         d.mkdir(parents=True)
         for sl in (9, 10, 11):  # key slice 10 plus context slices
             Image.fromarray(np.full((8, 8), 32768 - 1000, np.uint16)).save(d / f"{sl:03d}.png")
-        rows.append(f"{folder}_010.png,{int(folder[:6])},{code},\"-175, 275\"")
+        rows.append(f'{folder}_010.png,{int(folder[:6])},{code},"-175, 275"')
     (root / "DL_info.csv").write_text("File_name,Patient_index,Train_Val_Test,DICOM_windows\n" + "\n".join(rows) + "\n")
     dl = DeepLesion(root)
     assert dl.has_info

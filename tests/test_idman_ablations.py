@@ -2,6 +2,7 @@
 the stated option (as data and as built modules), the verdict rule, the table arithmetic on synthetic
 per-image numbers, the Fig. 6 curves from run logs, the plans, the data fallback and the notebook's
 registration. Synthetic numbers test arithmetic only; the notebook (nbval) runs the real thing."""
+
 from __future__ import annotations
 
 import json
@@ -13,16 +14,16 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from conftest import t95_alternating
 from paperlib import models as M
 from paperlib import paper_values as pv
 from paperlib import reproduce as R
 from paperlib.errors import DatasetNotFoundError, UnknownNameError
-from paperlib.experiments.idman import architecture as ex
 from paperlib.experiments.idman import ablations as ab
+from paperlib.experiments.idman import architecture as ex
 from paperlib.models.idman import MAB, ChannelAttention, Distillation
 from paperlib.profiles import get_profile, train_plan
 from paperlib.runs import Run, write_csv
-from conftest import t95_alternating
 
 OPTION_NAMES = {"extract", "attention", "weight_norm"}
 
@@ -39,23 +40,35 @@ def test_each_variant_differs_from_its_reference_only_in_the_stated_options():
             assert differ <= set(ab.VARIED[table]), (table, name, differ)
             assert bool(differ) == (name != ab.REFERENCE[table]), (table, name)
     # Table 3's "both" changes both options at once; Table 4 changes nothing but WN
-    assert {k for k in OPTION_NAMES if ex.ABLATIONS["table3"]["both"][k] != ex.ABLATIONS["table3"]["neither"][k]} \
-        == {"extract", "attention"}
+    assert {k for k in OPTION_NAMES if ex.ABLATIONS["table3"]["both"][k] != ex.ABLATIONS["table3"]["neither"][k]} == {
+        "extract",
+        "attention",
+    }
 
 
 def _built_options(model: nn.Module) -> dict:
     """What a built IDMAN actually is, read off its modules (not off the options it was given)."""
     blocks = [m for m in model.modules() if isinstance(m, M.idman.IDMAB)]
-    kinds = {(type(b.extract), type(b.attention),
-              tuple(br[0].kernel_size[0] for br in b.attention.branches) if isinstance(b.attention, MAB) else ())
-             for b in blocks}
+    kinds = {
+        (
+            type(b.extract),
+            type(b.attention),
+            tuple(br[0].kernel_size[0] for br in b.attention.branches) if isinstance(b.attention, MAB) else (),
+        )
+        for b in blocks
+    }
     assert len(kinds) == 1  # every block of a model is the same
-    (extract, attention, kernels), = kinds
+    ((extract, attention, kernels),) = kinds
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     wn = {parametrize.is_parametrized(c) for c in convs}
     assert len(wn) == 1  # weight normalisation on every convolution or on none
-    return {"extract": extract, "attention": (attention, kernels), "weight_norm": wn.pop(),
-            "width": model.head.out_channels, "blocks": len(blocks)}
+    return {
+        "extract": extract,
+        "attention": (attention, kernels),
+        "weight_norm": wn.pop(),
+        "width": model.head.out_channels,
+        "blocks": len(blocks),
+    }
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
@@ -111,8 +124,18 @@ def _fake(table: str, effects: dict, seed_offsets=(0.0, 0.1, 0.2), n_images=6) -
             for i in range(n_images):
                 wiggle = 0.01 * (-1) ** i * (variant != ab.REFERENCE[table])
                 e = effect[s] if isinstance(effect, (list, tuple)) else effect
-                rows.append({"table": table, "variant": variant, "seed": s, "image": f"im{i}", "label": f"p{i // 2}",
-                             "psnr": 30.0 + 0.5 * i + off + e + wiggle, "ssim": 0.9, "run": f"{variant}_{s}"})
+                rows.append(
+                    {
+                        "table": table,
+                        "variant": variant,
+                        "seed": s,
+                        "image": f"im{i}",
+                        "label": f"p{i // 2}",
+                        "psnr": 30.0 + 0.5 * i + off + e + wiggle,
+                        "ssim": 0.9,
+                        "run": f"{variant}_{s}",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -171,10 +194,12 @@ def test_table_with_parameters_rows_in_table_order_and_missing_reference():
 
 def _fake_run(path, losses, val_psnr, val_every=2):
     path.mkdir(parents=True)
-    write_csv(path / "log.csv", ["step", "loss", "lr", "seconds"],
-              [[i + 1, x, 1e-4, 0.1] for i, x in enumerate(losses)])
-    write_csv(path / "val.csv", ["step", "psnr", "ssim"],
-              [[val_every * (i + 1), p, 0.9] for i, p in enumerate(val_psnr)])
+    write_csv(
+        path / "log.csv", ["step", "loss", "lr", "seconds"], [[i + 1, x, 1e-4, 0.1] for i, x in enumerate(losses)]
+    )
+    write_csv(
+        path / "val.csv", ["step", "psnr", "ssim"], [[val_every * (i + 1), p, 0.9] for i, p in enumerate(val_psnr)]
+    )
     (path / "manifest.json").write_text(json.dumps({"status": "complete"}))
     return Run(path)
 
@@ -263,8 +288,9 @@ def test_study_runs_train_with_the_same_batches_for_every_variant(tmp_path):
     plan = ab.plan_for("smoke")
     batches = []
     for opts in (ex.ABLATIONS["table1"]["conv"], ex.ABLATIONS["table4"]["without_wn"]):
-        cfg = TrainConfig.make("idman", ab.SCALE, "smoke", seed=1, options=ab.options(opts, plan), data="sample",
-                               **plan.overrides)
+        cfg = TrainConfig.make(
+            "idman", ab.SCALE, "smoke", seed=1, options=ab.options(opts, plan), data="sample", **plan.overrides
+        )
         t = Trainer(cfg, data, runs=tmp_path)
         batches.append([t.sampler.next_batch()[1].clone() for _ in range(2)])
     assert all(torch.equal(a, b) for a, b in zip(*batches))

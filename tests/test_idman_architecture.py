@@ -1,6 +1,7 @@
 """IDMAN without training: the two distillation readings, the parameter breakdown (Figs. 1-4), the
 activation-memory estimate behind the paper schedule's patch, the ablation variants (Tables 1-4) and
 the reproduce driver's empty-group error."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,12 +27,20 @@ def p(i, o, k):
 def test_distillation_parameter_counts_by_hand():
     # full_input, dc = 16/2 = 8: 3 x 1x1 16->8 (3 * 136 = 408), 3 x 3x3 16->16 (3 * 2320 = 6960),
     # d_4 3x3 16->8 (1160), fuse 1x1 32->16 (528): 9056.
-    assert M.count_parameters(Distillation(16)) == 3 * p(16, 8, 1) + 3 * p(16, 16, 3) + p(16, 8, 3) + p(32, 16, 1) \
-        == 408 + 6960 + 1160 + 528 == 9056
+    assert (
+        M.count_parameters(Distillation(16))
+        == 3 * p(16, 8, 1) + 3 * p(16, 16, 3) + p(16, 8, 3) + p(32, 16, 1)
+        == 408 + 6960 + 1160 + 528
+        == 9056
+    )
     # channel_split, dc = 16/4 = 4: 3 x 1x1 4->4 (3 * 20 = 60); 3x3 on the rest 12->12 (1308), 8->8 (584),
     # 4->4 (148); d_4 3x3 4->4 (148); fuse 1x1 16->16 (272): 2520.
-    assert M.count_parameters(SplitDistillation(16)) == 3 * p(4, 4, 1) + p(12, 12, 3) + p(8, 8, 3) + p(4, 4, 3) \
-        + p(4, 4, 3) + p(16, 16, 1) == 60 + 2040 + 148 + 272 == 2520
+    assert (
+        M.count_parameters(SplitDistillation(16))
+        == 3 * p(4, 4, 1) + p(12, 12, 3) + p(8, 8, 3) + p(4, 4, 3) + p(4, 4, 3) + p(16, 16, 1)
+        == 60 + 2040 + 148 + 272
+        == 2520
+    )
 
 
 def test_distill_readings_build_run_and_differ():
@@ -77,8 +86,11 @@ def test_parameter_breakdown_and_structure():
     assert parts["distillation 3x3 (refine)"] == 2 * 3 * 3 * 36_992
     assert parts["upsampler (sub-pixel)"] == 2 * (9 * 64 * 256 + 512)
     st = ex.structure_table(model)
-    assert list(st["stage"][:3]) == ["head 3x3 (shallow features)", "IDMAG 1 (3 IDMABs + 3x3)",
-                                     "IDMAG 2 (3 IDMABs + 3x3)"]
+    assert list(st["stage"][:3]) == [
+        "head 3x3 (shallow features)",
+        "IDMAG 1 (3 IDMABs + 3x3)",
+        "IDMAG 2 (3 IDMABs + 3x3)",
+    ]
     assert st["total"].sum() == total and len(st) == 1 + 2 + 4
     assert len(ex.block_table(model, 2, 3)) == 8 + 8  # 8 distillation + 2 x (2 kxk + 2 1x1) MAB convs
 
@@ -114,7 +126,7 @@ def test_activation_bytes_extrapolation_equals_a_direct_measurement():
     model = M.create("idman", scale=2, **opts)
     for side, batch in ((8, 1), (12, 3)):
         direct = ex.saved_tensor_bytes(model, torch.rand(batch, 1, side, side))
-        assert direct == pytest.approx(b["constant"] + batch * (b["per_image"] + b["per_lr_pixel"] * side ** 2))
+        assert direct == pytest.approx(b["constant"] + batch * (b["per_image"] + b["per_lr_pixel"] * side**2))
 
 
 def test_activation_memory_of_the_paper_setting():
@@ -173,6 +185,7 @@ def test_ablation_variants_differ_as_they_should():
     t2 = ex.ABLATIONS["table2"]
     for v, o in t2.items():
         assert _mab_kernels(_small(o)) == (() if v == "none" else tuple(int(k) for k in v.split("+"))), v
+
     def pw(i, o, k):  # with the weight-normalisation gain per output channel
         return p(i, o, k) + o
 

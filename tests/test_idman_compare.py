@@ -2,6 +2,7 @@
 arithmetic on synthetic per-image numbers, the methods and sizes every run and caption states, the test sets and
 their fallback, the figure display and the notebook's registration. Synthetic numbers test arithmetic only; the
 notebook (nbval) runs the real thing."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_models import REFERENCE_COUNTS
 
+from conftest import t95_alternating
 from paperlib import models as M
 from paperlib import paper_values as pv
 from paperlib import reproduce as R
@@ -18,8 +21,6 @@ from paperlib.errors import DatasetNotFoundError
 from paperlib.experiments.idman import ablations as ab
 from paperlib.experiments.idman import compare as cmp
 from paperlib.experiments.idman.architecture import ABLATIONS
-from conftest import t95_alternating
-from test_models import REFERENCE_COUNTS
 
 # ----------------------------------------------------------------------------- the paper's values
 
@@ -27,7 +28,11 @@ from test_models import REFERENCE_COUNTS
 def test_paper_tables_have_every_method_scale_and_metric_in_the_paper_order():
     assert cmp.METHODS == ("bicubic", "srcnn", "fsrcnn", "vdsr", "drrn", "edsr", "mdsr", "rdn", "rcan", "idman")
     assert {t: tuple(v) for t, v in cmp.PAPER_TABLES.items()} == {
-        "table5": ("psnr",), "table6": ("ssim",), "table7": ("psnr", "ssim"), "table8": ("psnr", "ssim")}
+        "table5": ("psnr",),
+        "table6": ("ssim",),
+        "table7": ("psnr", "ssim"),
+        "table8": ("psnr", "ssim"),
+    }
     for t, metrics in cmp.PAPER_TABLES.items():
         for metric, rows in metrics.items():
             assert tuple(rows) == cmp.METHODS, (t, metric)
@@ -40,9 +45,9 @@ def test_paper_tables_have_every_method_scale_and_metric_in_the_paper_order():
 
 
 def test_entries_read_in_the_paper():
-    assert pv.IDMAN_TABLE5["psnr"]["idman"][0] == 34.056   # Table 5, IDMAN (ours), x2
-    assert pv.IDMAN_TABLE6["ssim"]["mdsr"][1] == 0.9067    # Table 6, MDSR, x3
-    assert pv.IDMAN_TABLE7["psnr"]["rcan"][1] == 35.608    # Table 7, RCAN, x3 PSNR
+    assert pv.IDMAN_TABLE5["psnr"]["idman"][0] == 34.056  # Table 5, IDMAN (ours), x2
+    assert pv.IDMAN_TABLE6["ssim"]["mdsr"][1] == 0.9067  # Table 6, MDSR, x3
+    assert pv.IDMAN_TABLE7["psnr"]["rcan"][1] == 35.608  # Table 7, RCAN, x3 PSNR
     assert pv.IDMAN_TABLE8["ssim"]["bicubic"][2] == 0.7620  # Table 8, Bicubic, x4 SSIM
 
 
@@ -91,8 +96,9 @@ def test_every_method_is_registered_for_idman_at_every_scale():
 
 
 #: Reference parameter counts of the one-channel models (tests/test_models.py, from the published architectures).
-GRAY_REFERENCE = {(n, s): v for n, c, counts in REFERENCE_COUNTS if c == 1 for s, v in counts.items()} \
-    | {("bicubic", s): 0 for s in (2, 3, 4)}
+GRAY_REFERENCE = {(n, s): v for n, c, counts in REFERENCE_COUNTS if c == 1 for s, v in counts.items()} | {
+    ("bicubic", s): 0 for s in (2, 3, 4)
+}
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
@@ -112,7 +118,8 @@ def test_reduced_sizes_build_and_are_smaller_than_published(profile):
     assert plan.sizes["idman"] == ab.options(ABLATIONS["table4"]["idman"], ab.plan_for(profile))
     # IDMAN's count without building the deep model agrees with a built one
     assert cmp.n_parameters("idman", plan.sizes["idman"]) == M.count_parameters(
-        M.create("idman", scale=2, **plan.sizes["idman"]))
+        M.create("idman", scale=2, **plan.sizes["idman"])
+    )
 
 
 def test_paper_profile_trains_every_method_at_its_published_size():
@@ -158,8 +165,18 @@ def test_every_run_gets_the_plan_size_the_idman_schedule_and_the_same_batches(mo
 
 # ----------------------------------------------------------------------------- table arithmetic
 
-EFFECT = {"bicubic": -3.0, "srcnn": -1.0, "fsrcnn": -0.9, "vdsr": -0.5, "drrn": -0.4, "edsr": -0.3, "mdsr": -0.3,
-          "rdn": -0.2, "rcan": -0.1, "idman": 0.0}
+EFFECT = {
+    "bicubic": -3.0,
+    "srcnn": -1.0,
+    "fsrcnn": -0.9,
+    "vdsr": -0.5,
+    "drrn": -0.4,
+    "edsr": -0.3,
+    "mdsr": -0.3,
+    "rdn": -0.2,
+    "rcan": -0.1,
+    "idman": 0.0,
+}
 
 
 def _fake(sets=("deeplesion", "nsclc", "lung_pet_ct_dx"), seeds=(0,), n_images=6, seed_shift=0.0) -> pd.DataFrame:
@@ -171,9 +188,19 @@ def _fake(sets=("deeplesion", "nsclc", "lung_pet_ct_dx"), seeds=(0,), n_images=6
                 for sd in seeds:
                     for i in range(n_images):
                         wiggle = 0.01 * (-1) ** i * (m != "idman")
-                        rows.append({"set": st, "method": m, "scale": s, "seed": sd, "image": f"im{i}",
-                                     "label": f"p{i % 2}", "psnr": 35.0 - s + 0.2 * i + e + wiggle + sd * seed_shift,
-                                     "ssim": 0.9 + 0.01 * e + 0.001 * wiggle, "run": f"{m}_x{s}_{sd}"})
+                        rows.append(
+                            {
+                                "set": st,
+                                "method": m,
+                                "scale": s,
+                                "seed": sd,
+                                "image": f"im{i}",
+                                "label": f"p{i % 2}",
+                                "psnr": 35.0 - s + 0.2 * i + e + wiggle + sd * seed_shift,
+                                "ssim": 0.9 + 0.01 * e + 0.001 * wiggle,
+                                "run": f"{m}_x{s}_{sd}",
+                            }
+                        )
     return pd.DataFrame(rows)
 
 
@@ -181,7 +208,8 @@ def test_quality_table_means_beside_the_paper_values():
     q = cmp.quality_table(_fake(), "table7")
     assert list(q["Method"]) == [pv.DISPLAY_NAMES[m] for m in cmp.METHODS]
     assert list(q.columns) == ["Method", "images", "seeds"] + [
-        f"x{s} {c}" for s in cmp.SCALES for c in ("PSNR", "paper PSNR", "SSIM", "paper SSIM")]
+        f"x{s} {c}" for s in cmp.SCALES for c in ("PSNR", "paper PSNR", "SSIM", "paper SSIM")
+    ]
     idman = q.set_index("Method").loc["IDMAN"]
     assert idman["x2 PSNR"] == pytest.approx(33.0 + 0.5)  # mean of 0.2 * i over 6 images
     assert idman["x4 SSIM"] == pytest.approx(0.9)
@@ -228,8 +256,9 @@ def test_all_tables_and_the_ordering_lines():
     assert list(tables) == ["table5", "table6", "table8"]
     lines = cmp.ordering_lines(tables)
     assert len(lines) == 3 + 3 + 6
-    assert lines[0] == ("table5 PSNR x2: IDMAN above 9 of 9 baselines here (0 supported by both intervals); "
-                        "in the paper above 9 of 9")
+    assert lines[0] == (
+        "table5 PSNR x2: IDMAN above 9 of 9 baselines here (0 supported by both intervals); in the paper above 9 of 9"
+    )
     assert any(line.startswith("table6 SSIM x4") and line.endswith("in the paper above 8 of 9") for line in lines)
 
 
@@ -312,8 +341,10 @@ def test_fig7_takes_idman_and_rcan_at_x2_over_every_seed(tmp_path):
         at = summary.set_index(["step", "variant"])
         assert at.loc[(2000, "idman"), "val PSNR (mean)"] == pytest.approx(31.5)
         assert at.loc[(2000, "idman"), "epoch"] == pytest.approx(2.0)  # 1,000 iterations an epoch, our reading
-        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["IDMAN (mean of 2 seeds)",
-                                                                                "RCAN (mean of 2 seeds)"]
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+            "IDMAN (mean of 2 seeds)",
+            "RCAN (mean of 2 seeds)",
+        ]
     finally:
         import matplotlib.pyplot as plt
 
@@ -342,32 +373,82 @@ def test_readme_idman_block_is_assembled_from_the_saved_tables(tmp_path):
     assert "not made yet" in results.readme_idman_section("quick", root=tmp_path)
     d = tmp_path / "idman" / "quick"
     d.mkdir(parents=True)
-    (d / "ablation_provenance.json").write_text(json.dumps({
-        "seeds": [0, 1, 2], "size": {"n_groups": 2, "n_blocks": 2, "n_feats": 32, "reduction": 8},
-        "profile_settings": {"iterations": 2000}, "images": ["a", "b"], "data": {"dataset": "tcga"},
-        "git_commit": "abcdef1234567890", "hardware": {"cpu": "Some CPU"}, "runs": {"r": {"cpu": "Some CPU"}}}))
-    pd.DataFrame([{"variant": "without_wn", "PSNR (dB)": 40.0, "seed SD": 0.01, "delta vs ref (dB)": 0.0,
-                   "image_ci_low": None, "image_ci_high": None, "seed_ci_low": None, "seed_ci_high": None,
-                   "verdict": "reference", "paper delta (dB)": 0.0},
-                  {"variant": "idman", "PSNR (dB)": 40.1234, "seed SD": 0.02, "delta vs ref (dB)": 0.1234,
-                   "image_ci_low": 0.1, "image_ci_high": 0.15, "seed_ci_low": 0.05, "seed_ci_high": 0.2,
-                   "verdict": "supported", "paper delta (dB)": 0.003}]).to_csv(d / "ablation_table4.csv", index=False)
-    (d / "comparison_provenance.json").write_text(json.dumps({
-        "seeds": [0], "reduced": "Reduced sizes: ...", "git_commit": "1234567890abcdef", "hardware": {"cpu": "Some CPU"},
-        "test_sets": {"nsclc": {"describe": "held-out TCGA patients"}}, "table_sets": {"table7": "nsclc"},
-        "runs": {"a": {"gpu": "NVIDIA H200"}, "b": {"cpu": "Some CPU"}}}))
-    pd.DataFrame([{"Method": "IDMAN", "x2 PSNR": 41.0, "x2 paper PSNR": 38.81}]).to_csv(d / "compare_table7.csv",
-                                                                                         index=False)
-    pd.DataFrame([{"metric": "PSNR", "scale": 2, "delta": 0.5, "verdict": "supported", "paper delta": 0.1},
-                  {"metric": "PSNR", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2},
-                  {"metric": "SSIM", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2}]
-                 ).to_csv(d / "compare_table7_paired.csv", index=False)
+    (d / "ablation_provenance.json").write_text(
+        json.dumps(
+            {
+                "seeds": [0, 1, 2],
+                "size": {"n_groups": 2, "n_blocks": 2, "n_feats": 32, "reduction": 8},
+                "profile_settings": {"iterations": 2000},
+                "images": ["a", "b"],
+                "data": {"dataset": "tcga"},
+                "git_commit": "abcdef1234567890",
+                "hardware": {"cpu": "Some CPU"},
+                "runs": {"r": {"cpu": "Some CPU"}},
+            }
+        )
+    )
+    pd.DataFrame(
+        [
+            {
+                "variant": "without_wn",
+                "PSNR (dB)": 40.0,
+                "seed SD": 0.01,
+                "delta vs ref (dB)": 0.0,
+                "image_ci_low": None,
+                "image_ci_high": None,
+                "seed_ci_low": None,
+                "seed_ci_high": None,
+                "verdict": "reference",
+                "paper delta (dB)": 0.0,
+            },
+            {
+                "variant": "idman",
+                "PSNR (dB)": 40.1234,
+                "seed SD": 0.02,
+                "delta vs ref (dB)": 0.1234,
+                "image_ci_low": 0.1,
+                "image_ci_high": 0.15,
+                "seed_ci_low": 0.05,
+                "seed_ci_high": 0.2,
+                "verdict": "supported",
+                "paper delta (dB)": 0.003,
+            },
+        ]
+    ).to_csv(d / "ablation_table4.csv", index=False)
+    (d / "comparison_provenance.json").write_text(
+        json.dumps(
+            {
+                "seeds": [0],
+                "reduced": "Reduced sizes: ...",
+                "git_commit": "1234567890abcdef",
+                "hardware": {"cpu": "Some CPU"},
+                "test_sets": {"nsclc": {"describe": "held-out TCGA patients"}},
+                "table_sets": {"table7": "nsclc"},
+                "runs": {"a": {"gpu": "NVIDIA H200"}, "b": {"cpu": "Some CPU"}},
+            }
+        )
+    )
+    pd.DataFrame([{"Method": "IDMAN", "x2 PSNR": 41.0, "x2 paper PSNR": 38.81}]).to_csv(
+        d / "compare_table7.csv", index=False
+    )
+    pd.DataFrame(
+        [
+            {"metric": "PSNR", "scale": 2, "delta": 0.5, "verdict": "supported", "paper delta": 0.1},
+            {"metric": "PSNR", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2},
+            {"metric": "SSIM", "scale": 2, "delta": -0.2, "verdict": "unresolved", "paper delta": 0.2},
+        ]
+    ).to_csv(d / "compare_table7_paired.csv", index=False)
     text = results.readme_idman_section("quick", root=tmp_path)
     assert "### Ablations, Tables 1-4 (x2, 3 seeds)" in text and "G=2, B=2, 32 features, r=8" in text
-    assert "| +0.123         | [+0.100, +0.150]     | [+0.050, +0.200]    | supported |" in text and "2,000 iterations" in text
+    assert (
+        "| +0.123         | [+0.100, +0.150]     | [+0.050, +0.200]    | supported |" in text
+        and "2,000 iterations" in text
+    )
     assert "### Comparison, Tables 5-8 (1 seed)" in text and "**Table 7.** held-out TCGA patients" in text
     assert "| IDMAN    |     41.00 |           38.81 |" in text
-    assert ("IDMAN better than each baseline (PSNR, 2 pairs of method and scale; the one rule): supported: 1, "
-            "unresolved: 1. "
-            "Positive in 1 of 2 here; in the paper, IDMAN is above in 2 of 2.") in text
+    assert (
+        "IDMAN better than each baseline (PSNR, 2 pairs of method and scale; the one rule): supported: 1, "
+        "unresolved: 1. "
+        "Positive in 1 of 2 here; in the paper, IDMAN is above in 2 of 2."
+    ) in text
     assert "runs trained on NVIDIA H200, Some CPU" in text and "commit `abcdef123456`" in text

@@ -1,4 +1,5 @@
 """Metric golden tests against independent implementations, on real COVID-CT pairs."""
+
 import math
 
 import numpy as np

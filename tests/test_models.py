@@ -1,5 +1,6 @@
 """Tests of the model zoo: reference parameter counts, shapes, registry errors, determinism, DRIDSR
 paths and edge maps, torch.compile / channels_last, and a real-patch overfit check."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,8 +45,9 @@ def _meta_create(name, **kw):
         return M.create(name, **kw)
 
 
-@pytest.mark.parametrize("name,channels,scale,expected",
-                         [(n, c, s, v) for n, c, counts in REFERENCE_COUNTS for s, v in counts.items()])
+@pytest.mark.parametrize(
+    "name,channels,scale,expected", [(n, c, s, v) for n, c, counts in REFERENCE_COUNTS for s, v in counts.items()]
+)
 def test_reference_parameter_counts(name, channels, scale, expected):
     model = _meta_create(name, scale=scale, in_channels=channels)
     assert M.count_parameters(model) == expected
@@ -129,9 +131,16 @@ def test_forward_shape(name, scale):
     assert y.dtype == torch.float32 and torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("options", [dict(extract="conv", attention="channel"), dict(attention=(3,)),
-                                     dict(attention=(3, 5, 7), mab_pool="global"), dict(weight_norm=False),
-                                     dict(feedback_steps=0)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(extract="conv", attention="channel"),
+        dict(attention=(3,)),
+        dict(attention=(3, 5, 7), mab_pool="global"),
+        dict(weight_norm=False),
+        dict(feedback_steps=0),
+    ],
+)
 def test_idman_ablation_variants_run(options):
     model = M.create("idman", scale=2, **{**SMALL["idman"], **options})
     assert model(torch.rand(1, 1, 8, 8)).shape == (1, 1, 16, 16)
@@ -158,8 +167,23 @@ def test_unsupported_scale(name):
 def test_registry_info():
     names = M.list_models()
     assert names == sorted(names)
-    assert {"bicubic", "srcnn", "fsrcnn", "espcn", "vdsr", "drrn", "edsr_baseline", "edsr", "mdsr", "rdn",
-            "rcan", "imdn", "pan", "dridsr", "idman"} == set(names)
+    assert {
+        "bicubic",
+        "srcnn",
+        "fsrcnn",
+        "espcn",
+        "vdsr",
+        "drrn",
+        "edsr_baseline",
+        "edsr",
+        "mdsr",
+        "rdn",
+        "rcan",
+        "imdn",
+        "pan",
+        "dridsr",
+        "idman",
+    } == set(names)
     assert {n for n in names if M.model_info(n).family == "paper"} == {"dridsr", "idman"}
     assert {n for n in names if M.model_info(n).pre_upsampling} == {"bicubic", "srcnn", "vdsr", "drrn"}
 
@@ -271,7 +295,7 @@ def _real_patch(shared_data):
     img = np.asarray(Image.open(files[0]).convert("L"), dtype=np.float32) / 255.0
     h, w = img.shape
     top, left = h // 2 - 24, w // 2 - 24  # central 48x48 crop: lung / mediastinum, not background
-    return torch.from_numpy(img[top:top + 48, left:left + 48].copy())[None, None]
+    return torch.from_numpy(img[top : top + 48, left : left + 48].copy())[None, None]
 
 
 @pytest.mark.parametrize("name", ["dridsr", "espcn"])
@@ -301,8 +325,9 @@ def test_idman_global_mab_pooling_only_uses_kernel_centre():
     # convolutions see a 1x1 map, so only their centre taps get a gradient.
     torch.manual_seed(0)
     for pool, expect_off_centre in (("global", False), ("local", True)):
-        model = M.create("idman", scale=2, n_groups=1, n_blocks=1, n_feats=16, reduction=4,
-                         weight_norm=False, mab_pool=pool)
+        model = M.create(
+            "idman", scale=2, n_groups=1, n_blocks=1, n_feats=16, reduction=4, weight_norm=False, mab_pool=pool
+        )
         model(torch.rand(1, 1, 8, 8)).sum().backward()
         w = model.groups[0].body[0].attention.branches[1][0].weight  # first 5x5 conv of the MAB
         off = w.grad.clone()

@@ -1,4 +1,5 @@
 """The DRIDSR path ablation: its variants, its outputs on a smoke run, and its convergence arithmetic."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,11 @@ def test_variants_change_one_option_each_and_study_is_seed_major():
 
 
 def test_steps_to_psnr_is_the_first_snapshot_at_or_above_the_target():
-    rows = [{"run": "A", "seed": 0, "step": s, "image": i, "psnr": p + d}
-            for s, p in ((100, 25.0), (200, 25.9), (300, 26.1), (500, 26.5)) for i, d in enumerate((-0.1, 0.1))]
+    rows = [
+        {"run": "A", "seed": 0, "step": s, "image": i, "psnr": p + d}
+        for s, p in ((100, 25.0), (200, 25.9), (300, 26.1), (500, 26.5))
+        for i, d in enumerate((-0.1, 0.1))
+    ]
     rows += [{"run": "B", "seed": 0, "step": s, "image": i, "psnr": 25.0} for s in (100, 200) for i in range(2)]
     out = pa.steps_to_psnr(pd.DataFrame(rows), target=26.0).set_index("run")
     assert out.loc["A", "first_step_at_or_above"] == 300 and out.loc["A", "last_step"] == 500

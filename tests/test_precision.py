@@ -5,18 +5,19 @@ Under the fast path every model's output is fp32, its *declared* output layer co
 those of the plain model, and the output stays close to the fp32 twin. The bf16 part needs a CPU
 with native bf16 (AVX512-BF16/AMX): elsewhere it is skipped, never silently run in fp32.
 """
+
 from __future__ import annotations
 
 import pytest
 import torch
+from test_models import SMALL as _SMALL  # the small variants of the big models, defined once
 
+from conftest import needs_bf16
 from paperlib import models as M
 from paperlib.precision import FP32, Precision, fast_path, output_layer_name, run_model
 
-from conftest import needs_bf16
-from test_models import SMALL as _SMALL  # the small variants of the big models, defined once
-
 SMALL = _SMALL | {"vdsr": dict(depth=8)}
+
 
 def _create(name, scale=4):
     torch.manual_seed(0)
@@ -24,9 +25,14 @@ def _create(name, scale=4):
 
 
 def _snapshot(model):
-    return {"forward": {n: "forward" in m.__dict__ for n, m in model.named_modules()},
-            "channels_last": {n: p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
-                              for n, p in model.named_parameters() if p.dim() == 4}}
+    return {
+        "forward": {n: "forward" in m.__dict__ for n, m in model.named_modules()},
+        "channels_last": {
+            n: p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+            for n, p in model.named_parameters()
+            if p.dim() == 4
+        },
+    }
 
 
 @pytest.mark.parametrize("name", M.list_models())
@@ -38,7 +44,7 @@ def test_every_model_names_its_output_layer(name):
     if name_ is not None:
         layer = model.get_submodule(name_)
         assert isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
-        assert layer.out_channels in (1, 4 ** 2)  # the image, or its x4 sub-pixel channels (IMDN, ESPCN)
+        assert layer.out_channels in (1, 4**2)  # the image, or its x4 sub-pixel channels (IMDN, ESPCN)
 
 
 @needs_bf16

@@ -4,16 +4,17 @@ A tiny DRIDSR is built on the embedded CT sample (2 iterations, 2 test slices) i
 registry pointed at it; nothing here reads or writes the package's own weights folder, except
 :func:`test_shipped_weights_load`, which checks whatever the package ships.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import json
 import shutil
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 import torch
 
 import paperlib.pretrained as P
@@ -25,9 +26,20 @@ from paperlib.hashing import sha256_file
 REGISTERED, PACKAGE_DIR = dict(P.SPECS), P.WEIGHTS_DIR  # the real registry (the fixtures patch it)
 TINY = dict(n_feats=8, n_resblocks=2, distill_channels=4, merge_channels=4)
 NAME = "tiny-x2-hu"
-SPECS = {NAME: P.Spec(NAME, "dridsr", 2, ("sample",), "lung", iterations=2, options=TINY,
-                      tests=(("sample", "test", 2),), summary="test entry"),
-         "tiny-x3-hu": P.Spec("tiny-x3-hu", "dridsr", 3, ("sample",), "lung", iterations=2, options=TINY)}
+SPECS = {
+    NAME: P.Spec(
+        NAME,
+        "dridsr",
+        2,
+        ("sample",),
+        "lung",
+        iterations=2,
+        options=TINY,
+        tests=(("sample", "test", 2),),
+        summary="test entry",
+    ),
+    "tiny-x3-hu": P.Spec("tiny-x3-hu", "dridsr", 3, ("sample",), "lung", iterations=2, options=TINY),
+}
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +210,12 @@ def test_registry_entries_are_valid():
     from paperlib.data.sources import source_names
 
     assert {(s.model, s.scale, s.kind) for s in REGISTERED.values()} >= {
-        ("dridsr", 2, "hu"), ("dridsr", 3, "hu"), ("dridsr", 4, "hu"), ("dridsr", 3, "u8"), ("dridsr", 4, "u8")}
+        ("dridsr", 2, "hu"),
+        ("dridsr", 3, "hu"),
+        ("dridsr", 4, "hu"),
+        ("dridsr", 3, "u8"),
+        ("dridsr", 4, "u8"),
+    }
     for s in REGISTERED.values():
         assert s.scale in models.model_info(s.model).scales
         assert set(s.data) | {t[0] for t in s.tests} <= set(source_names()) and s.tests

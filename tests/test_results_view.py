@@ -1,4 +1,5 @@
 """The notebook view of a table (results.show): what a reader sees, not what is saved."""
+
 import re
 
 import pandas as pd
@@ -7,8 +8,14 @@ from paperlib.results import show
 
 
 def test_show_says_a_constant_text_column_once_and_hides_the_index():
-    df = pd.DataFrame({"Method": ["Bicubic", "DRIDSR"], "PSNR": [27.33141, 28.4],
-                       "PI": ["unavailable (NRQM_model.mat not found)"] * 2, "note": ["a", "b"]})
+    df = pd.DataFrame(
+        {
+            "Method": ["Bicubic", "DRIDSR"],
+            "PSNR": [27.33141, 28.4],
+            "PI": ["unavailable (NRQM_model.mat not found)"] * 2,
+            "note": ["a", "b"],
+        }
+    )
     html = show(df, "Ours").to_html()
     assert html.count("unavailable (NRQM_model.mat not found)") == 1
     assert re.search(r"<caption>Ours\. PI: unavailable \(NRQM_model\.mat not found\) \(every row\)</caption>", html)

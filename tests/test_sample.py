@@ -1,5 +1,6 @@
 """The embedded TCIA CT sample: integrity, attribution, the ``sample`` source, and the smoke fallback
 on a fresh machine (no data root, no caches)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def fresh_machine(tmp_path, monkeypatch):
     """Environment of a machine without ../shared: empty data root, empty cache, runs and figures folders."""
-    env = {"PAPERLIB_DATA": tmp_path / "data", "PAPERLIB_CACHE": tmp_path / "cache",
-           "PAPERLIB_RUNS": tmp_path / "runs", "PAPERLIB_FIGURES": tmp_path / "figures"}
+    env = {
+        "PAPERLIB_DATA": tmp_path / "data",
+        "PAPERLIB_CACHE": tmp_path / "cache",
+        "PAPERLIB_RUNS": tmp_path / "runs",
+        "PAPERLIB_FIGURES": tmp_path / "figures",
+    }
     for k, v in env.items():
         v.mkdir()
         monkeypatch.setenv(k, str(v))
@@ -125,9 +130,14 @@ def test_dridsr_notebook_runs_on_the_sample_without_data(fresh_machine):
     """nbval of DRIDSR notebook 01 (Fig 5) in a subprocess whose environment has no data at all."""
     env = os.environ | {k: str(v) for k, v in fresh_machine.items()}
     nb = REPO / "notebooks" / "dridsr" / "01_fig5_sobel_vs_canny.ipynb"
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                        "--nbval-current-env", str(nb)], cwd=REPO, env=env, capture_output=True, text=True,
-                       timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env", str(nb)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = fresh_machine["PAPERLIB_FIGURES"] / "dridsr" / "smoke"
     assert "stand_in" in json.loads((out / "fig5_sobel_vs_canny.json").read_text())["data"]

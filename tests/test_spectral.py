@@ -1,4 +1,5 @@
 """paperlib.spectral: shares of spectral energy against sums of sinusoids (known answers), and DRIDSR's exact split."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The one statistical rule (paperlib.stats) on cases whose answer is worked out here, independently."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,11 @@ from paperlib.stats import paired_deltas, paired_verdict, resolve_text, seeds_ne
 
 def tidy(values: dict) -> pd.DataFrame:
     """{(method, seed): [metric per image]} -> tidy rows (images named i0, i1, ...)."""
-    rows = [{"method": m, "seed": s, "image": f"i{k}", "psnr": v}
-            for (m, s), vals in values.items() for k, v in enumerate(vals)]
+    rows = [
+        {"method": m, "seed": s, "image": f"i{k}", "psnr": v}
+        for (m, s), vals in values.items()
+        for k, v in enumerate(vals)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -36,9 +40,11 @@ def test_supported_when_both_intervals_exclude_zero():
     assert v.per_seed == pytest.approx(tuple(per_seed))
     assert v.margin == pytest.approx(0.65)
     assert (v.seed_ci_low, v.seed_ci_high) == pytest.approx(
-        st.t.interval(0.95, 2, loc=per_seed.mean(), scale=st.sem(per_seed)))
+        st.t.interval(0.95, 2, loc=per_seed.mean(), scale=st.sem(per_seed))
+    )
     assert (v.image_ci_low, v.image_ci_high) == pytest.approx(
-        st.t.interval(0.95, 3, loc=per_image.mean(), scale=st.sem(per_image)))
+        st.t.interval(0.95, 3, loc=per_image.mean(), scale=st.sem(per_image))
+    )
     assert v.seed_sd == pytest.approx(0.1)
     assert (v.n_seeds, v.n_images, v.verdict) == (3, 4, "supported")
     assert resolve_text(v) == ""

@@ -3,6 +3,7 @@
 A real slice is the *input* (LR) of x2 upscaling; the check is the mean over all s x s blocks of
 (block mean of the output - the input pixel): the HU bias the upscaling adds to tissue.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,7 @@ def real_slices():
 
     series = min(find_series(root), key=lambda s: s.n_slices)
     mid = len(series.files) // 2
-    return np.stack([read_dicom_hu(f)[0] for f in series.files[mid:mid + 2]])
+    return np.stack([read_dicom_hu(f)[0] for f in series.files[mid : mid + 2]])
 
 
 class OffsetCheckerboard(torch.nn.Module):

@@ -7,6 +7,7 @@ tests yet, what would. :func:`ledger` joins them into one table (one row per com
 budget as a fraction of the paper's, the parameter counts of both sides, seeds, the margin, its intervals
 and a verdict from {supported, contradicted, unresolved}; an unresolved row says what would resolve it.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,20 +20,25 @@ D_BASE = ("imdn", "pan", "vdsr", "espcn", "srcnn", "bicubic")
 #: claim id -> [(evidence function, keyword arguments)]: the experiments that test it.
 EVIDENCE = {
     "dridsr.psnr_margins_x3": [(ev.dridsr_table1, dict(metric="psnr", scale=3, baselines=D_BASE))],
-    "dridsr.psnr_margins_x4": [(ev.dridsr_table1, dict(metric="psnr", scale=4, baselines=D_BASE)),
-                               (ev.dridsr_budget, {})],
+    "dridsr.psnr_margins_x4": [
+        (ev.dridsr_table1, dict(metric="psnr", scale=4, baselines=D_BASE)),
+        (ev.dridsr_budget, {}),
+    ],
     "dridsr.bicubic_x3": [(ev.dridsr_bicubic_row, dict(scale=3))],
     "dridsr.bicubic_x4": [(ev.dridsr_bicubic_row, dict(scale=4))],
     "dridsr.ssim_best": [(ev.dridsr_table1, dict(metric="ssim", baselines=D_BASE))],
-    "dridsr.msssim_pi_best": [(ev.dridsr_table1, dict(metric="ms_ssim", baselines=D_BASE)),
-                              (ev.dridsr_table1, dict(metric="niqe", baselines=D_BASE))],
+    "dridsr.msssim_pi_best": [
+        (ev.dridsr_table1, dict(metric="ms_ssim", baselines=D_BASE)),
+        (ev.dridsr_table1, dict(metric="niqe", baselines=D_BASE)),
+    ],
     "dridsr.params": [(ev.dridsr_params, {})],
     "dridsr.params_ordering": [(ev.dridsr_params, {})],
     "dridsr.runtime": [(ev.dridsr_time, {})],
     "dridsr.abstract_params_time_reduced": [(ev.dridsr_params, {}), (ev.dridsr_time, {})],
     "dridsr.all_scales_all_datasets": [(ev.dridsr_table1, dict(metric="psnr", baselines=D_BASE))],
-    "dridsr.gradient_path_convergence": [(ev.dridsr_path_ablation, dict(variant="DRIDSR (no gradient path)",
-                                                                         step="early"))],
+    "dridsr.gradient_path_convergence": [
+        (ev.dridsr_path_ablation, dict(variant="DRIDSR (no gradient path)", step="early"))
+    ],
     "dridsr.gradient_path_quality": [(ev.dridsr_path_ablation, dict(variant="DRIDSR (no gradient path)"))],
     "dridsr.sobel_vs_canny": [(ev.dridsr_path_ablation, dict(variant="DRIDSR (Canny)"))],
     "dridsr.frequency_separation": [(ev.dridsr_frequency, {})],
@@ -42,19 +48,25 @@ EVIDENCE = {
     "idman.deeplesion_margin_x3_x4": [(ev.idman_compare, dict(table="table5", scales=(3, 4)))],
     "idman.deeplesion_ssim_best": [(ev.idman_compare_summary, dict(tables=("table6",), metric="SSIM"))],
     "idman.bicubic_deeplesion": [(ev.idman_bicubic_protocol, dict(set_name="deeplesion"))],
-    "idman.nsclc_best": [(ev.idman_compare, dict(table="table7", scales=(2,), baselines=("RDN",))),
-                         (ev.idman_compare, dict(table="table7", scales=(3, 4)))],
+    "idman.nsclc_best": [
+        (ev.idman_compare, dict(table="table7", scales=(2,), baselines=("RDN",))),
+        (ev.idman_compare, dict(table="table7", scales=(3, 4))),
+    ],
     "idman.lungpet_best": [(ev.idman_compare, dict(table="table8"))],
     "idman.bicubic_external": [(ev.idman_bicubic_protocol, dict(set_name="lung_pet_ct_dx"))],
     "idman.lower_scale_better": [(ev.idman_scale_order, {})],
     "idman.srcnn_worst_deep": [(ev.idman_srcnn_worst, {})],
     "idman.info_distill_ablation": [(ev.idman_ablation, dict(table="table1", a="info_distill"))],
     "idman.mab_single_branch_convs": [(ev.idman_ablation, dict(table="table2", a="3"))],
-    "idman.mab_multi_branch": [(ev.idman_ablation, dict(table="table2", a="3+5", b="3")),
-                               (ev.idman_ablation, dict(table="table2", a="3+5", b="5"))],
+    "idman.mab_multi_branch": [
+        (ev.idman_ablation, dict(table="table2", a="3+5", b="3")),
+        (ev.idman_ablation, dict(table="table2", a="3+5", b="5")),
+    ],
     "idman.mab_three_branch_best": [(ev.idman_ablation, dict(table="table2", a="3+5+7", b="3+5"))],
-    "idman.modules_combined_best": [(ev.idman_ablation, dict(table="table3", a="both", b="mab")),
-                                    (ev.idman_ablation, dict(table="table3", a="both", b="info_distill"))],
+    "idman.modules_combined_best": [
+        (ev.idman_ablation, dict(table="table3", a="both", b="mab")),
+        (ev.idman_ablation, dict(table="table3", a="both", b="info_distill")),
+    ],
     "idman.wn_psnr": [(ev.idman_ablation, dict(table="table4", a="idman"))],
     "idman.wn_convergence": [(ev.idman_curves, dict(fig="fig6", a="idman", b="without_wn"))],
     "idman.convergence_vs_rcan": [(ev.idman_curves, dict(fig="fig7", a="idman", b="rcan"))],
@@ -64,11 +76,11 @@ EVIDENCE = {
 #: claim id -> what experiment would test a claim nothing here tests yet.
 UNTESTED = {
     "dridsr.two_paths_better": "a DRIDSR without its low-frequency path (or a single-path net of equal size), "
-                               "trained beside the path ablation, 3 seeds",
+    "trained beside the path ablation, 3 seeds",
     "dridsr.ridm_refines_hf": "a DRIDSR whose RIDM is a plain residual-block chain (no IDBs, fused by 1x1), "
-                              "size-matched, 3 seeds; the side-chain reading of the budget study is another wiring",
+    "size-matched, 3 seeds; the side-chain reading of the budget study is another wiring",
     "dridsr.edges_visual": "a stated edge metric (e.g. gradient-magnitude error inside a lung mask) per image, "
-                           "judged by the one rule",
+    "judged by the one rule",
     "dridsr.simple_models_suffice": "PSNR against parameter count over a family of sizes at the paper's budget",
     "idman.visual_edges": "a stated edge metric per image judged by the one rule, as for DRIDSR",
 }
@@ -89,12 +101,38 @@ def ledger(root=None) -> pd.DataFrame:
         base = {"paper": c["paper"], "claim": c["id"], "where": c["where"], "statement": c["claim"]}
         found = [r for fn, kw in EVIDENCE.get(c["id"], []) for r in fn(root=root, **kw)]
         if not found:
-            found = [{"comparison": "(no experiment yet)", "verdict": "unresolved", "why": "not tested here",
-                      "to_resolve": UNTESTED.get(c["id"], "an experiment designed for it")}]
+            found = [
+                {
+                    "comparison": "(no experiment yet)",
+                    "verdict": "unresolved",
+                    "why": "not tested here",
+                    "to_resolve": UNTESTED.get(c["id"], "an experiment designed for it"),
+                }
+            ]
         rows += [base | r for r in found]
-    cols = ["paper", "claim", "comparison", "verdict", "margin", "unit", "image_ci", "seed_ci", "seeds", "images",
-            "params", "budget", "pixel_fraction", "iteration_fraction", "paper_margin", "why", "to_resolve",
-            "experiment", "source", "where", "statement"]
+    cols = [
+        "paper",
+        "claim",
+        "comparison",
+        "verdict",
+        "margin",
+        "unit",
+        "image_ci",
+        "seed_ci",
+        "seeds",
+        "images",
+        "params",
+        "budget",
+        "pixel_fraction",
+        "iteration_fraction",
+        "paper_margin",
+        "why",
+        "to_resolve",
+        "experiment",
+        "source",
+        "where",
+        "statement",
+    ]
     df = pd.DataFrame(rows)
     return df.reindex(columns=cols + [c for c in df.columns if c not in cols])
 
@@ -125,17 +163,26 @@ def summary(led: pd.DataFrame) -> pd.DataFrame:
         r = key.loc[rank.idxmax()] if rank.max() > 0 else key.iloc[0]
         quote = claim(cid)["quote"]
         counts = g["verdict"].value_counts()
-        out.append({"paper": paper, "claim": cid, "the paper says": quote if len(quote) <= 110 else quote[:107] + "...",
-                    "verdict": verdict, "rows": ", ".join(f"{n} {k}" for k, n in counts.items()),
-                    "deciding comparison": r["comparison"],
-                    "margin": "" if pd.isna(r.get("margin")) else f"{r['margin']:+.3g}",
-                    "95% CI images": _ci(r.get("image_ci")), "95% CI seeds": _ci(r.get("seed_ci")),
-                    "paper's margin": "" if pd.isna(r.get("paper_margin")) else f"{r['paper_margin']:+.3g}",
-                    "seeds": "" if pd.isna(r.get("seeds")) else int(r["seeds"]),
-                    "parameters (ours)": r.get("params") if isinstance(r.get("params"), str) else "",
-                    "budget (of the paper's HR pixels)": "" if pd.isna(r.get("pixel_fraction"))
-                    else f"{100 * r['pixel_fraction']:.2g}%",
-                    "to resolve": r.get("to_resolve") if isinstance(r.get("to_resolve"), str) else ""})
+        out.append(
+            {
+                "paper": paper,
+                "claim": cid,
+                "the paper says": quote if len(quote) <= 110 else quote[:107] + "...",
+                "verdict": verdict,
+                "rows": ", ".join(f"{n} {k}" for k, n in counts.items()),
+                "deciding comparison": r["comparison"],
+                "margin": "" if pd.isna(r.get("margin")) else f"{r['margin']:+.3g}",
+                "95% CI images": _ci(r.get("image_ci")),
+                "95% CI seeds": _ci(r.get("seed_ci")),
+                "paper's margin": "" if pd.isna(r.get("paper_margin")) else f"{r['paper_margin']:+.3g}",
+                "seeds": "" if pd.isna(r.get("seeds")) else int(r["seeds"]),
+                "parameters (ours)": r.get("params") if isinstance(r.get("params"), str) else "",
+                "budget (of the paper's HR pixels)": ""
+                if pd.isna(r.get("pixel_fraction"))
+                else f"{100 * r['pixel_fraction']:.2g}%",
+                "to resolve": r.get("to_resolve") if isinstance(r.get("to_resolve"), str) else "",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -167,8 +214,9 @@ def plot_verdicts(led: pd.DataFrame):
 
     counts = verdict_counts(led).reindex(columns=list(VERDICT_COLOURS), fill_value=0)
     both = led[[isinstance(c, tuple) and np.isfinite(c[0]) for c in led["seed_ci"]]].drop_duplicates("comparison")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, max(4, 0.22 * len(both) + 1)),
-                                 gridspec_kw={"width_ratios": [1, 2.4]})
+    fig, (a1, a2) = plt.subplots(
+        1, 2, figsize=(12, max(4, 0.22 * len(both) + 1)), gridspec_kw={"width_ratios": [1, 2.4]}
+    )
     counts.plot.barh(stacked=True, ax=a1, color=[VERDICT_COLOURS[c] for c in counts.columns])
     a1.set(xlabel="claims", ylabel="", title="claims per verdict")
     a1.legend(fontsize=8, loc="lower right")
@@ -181,11 +229,24 @@ def plot_verdicts(led: pd.DataFrame):
     a2.axvline(0, color="k", lw=0.8)
     a2.set_yticks(range(len(both)), [c[:60] for c in both["comparison"]], fontsize=6)
     a2.set_xlim(-6, 6)
-    a2.set(xlabel="95% intervals in units of |margin| (thick: over images, thin: over seeds; tick: margin = ±1)",
-           title="comparisons with 2+ seeds: both intervals must clear 0")
+    a2.set(
+        xlabel="95% intervals in units of |margin| (thick: over images, thin: over seeds; tick: margin = ±1)",
+        title="comparisons with 2+ seeds: both intervals must clear 0",
+    )
     fig.tight_layout()
     return fig
 
 
-__all__ = ["BUDGET_QUOTES", "CLAIMS", "EVIDENCE", "UNTESTED", "claim", "claim_verdict", "ledger", "summary",
-           "verdict_counts", "flat", "plot_verdicts"]
+__all__ = [
+    "BUDGET_QUOTES",
+    "CLAIMS",
+    "EVIDENCE",
+    "UNTESTED",
+    "claim",
+    "claim_verdict",
+    "ledger",
+    "summary",
+    "verdict_counts",
+    "flat",
+    "plot_verdicts",
+]

@@ -4,6 +4,7 @@ Every paired comparison goes through the one rule (:func:`paperlib.stats.paired_
 budget as a fraction of the paper's (:func:`budget`) and the parameter counts of both sides. A function
 whose source file is missing returns one "unresolved" row that says which experiment would make it.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,16 +32,24 @@ def paper_plan(paper: str, scale: int):
     return train_plan(get_profile("paper"), paper, scale, SCHEDULES[paper].n_pairs or 1)
 
 
-def budget(paper: str, iterations: int, batch: int, hr_patch: int, scale: int,
-           paper_iterations: int | None = None) -> dict:
-    """Our budget beside the paper's: iterations and HR pixels seen (iterations x batch x patch^2), and the fractions."""
+def budget(
+    paper: str, iterations: int, batch: int, hr_patch: int, scale: int, paper_iterations: int | None = None
+) -> dict:
+    """Our budget beside the paper's: iterations and HR pixels seen (iterations x batch x patch^2), and fractions."""
     pp = paper_plan(paper, scale)
     p_it = paper_iterations or pp.iterations
     ours_px, paper_px = iterations * batch * hr_patch**2, p_it * pp.batch_size * pp.hr_patch**2
-    text = (f"{iterations:,} it x {batch} x {hr_patch}² = {100 * ours_px / paper_px:.2g}% of the paper's HR pixels "
-            f"({p_it:,} it x {pp.batch_size} x {pp.hr_patch}²), {100 * iterations / p_it:.2g}% of its iterations")
-    return {"budget": text, "iterations": iterations, "paper_iterations": p_it,
-            "pixel_fraction": ours_px / paper_px, "iteration_fraction": iterations / p_it}
+    text = (
+        f"{iterations:,} it x {batch} x {hr_patch}² = {100 * ours_px / paper_px:.2g}% of the paper's HR pixels "
+        f"({p_it:,} it x {pp.batch_size} x {pp.hr_patch}²), {100 * iterations / p_it:.2g}% of its iterations"
+    )
+    return {
+        "budget": text,
+        "iterations": iterations,
+        "paper_iterations": p_it,
+        "pixel_fraction": ours_px / paper_px,
+        "iteration_fraction": iterations / p_it,
+    }
 
 
 def n_params(method: str, scale: int, **options) -> int:
@@ -54,9 +63,17 @@ def _sidecar(path: Path) -> dict:
 
 def _verdict_row(v, **extra) -> dict:
     """A ledger row from a :class:`paperlib.stats.PairedVerdict`."""
-    row = {"comparison": f"{v.a} > {v.b}", "seeds": v.n_seeds, "images": v.n_images, "margin": v.margin,
-           "image_ci": (v.image_ci_low, v.image_ci_high), "seed_ci": (v.seed_ci_low, v.seed_ci_high),
-           "verdict": v.verdict, "why": v.why, "to_resolve": resolve_text(v)}
+    row = {
+        "comparison": f"{v.a} > {v.b}",
+        "seeds": v.n_seeds,
+        "images": v.n_images,
+        "margin": v.margin,
+        "image_ci": (v.image_ci_low, v.image_ci_high),
+        "seed_ci": (v.seed_ci_low, v.seed_ci_high),
+        "verdict": v.verdict,
+        "why": v.why,
+        "to_resolve": resolve_text(v),
+    }
     cost = extra.pop("cost", "")
     if cost and row["verdict"] == "unresolved":
         row["to_resolve"] += f"; cost: {cost}"
@@ -88,13 +105,18 @@ def dridsr_table1(metric: str = "psnr", scale: int | None = None, baselines=None
             v = paired_verdict(at, "dridsr", b, metric, higher_is_better=metric != "niqe")
             paper = DRIDSR_TABLE1.get(("dridsr", s)), DRIDSR_TABLE1.get((b, s))
             col = {"psnr": 0, "ssim": 1, "ms_ssim": 2}.get(metric)
-            rows.append(_verdict_row(v, comparison=f"DRIDSR better than {DISPLAY_NAMES.get(b, b)} (x{s}, "
-                                                   f"{METRIC_NAMES[metric]}{', lower is better' if metric == 'niqe' else ''})",
-                                     experiment="Table 1, quick profile (COVID-CT, 46 test images)",
-                                     params=f"{n_params('dridsr', s):,} vs {n_params(b, s):,}",
-                                     paper_margin=(paper[0][col] - paper[1][col]) if col is not None else np.nan,
-                                     source=str(path.relative_to(figures_root(root).parent)),
-                                     **_dridsr_quick_budget(int(s))))
+            rows.append(
+                _verdict_row(
+                    v,
+                    comparison=f"DRIDSR better than {DISPLAY_NAMES.get(b, b)} (x{s}, "
+                    f"{METRIC_NAMES[metric]}{', lower is better' if metric == 'niqe' else ''})",
+                    experiment="Table 1, quick profile (COVID-CT, 46 test images)",
+                    params=f"{n_params('dridsr', s):,} vs {n_params(b, s):,}",
+                    paper_margin=(paper[0][col] - paper[1][col]) if col is not None else np.nan,
+                    source=str(path.relative_to(figures_root(root).parent)),
+                    **_dridsr_quick_budget(int(s)),
+                )
+            )
     return rows
 
 
@@ -118,14 +140,20 @@ def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
 def cost_to_reach(fraction: float, methods, root=None) -> str:
     """CPU-hours per run to train each method to ``fraction`` of DRIDSR's paper budget (HR pixels), budget profile."""
     prof, pp = get_profile("budget"), paper_plan("dridsr", 4)
-    steps = int(np.ceil(fraction * pp.iterations * pp.batch_size * pp.hr_patch**2 / (prof.batch_size * prof.hr_patch**2)))
+    steps = int(
+        np.ceil(fraction * pp.iterations * pp.batch_size * pp.hr_patch**2 / (prof.batch_size * prof.hr_patch**2))
+    )
     parts = []
     for m in methods:
         r = seconds_per_step(m, root)
-        parts.append(f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h")
+        parts.append(
+            f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h"
+        )
     cpu = next((seconds_per_step(m, root)[1] for m in methods if seconds_per_step(m, root)), "?")
-    return (f"{fraction:.0%} of the paper's HR pixels = {steps:,} steps of the budget profile: per run "
-            f"{', '.join(parts)} at the measured seconds per step on {cpu}")
+    return (
+        f"{fraction:.0%} of the paper's HR pixels = {steps:,} steps of the budget profile: per run "
+        f"{', '.join(parts)} at the measured seconds per step on {cpu}"
+    )
 
 
 def dridsr_budget(baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), root=None) -> list[dict]:
@@ -144,13 +172,19 @@ def dridsr_budget(baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), root=None
         v = verdict_at(per, step, target, b)
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
         cost = cost_to_reach(0.3, ("dridsr", m), root)
-        rows.append(_verdict_row(v, comparison=f"DRIDSR > {b} (x4, PSNR)", cost=cost,
-                                 experiment=f"budget study at step {step:,} (COVID-CT, 46 test images; runs of an "
-                                            "older engine: LR not rounded in training)",
-                                 params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
-                                 paper_margin=DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0],
-                                 source=str(path.relative_to(figures_root(root).parent)),
-                                 **budget("dridsr", int(step), prof.batch_size, prof.hr_patch, 4)))
+        rows.append(
+            _verdict_row(
+                v,
+                comparison=f"DRIDSR > {b} (x4, PSNR)",
+                cost=cost,
+                experiment=f"budget study at step {step:,} (COVID-CT, 46 test images; runs of an "
+                "older engine: LR not rounded in training)",
+                params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
+                paper_margin=DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0],
+                source=str(path.relative_to(figures_root(root).parent)),
+                **budget("dridsr", int(step), prof.batch_size, prof.hr_patch, 4),
+            )
+        )
     return rows
 
 
@@ -161,10 +195,18 @@ def dridsr_bicubic_row(scale: int, root=None) -> list[dict]:
         return missing(f"Bicubic PSNR x{scale}", "make reproduce PROFILE=quick ONLY=dridsr")
     t = pd.read_csv(path)
     ours = float(t[(t["Method"] == "Bicubic") & (t["Scale"] == scale)]["PSNR"].iloc[0])
-    return [{"comparison": f"Bicubic PSNR x{scale} (Y)", "margin": ours, "paper_margin": DRIDSR_TABLE1[("bicubic", scale)][0],
-             "experiment": "Table 1 bicubic row on our seeded 46-image draw", "verdict": "unresolved",
-             "why": "the paper's 46 test images are not published; random 46-image draws move bicubic PSNR by ~2 dB",
-             "to_resolve": "the paper's test list (or its split seed)", "source": str(path.relative_to(figures_root(root).parent))}]
+    return [
+        {
+            "comparison": f"Bicubic PSNR x{scale} (Y)",
+            "margin": ours,
+            "paper_margin": DRIDSR_TABLE1[("bicubic", scale)][0],
+            "experiment": "Table 1 bicubic row on our seeded 46-image draw",
+            "verdict": "unresolved",
+            "why": "the paper's 46 test images are not published; random 46-image draws move bicubic PSNR by ~2 dB",
+            "to_resolve": "the paper's test list (or its split seed)",
+            "source": str(path.relative_to(figures_root(root).parent)),
+        }
+    ]
 
 
 def dridsr_params(root=None) -> list[dict]:
@@ -172,15 +214,27 @@ def dridsr_params(root=None) -> list[dict]:
     rows = []
     for m in ("pan", "dridsr", "vdsr", "imdn"):
         ours, paper = n_params(m, 4), DRIDSR_TABLE2[m][0]
-        rows.append({"comparison": f"{DISPLAY_NAMES[m]} parameters (x4)", "margin": ours / 1e6, "paper_margin": paper,
-                     "experiment": "count of the registry's model (paperlib models)",
-                     "verdict": "supported" if abs(ours / 1e6 - paper) < 0.015 else "contradicted",
-                     "why": "counted; equal to the paper's to its printed precision (0.01 M)"
-                     if abs(ours / 1e6 - paper) < 0.015 else "counted; differs from the paper's"})
+        rows.append(
+            {
+                "comparison": f"{DISPLAY_NAMES[m]} parameters (x4)",
+                "margin": ours / 1e6,
+                "paper_margin": paper,
+                "experiment": "count of the registry's model (paperlib models)",
+                "verdict": "supported" if abs(ours / 1e6 - paper) < 0.015 else "contradicted",
+                "why": "counted; equal to the paper's to its printed precision (0.01 M)"
+                if abs(ours / 1e6 - paper) < 0.015
+                else "counted; differs from the paper's",
+            }
+        )
     order = sorted(("pan", "dridsr", "vdsr", "imdn"), key=lambda m: n_params(m, 4))
-    rows.append({"comparison": "PAN < DRIDSR < VDSR < IMDN in parameters (x4)", "experiment": "counts as above",
-                 "verdict": "supported" if order == ["pan", "dridsr", "vdsr", "imdn"] else "contradicted",
-                 "why": "order of the counts: " + " < ".join(DISPLAY_NAMES[m] for m in order)})
+    rows.append(
+        {
+            "comparison": "PAN < DRIDSR < VDSR < IMDN in parameters (x4)",
+            "experiment": "counts as above",
+            "verdict": "supported" if order == ["pan", "dridsr", "vdsr", "imdn"] else "contradicted",
+            "why": "order of the counts: " + " < ".join(DISPLAY_NAMES[m] for m in order),
+        }
+    )
     return rows
 
 
@@ -193,14 +247,20 @@ def dridsr_time(root=None) -> list[dict]:
     rows = []
     for b in ("VDSR", "IMDN", "PAN"):
         ours = t.loc[b, "Time (s)"] - t.loc["DRIDSR", "Time (s)"]
-        rows.append({"comparison": f"DRIDSR faster than {b} (x4, 512² output)", "margin": ours, "unit": "s",
-                     "paper_margin": t.loc[b, "paper Time (s)"] - t.loc["DRIDSR", "paper Time (s)"],
-                     "experiment": f"Table 2 timing on {hw.get('cpu', '?')}, {hw.get('torch_threads', '?')} threads, fp32",
-                     "verdict": "unresolved",
-                     "why": f"DRIDSR is {'faster' if ours > 0 else 'slower'} here on a CPU; the claim is about the "
-                            "paper's GTX 1080 Ti, and one median per model has no interval",
-                     "to_resolve": "timings with repeats on a GPU (bench), an interval over repeats",
-                     "source": str(path.relative_to(figures_root(root).parent))})
+        rows.append(
+            {
+                "comparison": f"DRIDSR faster than {b} (x4, 512² output)",
+                "margin": ours,
+                "unit": "s",
+                "paper_margin": t.loc[b, "paper Time (s)"] - t.loc["DRIDSR", "paper Time (s)"],
+                "experiment": f"Table 2 timing on {hw.get('cpu', '?')}, {hw.get('torch_threads', '?')} threads, fp32",
+                "verdict": "unresolved",
+                "why": f"DRIDSR is {'faster' if ours > 0 else 'slower'} here on a CPU; the claim is about the "
+                "paper's GTX 1080 Ti, and one median per model has no interval",
+                "to_resolve": "timings with repeats on a GPU (bench), an interval over repeats",
+                "source": str(path.relative_to(figures_root(root).parent)),
+            }
+        )
     return rows
 
 
@@ -224,27 +284,41 @@ def dridsr_path_ablation(variant: str, step: str = "final", root=None) -> list[d
     at = common_step(per, ref, variant) if step == "final" else EARLY_STEP
     v = paired_verdict(per[per["step"] == at], ref, variant, "psnr", by="run")
     prof = get_profile("budget")
-    return [_verdict_row(v, comparison=f"{ref} > {variant} (x4, PSNR, step {at:,})",
-                         experiment="DRIDSR path ablation, budget profile (COVID-CT, 46 test images)"
-                                    + (", early in training: a convergence test" if step != "final" else ""),
-                         params=f"{n_params('dridsr', 4):,} vs {n_params('dridsr', 4, **VARIANTS[variant]):,}",
-                         paper_margin=np.nan, source=str(path.relative_to(figures_root(root).parent)),
-                         **budget("dridsr", int(at), prof.batch_size, prof.hr_patch, 4))]
+    return [
+        _verdict_row(
+            v,
+            comparison=f"{ref} > {variant} (x4, PSNR, step {at:,})",
+            experiment="DRIDSR path ablation, budget profile (COVID-CT, 46 test images)"
+            + (", early in training: a convergence test" if step != "final" else ""),
+            params=f"{n_params('dridsr', 4):,} vs {n_params('dridsr', 4, **VARIANTS[variant]):,}",
+            paper_margin=np.nan,
+            source=str(path.relative_to(figures_root(root).parent)),
+            **budget("dridsr", int(at), prof.batch_size, prof.hr_patch, 4),
+        )
+    ]
 
 
 def dridsr_frequency(root=None) -> list[dict]:
     """High path's share of energy above the LR Nyquist frequency against the low path's (paperlib.spectral)."""
     path = figures_root(root).joinpath(*PATH_ABLATION_DIR, "frequency_shares.csv")
     if not path.is_file():
-        return missing("high path > low path in energy share above the LR Nyquist frequency",
-                       "python -m paperlib.experiments.dridsr.path_ablation --frequency")
+        return missing(
+            "high path > low path in energy share above the LR Nyquist frequency",
+            "python -m paperlib.experiments.dridsr.path_ablation --frequency",
+        )
     per = pd.read_csv(path)
     v = paired_verdict(per, "high path", "low path", "share_above", by="path")
     meta = _sidecar(path)
-    return [_verdict_row(v, comparison="high path > low path: share of output energy above 1/8 cycle/px (x4)",
-                         experiment=f"each path's exact part of the SR image, DRIDSR (Sobel) at step "
-                                    f"{meta.get('step', '?')}, 46 test images", unit="share",
-                         source=str(path.relative_to(figures_root(root).parent)))]
+    return [
+        _verdict_row(
+            v,
+            comparison="high path > low path: share of output energy above 1/8 cycle/px (x4)",
+            experiment=f"each path's exact part of the SR image, DRIDSR (Sobel) at step "
+            f"{meta.get('step', '?')}, 46 test images",
+            unit="share",
+            source=str(path.relative_to(figures_root(root).parent)),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- IDMAN
@@ -257,8 +331,9 @@ def _idman_budget(kind: str, root=None) -> dict:
     prov = json.loads((d / f"{kind}_provenance.json").read_text())
     it = int(prov["profile_settings"]["iterations"])
     sch = SCHEDULES["idman"]
-    return budget("idman", it, sch.batch_size, sch.hr_patch, 2,
-                  IDMAN_ABLATION_ITERATIONS if kind == "ablation" else None)
+    return budget(
+        "idman", it, sch.batch_size, sch.hr_patch, 2, IDMAN_ABLATION_ITERATIONS if kind == "ablation" else None
+    )
 
 
 def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[dict]:
@@ -276,11 +351,18 @@ def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[
     plan = ab.plan_for("quick")
     count = {x: models.count_parameters(ab.build(2, **ab.options(ab.ABLATIONS[table][x], plan))) for x in (a, b)}
     paper = PAPER_ABLATIONS[table]
-    return [_verdict_row(v, comparison=f"{a} > {b} ({table}, x2, PSNR)",
-                         experiment=f"IDMAN ablation at {ab.size_text(plan)}, {len(rows['image'].unique())} TCGA "
-                                    "validation slices (DeepLesion stand-in)",
-                         params=f"{count[a]:,} vs {count[b]:,}", paper_margin=paper[a] - paper[b],
-                         source=str(path.relative_to(figures_root(root).parent)), **_idman_budget("ablation", root))]
+    return [
+        _verdict_row(
+            v,
+            comparison=f"{a} > {b} ({table}, x2, PSNR)",
+            experiment=f"IDMAN ablation at {ab.size_text(plan)}, {len(rows['image'].unique())} TCGA "
+            "validation slices (DeepLesion stand-in)",
+            params=f"{count[a]:,} vs {count[b]:,}",
+            paper_margin=paper[a] - paper[b],
+            source=str(path.relative_to(figures_root(root).parent)),
+            **_idman_budget("ablation", root),
+        )
+    ]
 
 
 def _compare_sizes(root=None) -> dict:
@@ -297,13 +379,24 @@ def idman_compare(table: str, scales=(2, 3, 4), baselines=("RCAN",), metric: str
     sel = p[(p["metric"] == metric) & p["scale"].isin(scales) & p["IDMAN minus"].isin(baselines)]
     for r in sel.to_dict("records"):
         b = r["IDMAN minus"]
-        rows.append({"comparison": f"IDMAN > {b} ({table}, x{r['scale']}, {metric})", "seeds": r["seeds"],
-                     "images": r["images"], "margin": r["delta"], "image_ci": (r["image_ci_low"], r["image_ci_high"]),
-                     "seed_ci": (r["seed_ci_low"], r["seed_ci_high"]), "verdict": r["verdict"], "why": r["why"],
-                     "to_resolve": r["to resolve"] if isinstance(r["to resolve"], str) else "",
-                     "params": f"{sizes.get('IDMAN', 0):,} vs {sizes.get(b, 0):,}", "paper_margin": r["paper delta"],
-                     "experiment": f"IDMAN comparison, quick, reduced sizes ({table})",
-                     "source": str(path.relative_to(figures_root(root).parent))} | _idman_budget("comparison", root))
+        rows.append(
+            {
+                "comparison": f"IDMAN > {b} ({table}, x{r['scale']}, {metric})",
+                "seeds": r["seeds"],
+                "images": r["images"],
+                "margin": r["delta"],
+                "image_ci": (r["image_ci_low"], r["image_ci_high"]),
+                "seed_ci": (r["seed_ci_low"], r["seed_ci_high"]),
+                "verdict": r["verdict"],
+                "why": r["why"],
+                "to_resolve": r["to resolve"] if isinstance(r["to resolve"], str) else "",
+                "params": f"{sizes.get('IDMAN', 0):,} vs {sizes.get(b, 0):,}",
+                "paper_margin": r["paper delta"],
+                "experiment": f"IDMAN comparison, quick, reduced sizes ({table})",
+                "source": str(path.relative_to(figures_root(root).parent)),
+            }
+            | _idman_budget("comparison", root)
+        )
     return rows
 
 
@@ -317,14 +410,21 @@ def idman_compare_summary(tables=("table5", "table7", "table8"), metric: str = "
         p = pd.read_csv(path)
         p = p[p["metric"] == metric]
         counts = p["verdict"].value_counts()
-        rows.append({"comparison": f"IDMAN > all {len(p)} (baseline, scale) pairs ({t}, {metric})",
-                     "seeds": int(p["seeds"].max()), "images": int(p["images"].max()),
-                     "verdict": "supported" if counts.get("supported", 0) == len(p) else
-                     ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
-                     "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
-                     "to_resolve": "more seeds at this budget for the unresolved pairs, and the paper's sizes",
-                     "experiment": f"IDMAN comparison, quick, reduced sizes ({t})",
-                     "source": str(path.relative_to(figures_root(root).parent))} | _idman_budget("comparison", root))
+        rows.append(
+            {
+                "comparison": f"IDMAN > all {len(p)} (baseline, scale) pairs ({t}, {metric})",
+                "seeds": int(p["seeds"].max()),
+                "images": int(p["images"].max()),
+                "verdict": "supported"
+                if counts.get("supported", 0) == len(p)
+                else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+                "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
+                "to_resolve": "more seeds at this budget for the unresolved pairs, and the paper's sizes",
+                "experiment": f"IDMAN comparison, quick, reduced sizes ({t})",
+                "source": str(path.relative_to(figures_root(root).parent)),
+            }
+            | _idman_budget("comparison", root)
+        )
     return rows
 
 
@@ -333,36 +433,56 @@ def idman_size(root=None) -> list[dict]:
     from ..experiments.idman.architecture import full_size_parameters
 
     ours = full_size_parameters(2)
-    sizes = pd.read_csv(figures_root(root) / "idman" / "quick" / "compare_sizes.csv").set_index("Method") \
-        if (figures_root(root) / "idman" / "quick" / "compare_sizes.csv").is_file() else None
+    sizes = (
+        pd.read_csv(figures_root(root) / "idman" / "quick" / "compare_sizes.csv").set_index("Method")
+        if (figures_root(root) / "idman" / "quick" / "compare_sizes.csv").is_file()
+        else None
+    )
     pub = {} if sizes is None else sizes["parameters published (x2)"].to_dict()
     larger = [m for m, n in pub.items() if n >= ours and m != "IDMAN"]
-    return [{"comparison": "IDMAN at the paper's size is large (x2 parameters)", "margin": ours / 1e6, "unit": "M params",
-             "experiment": "count of the model built at G=10, B=20, 64 features, r=16 (paperlib.experiments.idman)",
-             "params": f"{ours:,}" + (f" vs RCAN published {pub['RCAN']:,}" if "RCAN" in pub else ""),
-             "verdict": "supported" if not larger else "unresolved",
-             "why": "larger than every published baseline size here" if not larger else
-             f"not larger than {', '.join(larger)}"}]
+    return [
+        {
+            "comparison": "IDMAN at the paper's size is large (x2 parameters)",
+            "margin": ours / 1e6,
+            "unit": "M params",
+            "experiment": "count of the model built at G=10, B=20, 64 features, r=16 (paperlib.experiments.idman)",
+            "params": f"{ours:,}" + (f" vs RCAN published {pub['RCAN']:,}" if "RCAN" in pub else ""),
+            "verdict": "supported" if not larger else "unresolved",
+            "why": "larger than every published baseline size here"
+            if not larger
+            else f"not larger than {', '.join(larger)}",
+        }
+    ]
 
 
 def idman_curves(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict]:
     """Validation PSNR of two curves early in training: only seed means were saved, so no per-image pairing."""
-    path = figures_root(root) / "idman" / "quick" / ("fig6_weight_norm_curves.csv" if fig == "fig6"
-                                                     else "fig7_idman_rcan_curves.csv")
+    path = (
+        figures_root(root)
+        / "idman"
+        / "quick"
+        / ("fig6_weight_norm_curves.csv" if fig == "fig6" else "fig7_idman_rcan_curves.csv")
+    )
     if not path.is_file():
         return missing(f"{a} ahead of {b} early in training", f"make reproduce PROFILE=quick ONLY=idman ({fig})")
     c = pd.read_csv(path).set_index(["step", "variant"])
     va, vb = c.loc[(step, a)], c.loc[(step, b)]
-    return [{"comparison": f"{a} ahead of {b} in validation PSNR at step {step:,} ({fig})",
-             "seeds": int(min(va["seeds"], vb["seeds"])), "margin": va["val PSNR (mean)"] - vb["val PSNR (mean)"],
-             "experiment": f"{fig} curves, IDMAN quick (G=2, B=2, 32 features), 4 validation slices",
-             "verdict": "unresolved",
-             "why": f"seed ranges overlap: {a} [{va['val PSNR min']:.2f}, {va['val PSNR max']:.2f}], "
-                    f"{b} [{vb['val PSNR min']:.2f}, {vb['val PSNR max']:.2f}] dB; per-seed, per-image validation "
-                    "PSNR was not saved, so the one rule cannot be applied",
-             "to_resolve": "train both at the paper's depth (G=10, B=20, 64 features) for 1,000-2,000 iterations, "
-                           "3 seeds, saving per-image validation PSNR (a GPU job; see the ledger notebook's cost line)",
-             "source": str(path.relative_to(figures_root(root).parent))} | _idman_budget("ablation", root)]
+    return [
+        {
+            "comparison": f"{a} ahead of {b} in validation PSNR at step {step:,} ({fig})",
+            "seeds": int(min(va["seeds"], vb["seeds"])),
+            "margin": va["val PSNR (mean)"] - vb["val PSNR (mean)"],
+            "experiment": f"{fig} curves, IDMAN quick (G=2, B=2, 32 features), 4 validation slices",
+            "verdict": "unresolved",
+            "why": f"seed ranges overlap: {a} [{va['val PSNR min']:.2f}, {va['val PSNR max']:.2f}], "
+            f"{b} [{vb['val PSNR min']:.2f}, {vb['val PSNR max']:.2f}] dB; per-seed, per-image validation "
+            "PSNR was not saved, so the one rule cannot be applied",
+            "to_resolve": "train both at the paper's depth (G=10, B=20, 64 features) for 1,000-2,000 iterations, "
+            "3 seeds, saving per-image validation PSNR (a GPU job; see the ledger notebook's cost line)",
+            "source": str(path.relative_to(figures_root(root).parent)),
+        }
+        | _idman_budget("ablation", root)
+    ]
 
 
 def idman_scale_order(root=None) -> list[dict]:
@@ -375,8 +495,14 @@ def idman_scale_order(root=None) -> list[dict]:
         at = per[(per["set"] == st) & (per["method"] == "idman")].assign(by=lambda d: "x" + d["scale"].astype(str))
         for a, b in (("x2", "x3"), ("x3", "x4")):
             v = paired_verdict(at, a, b, "psnr", by="by")
-            rows.append(_verdict_row(v, comparison=f"IDMAN {a} > {b} ({st}, PSNR)", experiment="IDMAN comparison, quick",
-                                     source=str(path.relative_to(figures_root(root).parent))))
+            rows.append(
+                _verdict_row(
+                    v,
+                    comparison=f"IDMAN {a} > {b} ({st}, PSNR)",
+                    experiment="IDMAN comparison, quick",
+                    source=str(path.relative_to(figures_root(root).parent)),
+                )
+            )
     return rows
 
 
@@ -392,13 +518,23 @@ def idman_srcnn_worst(root=None) -> list[dict]:
     v = pd.DataFrame(verdicts, columns=["method", "verdict"])
     worse = sorted(set(v.loc[v["verdict"] == "contradicted", "method"]))
     counts = v["verdict"].value_counts()
-    return [{"comparison": f"each learned method > SRCNN ({len(v)} method x set x scale pairs, PSNR)",
-             "verdict": "contradicted" if worse else ("supported" if counts.get("supported", 0) == len(v) else
-                                                      "unresolved"),
-             "why": ", ".join(f"{k}: {n}" for k, n in counts.items())
-             + (f"; below SRCNN with both intervals: {', '.join(DISPLAY_NAMES.get(m, m) for m in worse)}" if worse else ""),
-             "experiment": "IDMAN comparison, quick (FSRCNN at the paper's lr 1e-4 is still far from converged)",
-             "source": str(path.relative_to(figures_root(root).parent))} | _idman_budget("comparison", root)]
+    return [
+        {
+            "comparison": f"each learned method > SRCNN ({len(v)} method x set x scale pairs, PSNR)",
+            "verdict": "contradicted"
+            if worse
+            else ("supported" if counts.get("supported", 0) == len(v) else "unresolved"),
+            "why": ", ".join(f"{k}: {n}" for k, n in counts.items())
+            + (
+                f"; below SRCNN with both intervals: {', '.join(DISPLAY_NAMES.get(m, m) for m in worse)}"
+                if worse
+                else ""
+            ),
+            "experiment": "IDMAN comparison, quick (FSRCNN at the paper's lr 1e-4 is still far from converged)",
+            "source": str(path.relative_to(figures_root(root).parent)),
+        }
+        | _idman_budget("comparison", root)
+    ]
 
 
 def idman_bicubic_protocol(set_name: str = "deeplesion", root=None) -> list[dict]:
@@ -407,8 +543,10 @@ def idman_bicubic_protocol(set_name: str = "deeplesion", root=None) -> list[dict
     suffix = "" if set_name == "deeplesion" else f"_{set_name}"
     path = figures_root(root) / "idman" / "quick" / f"bicubic_protocol_search{suffix}.csv"
     if not path.is_file():
-        return missing(f"protocol reproducing the paper's bicubic rows ({set_name})",
-                       "python -m paperlib.experiments.idman.bicubic_protocol")
+        return missing(
+            f"protocol reproducing the paper's bicubic rows ({set_name})",
+            "python -m paperlib.experiments.idman.bicubic_protocol",
+        )
     df = pd.read_csv(path)
 
     def at(variant):
@@ -419,14 +557,20 @@ def idman_bicubic_protocol(set_name: str = "deeplesion", root=None) -> list[dict
     (gb, best_psnr), (go, ours) = at(best), at("baseline")
     paper = " / ".join(f"{gb.loc[s, 'paper_psnr']:.2f}" for s in (2, 3, 4))
     n_variants = df["variant"].nunique()
-    return [{"comparison": f"bicubic PSNR x2/x3/x4 ({set_name}, {int(gb['n_images'].iloc[0])} slices) under "
-                           f"{n_variants} protocols", "margin": float(gb["closeness"].iloc[0]),
-             "unit": "dB, mean |ours - paper| of the closest protocol", "paper_margin": float(gb.loc[2, "paper_psnr"]),
-             "experiment": "bicubic under a grid of evaluation protocols (window, bit depth, MaxValue, rounding, "
-                           "interpolation, alignment, crop, Y)",
-             "verdict": "unresolved",
-             "why": f"closest: {best} ({gb['changes'].iloc[0]}) gives {best_psnr} dB against the paper's {paper}; "
-                    f"our protocol gives {ours} (mean distance {go['closeness'].iloc[0]:.1f} dB); no consistent "
-                    "protocol drops as little from x2 to x4 as the paper's bicubic rows",
-             "to_resolve": "the paper's evaluation code or its test images",
-             "source": str(path.relative_to(figures_root(root).parent))}]
+    return [
+        {
+            "comparison": f"bicubic PSNR x2/x3/x4 ({set_name}, {int(gb['n_images'].iloc[0])} slices) under "
+            f"{n_variants} protocols",
+            "margin": float(gb["closeness"].iloc[0]),
+            "unit": "dB, mean |ours - paper| of the closest protocol",
+            "paper_margin": float(gb.loc[2, "paper_psnr"]),
+            "experiment": "bicubic under a grid of evaluation protocols (window, bit depth, MaxValue, rounding, "
+            "interpolation, alignment, crop, Y)",
+            "verdict": "unresolved",
+            "why": f"closest: {best} ({gb['changes'].iloc[0]}) gives {best_psnr} dB against the paper's {paper}; "
+            f"our protocol gives {ours} (mean distance {go['closeness'].iloc[0]:.1f} dB); no consistent "
+            "protocol drops as little from x2 to x4 as the paper's bicubic rows",
+            "to_resolve": "the paper's evaluation code or its test images",
+            "source": str(path.relative_to(figures_root(root).parent)),
+        }
+    ]

@@ -5,6 +5,7 @@ Modules: :mod:`.covid_ct` (COVID-CT folders and splits), :mod:`.deeplesion` (16-
 table, patient-level splits), :mod:`.hu` (windowing), :mod:`.degrade` (MATLAB bicubic,
 modcrop), :mod:`.patches` (patches, augmentation, batched sampler), :mod:`.cache`.
 """
+
 from importlib import import_module
 from pkgutil import iter_modules
 

@@ -28,6 +28,7 @@ Notes go to stderr (one line, ``paperlib: note: ...``) and to :attr:`PreparedCov
 Caches written before the fingerprint existed carry only ``source_root``: at another root they
 are refused (their content cannot be compared) unless ``allow_other_root``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,7 +76,7 @@ def _unpack(flat, shapes, names):
     out, o = [], 0
     for (h, w), nm in zip(shapes, names):
         lab, n = str(nm).split("/", 1)
-        out.append((n, lab, flat[o:o + h * w].reshape(h, w)))
+        out.append((n, lab, flat[o : o + h * w].reshape(h, w)))
         o += h * w
     return out
 
@@ -95,8 +96,12 @@ def write_prepared(out: Path, manifest: dict, train_patches: np.ndarray, val: li
 def read_prepared(path) -> tuple[np.ndarray, list, list, dict]:
     """``(train_patches, val, test, manifest)`` of a file written by :func:`write_prepared`."""
     with np.load(path, allow_pickle=False) as z:
-        return (z["train_patches"], _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
-                _unpack(z["test_flat"], z["test_shapes"], z["test_names"]), json.loads(str(z["manifest"])))
+        return (
+            z["train_patches"],
+            _unpack(z["val_flat"], z["val_shapes"], z["val_names"]),
+            _unpack(z["test_flat"], z["test_shapes"], z["test_names"]),
+            json.loads(str(z["manifest"])),
+        )
 
 
 def cache_path(scheme: str, seed: int, patch: int, cache=None) -> Path:
@@ -190,27 +195,33 @@ def check_cache_origin(path, origin: Origin, allow_other_root: bool = False) -> 
         if fp is not None:
             now = origin.fingerprint(req, False)
             if now["listing_sha256"] != fp["listing_sha256"]:
-                raise DataError(f"{path}: the files under {req} changed since this cache was made from them "
-                                f"({now['files']} files now, {fp['files']} then); re-prepare with force=True")
+                raise DataError(
+                    f"{path}: the files under {req} changed since this cache was made from them "
+                    f"({now['files']} files now, {fp['files']} then); re-prepare with force=True"
+                )
         return None
     if not origin.exists and not origin.explicit:
-        return (f"no {what} data here (looked for {req}); using the prepared cache {path.name} "
-                f"made from {recorded}")
+        return f"no {what} data here (looked for {req}); using the prepared cache {path.name} made from {recorded}"
     if not origin.exists:
         reason = "does not exist"
     elif fp is None:
         reason = "exists, but this cache predates content hashing, so it cannot be compared"
     else:
         now = origin.fingerprint(req, False)
-        if now["listing_sha256"] == fp["listing_sha256"] and \
-                origin.fingerprint(req, True)["content_sha256"] == fp.get("content_sha256"):
-            return (f"{path.name} was made from {recorded}; the requested folder {req} holds the same "
-                    f"{fp['files']} files (content sha256 {fp['content_sha256'][:12]}), so it is used")
+        if now["listing_sha256"] == fp["listing_sha256"] and origin.fingerprint(req, True)["content_sha256"] == fp.get(
+            "content_sha256"
+        ):
+            return (
+                f"{path.name} was made from {recorded}; the requested folder {req} holds the same "
+                f"{fp['files']} files (content sha256 {fp['content_sha256'][:12]}), so it is used"
+            )
         reason = "holds other files"
     if allow_other_root:
         return f"using {path.name} made from {recorded} although the requested folder {req} {reason} (allow_other_root)"
-    raise DataError(f"{path}: made from {recorded}, but the requested {what} folder {req} {reason}; pass {flag} "
-                    f"to use it anyway, or force=True to re-prepare from {req}")
+    raise DataError(
+        f"{path}: made from {recorded}, but the requested {what} folder {req} {reason}; pass {flag} "
+        f"to use it anyway, or force=True to re-prepare from {req}"
+    )
 
 
 def reuse_note(path, origin: Origin, allow_other_root: bool = False) -> str | None:
@@ -232,22 +243,43 @@ def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root
     splits = {s: covid_ct_split(s, scheme, seed, root) for s in ("train", "val", "test")}
     loaded = {}
     for s, refs in splits.items():
-        loaded[s] = [(r.name, r.label, read_gray_u8(r.path))
-                     for r in tqdm(refs, desc=f"COVID-CT {s}", disable=not progress, leave=False)]
-    patches, src_idx, report = extract_patches_from([im for _, _, im in loaded["train"]], patch,
-                                                    names=[n for n, _, _ in loaded["train"]])
-    manifest = {"dataset": "COVID-CT", "source_root": str(src), "scheme": scheme, "seed": seed, "patch": patch,
-                "stride": patch, "n_train_images": len(splits["train"]), "n_train_patches": int(report.n_patches),
-                "train_images_too_small": [str(x) for x in report.too_small], "n_val": len(splits["val"]),
-                "n_test": len(splits["test"]), "cache_version": CACHE_VERSION,
-                "source_fingerprint": fingerprint | {"what": "images of Images-processed/CT_* and Data-split lists: "
-                                                     "relative name, size, sha256 of the bytes"}}
+        loaded[s] = [
+            (r.name, r.label, read_gray_u8(r.path))
+            for r in tqdm(refs, desc=f"COVID-CT {s}", disable=not progress, leave=False)
+        ]
+    patches, src_idx, report = extract_patches_from(
+        [im for _, _, im in loaded["train"]], patch, names=[n for n, _, _ in loaded["train"]]
+    )
+    manifest = {
+        "dataset": "COVID-CT",
+        "source_root": str(src),
+        "scheme": scheme,
+        "seed": seed,
+        "patch": patch,
+        "stride": patch,
+        "n_train_images": len(splits["train"]),
+        "n_train_patches": int(report.n_patches),
+        "train_images_too_small": [str(x) for x in report.too_small],
+        "n_val": len(splits["val"]),
+        "n_test": len(splits["test"]),
+        "cache_version": CACHE_VERSION,
+        "source_fingerprint": fingerprint
+        | {"what": "images of Images-processed/CT_* and Data-split lists: relative name, size, sha256 of the bytes"},
+    }
     write_prepared(out, manifest, patches, loaded["val"], loaded["test"], train_src=src_idx)
     return out, None
 
 
-def prepare_covid_ct(scheme: str = "paper", seed: int = 0, patch: int = 192, root=None, cache=None,
-                     force: bool = False, progress: bool = True, allow_other_root: bool = False) -> Path:
+def prepare_covid_ct(
+    scheme: str = "paper",
+    seed: int = 0,
+    patch: int = 192,
+    root=None,
+    cache=None,
+    force: bool = False,
+    progress: bool = True,
+    allow_other_root: bool = False,
+) -> Path:
     """Read COVID-CT once and write the prepared ``.npz`` (skipped when it exists unless ``force``).
 
     An existing cache is checked against ``root`` first (:func:`check_cache_origin`): made from
@@ -256,9 +288,16 @@ def prepare_covid_ct(scheme: str = "paper", seed: int = 0, patch: int = 192, roo
     return _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)[0]
 
 
-def load_prepared_covid_ct(scheme: str = "paper", seed: int = 0, patch: int = 192, root=None, cache=None,
-                           progress: bool = True, allow_other_root: bool = False,
-                           force: bool = False) -> PreparedCovidCT:
+def load_prepared_covid_ct(
+    scheme: str = "paper",
+    seed: int = 0,
+    patch: int = 192,
+    root=None,
+    cache=None,
+    progress: bool = True,
+    allow_other_root: bool = False,
+    force: bool = False,
+) -> PreparedCovidCT:
     """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
     p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
     return PreparedCovidCT(*read_prepared(p), p, note)

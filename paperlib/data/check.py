@@ -7,6 +7,7 @@ lists what the dataset folder must hold.  :func:`check_dataset` names the *missi
 accepted: a full original download holds more than the development samples), and the report
 says which paper tables can be made from what is present.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,14 +19,14 @@ from ..hashing import sha256_file
 from .registry import DATASETS, Dataset, get_dataset
 
 MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
-LIST_AT_MOST = 20   # file names listed per category in the report
+LIST_AT_MOST = 20  # file names listed per category in the report
 
 
 @dataclass(frozen=True)
 class Entry:
     """One manifest row."""
 
-    path: str   # relative to the dataset folder, '/' separated
+    path: str  # relative to the dataset folder, '/' separated
     size: int
     sha256: str
 
@@ -41,7 +42,7 @@ class CheckResult:
     expected_bytes: int = 0
     present: bool = False
     missing: list[str] = field(default_factory=list)
-    corrupt: list[tuple[str, str]] = field(default_factory=list)   # (path, why)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     extra: list[str] = field(default_factory=list)
 
     @property
@@ -87,15 +88,21 @@ def make_manifest(name: str, root: str | os.PathLike | None = None) -> Path:
     return out
 
 
-def check_dataset(name: str, root: str | os.PathLike | None = None, quick: bool = False,
-                  progress: bool = False) -> CheckResult:
+def check_dataset(
+    name: str, root: str | os.PathLike | None = None, quick: bool = False, progress: bool = False
+) -> CheckResult:
     """Compare dataset ``name`` under the data root with its manifest (``quick``: sizes only)."""
     from ..config import data_root
 
     ds = get_dataset(name)
     manifest = read_manifest(ds.name)
-    res = CheckResult(ds, data_root(root) / ds.folder, quick, expected=len(manifest),
-                      expected_bytes=sum(e.size for e in manifest.values()))
+    res = CheckResult(
+        ds,
+        data_root(root) / ds.folder,
+        quick,
+        expected=len(manifest),
+        expected_bytes=sum(e.size for e in manifest.values()),
+    )
     res.present = res.folder.is_dir()
     found = scan(res.folder) if res.present else {}
     res.missing = [p for p in manifest if p not in found]
@@ -109,16 +116,24 @@ def check_dataset(name: str, root: str | os.PathLike | None = None, quick: bool 
     if not quick and same_size:
         from tqdm.auto import tqdm
 
-        with tqdm(total=sum(e.size for e in same_size), unit="B", unit_scale=True, leave=False,
-                  desc=f"sha256 {ds.name}", disable=not progress) as bar:
-            res.corrupt += [(e.path, "sha256 differs") for e in same_size
-                            if sha256_file(res.folder / e.path, bar) != e.sha256]
+        with tqdm(
+            total=sum(e.size for e in same_size),
+            unit="B",
+            unit_scale=True,
+            leave=False,
+            desc=f"sha256 {ds.name}",
+            disable=not progress,
+        ) as bar:
+            res.corrupt += [
+                (e.path, "sha256 differs") for e in same_size if sha256_file(res.folder / e.path, bar) != e.sha256
+            ]
     res.corrupt.sort()
     return res
 
 
-def check(names=None, root: str | os.PathLike | None = None, quick: bool = False,
-          progress: bool = False) -> list[CheckResult]:
+def check(
+    names=None, root: str | os.PathLike | None = None, quick: bool = False, progress: bool = False
+) -> list[CheckResult]:
     """:func:`check_dataset` for each of ``names`` (default: every dataset in the registry)."""
     datasets = [get_dataset(n) for n in names] if names else list(DATASETS.values())
     return [check_dataset(d.name, root, quick, progress) for d in datasets]
@@ -133,21 +148,27 @@ def _listing(kind: str, items: list[str]) -> list[str]:
 
 def _describe(r: CheckResult) -> list[str]:
     ds = r.dataset
-    size = (f"{r.expected} file{'s' if r.expected != 1 else ''}, "
-            + (f"{r.expected_bytes / 1e6:.1f} MB" if r.expected_bytes >= 1e5 else f"{r.expected_bytes / 1e3:.1f} kB"))
+    size = f"{r.expected} file{'s' if r.expected != 1 else ''}, " + (
+        f"{r.expected_bytes / 1e6:.1f} MB" if r.expected_bytes >= 1e5 else f"{r.expected_bytes / 1e3:.1f} kB"
+    )
     if not r.present:
         hint = f"paperlib data download {ds.name}" if ds.url else ds.obtain
-        return [f"{ds.name:22s} MISSING     not found at {r.folder} ({size} expected)",
-                f"    get it   {hint}", f"    layout   {ds.layout}"]
+        return [
+            f"{ds.name:22s} MISSING     not found at {r.folder} ({size} expected)",
+            f"    get it   {hint}",
+            f"    layout   {ds.layout}",
+        ]
     if r.ok:
         how = "sizes match (--quick, hashes not read)" if r.quick else "sizes and sha256 match"
         extra = f"; {len(r.extra)} extra file(s) not in the manifest (accepted)" if r.extra else ""
         return [f"{ds.name:22s} complete    {size}, {how}{extra}"] + _listing("extra", r.extra)
     counts = f"{len(r.missing)} missing, {len(r.corrupt)} corrupt, {len(r.extra)} extra"
-    return ([f"{ds.name:22s} INCOMPLETE  {counts} (of {size}) in {r.folder}"]
-            + _listing("missing", r.missing)
-            + _listing("corrupt", [f"{p} ({why})" for p, why in r.corrupt])
-            + _listing("extra", r.extra))
+    return (
+        [f"{ds.name:22s} INCOMPLETE  {counts} (of {size}) in {r.folder}"]
+        + _listing("missing", r.missing)
+        + _listing("corrupt", [f"{p} ({why})" for p, why in r.corrupt])
+        + _listing("extra", r.extra)
+    )
 
 
 def tables(results: list[CheckResult]) -> tuple[list[str], list[str]]:

@@ -1,6 +1,6 @@
 """The ``paperlib data check`` and ``paperlib data download`` sub-commands (parsers and handlers)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from .registry import DATASETS
 
@@ -25,19 +25,30 @@ files are missing or corrupt after the download, 2 on an error."""
 
 def add_parsers(dsub) -> None:
     """Add ``check`` and ``download`` to the ``paperlib data`` sub-parsers."""
-    q = dsub.add_parser("check", help="verify the data root against the committed manifests (exit 1 if not)",
-                        description=CHECK_DESCRIPTION, allow_abbrev=False)
+    q = dsub.add_parser(
+        "check",
+        help="verify the data root against the committed manifests (exit 1 if not)",
+        description=CHECK_DESCRIPTION,
+        allow_abbrev=False,
+    )
     q.add_argument("name", nargs="?", default=None, help=f"dataset ({_NAMES}); default: all")
     q.add_argument("--quick", action="store_true", help="check file sizes only (no sha256)")
     q.add_argument("--data-root", default=None, help="data root (default: $PAPERLIB_DATA or ../shared/data)")
     q.add_argument("--quiet", action="store_true", help="no progress bars")
-    q = dsub.add_parser("download", help="download a dataset with a public source, unpack it, check it",
-                        description=DOWNLOAD_DESCRIPTION, allow_abbrev=False)
+    q = dsub.add_parser(
+        "download",
+        help="download a dataset with a public source, unpack it, check it",
+        description=DOWNLOAD_DESCRIPTION,
+        allow_abbrev=False,
+    )
     q.add_argument("name", help=f"dataset ({_NAMES})")
     q.add_argument("--url", default=None, help="fetch from this URL instead of the registry's")
     q.add_argument("--force", action="store_true", help="download and unpack even if the check already passes")
-    q.add_argument("--cache-dir", default=None, help="download cache (default: $PAPERLIB_DOWNLOAD_CACHE or "
-                   "the user cache folder 'paperlib')")
+    q.add_argument(
+        "--cache-dir",
+        default=None,
+        help="download cache (default: $PAPERLIB_DOWNLOAD_CACHE or the user cache folder 'paperlib')",
+    )
     q.add_argument("--data-root", default=None, help="data root (default: $PAPERLIB_DATA or ../shared/data)")
     q.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -68,8 +79,10 @@ def _download(args) -> int:
 
     ds = get_dataset(args.name)
     if not ds.url:
-        print(f"{ds.name}: no public direct source to download from.\n  obtain: {ds.obtain}\n"
-              f"  layout to keep under the data root: {ds.layout}\n  then run: paperlib data check {ds.name}")
+        print(
+            f"{ds.name}: no public direct source to download from.\n  obtain: {ds.obtain}\n"
+            f"  layout to keep under the data root: {ds.layout}\n  then run: paperlib data check {ds.name}"
+        )
         return 2
     if not args.force and check_dataset(ds.name, args.data_root, progress=not args.quiet).ok:
         print(f"{ds.name}: already complete under the data root (checked; --force downloads again)")
@@ -80,6 +93,6 @@ def _download(args) -> int:
         pinned = "pinned, verified" if ds.known_hash else "unpinned source: files verified by the manifest below"
         print(f"{archive.name}: sha256 {sha256_file(archive)} ({pinned})")
         unpack(archive, ds.name, args.data_root)
-    except OSError as e:    # an unwritable data root or cache, a full disk...
+    except OSError as e:  # an unwritable data root or cache, a full disk...
         raise DataError(f"{ds.name}: {e}") from None
     return _check(ds.name, args.data_root, False, not args.quiet)

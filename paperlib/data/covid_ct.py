@@ -17,6 +17,7 @@ Two split schemes:
 
 Source: https://github.com/UCSD-AI4H/COVID-CT (research use; images belong to the preprints' authors).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ def covid_ct_root(root=None) -> Path:
         base = data_root(root)
         raise DatasetNotFoundError(
             f"COVID-CT not found: looked for {cand / 'Images-processed'} (data root {base}, set PAPERLIB_DATA "
-            f"or pass root=). Obtain it from {SOURCE}")
+            f"or pass root=). Obtain it from {SOURCE}"
+        )
     return cand
 
 
@@ -88,8 +90,9 @@ def read_split_file(path: Path) -> list[str]:
     return names
 
 
-def covid_ct_split(split: str = "test", scheme: str = "official", seed: int = 0, root=None,
-                   limit: int | None = None) -> list[ImageRef]:
+def covid_ct_split(
+    split: str = "test", scheme: str = "official", seed: int = 0, root=None, limit: int | None = None
+) -> list[ImageRef]:
     """Image references of one split.
 
     Args:
@@ -109,7 +112,7 @@ def covid_ct_split(split: str = "test", scheme: str = "official", seed: int = 0,
     elif scheme == "paper":
         order = np.random.default_rng(seed).permutation(len(images))
         start = {"train": 0, "val": 600, "test": 700}[split]
-        out = [ImageRef(images[i].path, images[i].label, split) for i in order[start:start + PAPER_COUNTS[split]]]
+        out = [ImageRef(images[i].path, images[i].label, split) for i in order[start : start + PAPER_COUNTS[split]]]
     else:
         by_name = {(ref.label, ref.name): ref for ref in images}
         out = []
@@ -118,7 +121,9 @@ def covid_ct_split(split: str = "test", scheme: str = "official", seed: int = 0,
             for name in read_split_file(f):
                 ref = by_name.get((label, name))
                 if ref is None:
-                    raise DataError(f"{f}: entry {name!r} names an image that does not exist in "
-                                    f"{r / 'Images-processed' / ('CT_' + label)}")
+                    raise DataError(
+                        f"{f}: entry {name!r} names an image that does not exist in "
+                        f"{r / 'Images-processed' / ('CT_' + label)}"
+                    )
                 out.append(ImageRef(ref.path, label, split))
     return out[:limit] if limit is not None else out

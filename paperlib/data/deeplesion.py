@@ -13,6 +13,7 @@ from a seed with :func:`paperlib.data.hu_sets.patient_split` -- by patient, take
 from the folder name ``<patient>_<study>_<series>`` when it has that form, else the
 whole folder name (so a local sample's ``series_a`` is its own "patient").
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,8 +65,10 @@ def read_deeplesion_png(path: str | os.PathLike) -> np.ndarray:
         raise FileNotFoundError(f"DeepLesion PNG not found: {path}")
     width, height, bit_depth, colour_type = _png_header(path)
     if bit_depth != 16 or colour_type != 0:
-        raise DataError(f"{path}: DeepLesion slices must be 16-bit single-channel PNGs (HU + 32768); "
-                        f"this one is {bit_depth}-bit {_COLOR_TYPES.get(colour_type, f'colour type {colour_type}')}")
+        raise DataError(
+            f"{path}: DeepLesion slices must be 16-bit single-channel PNGs (HU + 32768); "
+            f"this one is {bit_depth}-bit {_COLOR_TYPES.get(colour_type, f'colour type {colour_type}')}"
+        )
     saved = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated slice must fail, never load half-grey
     try:
@@ -112,17 +115,23 @@ class DeepLesion:
     when ``DL_info.csv`` is absent.
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, seed: int = 0,
-                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)):
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        seed: int = 0,
+        fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    ):
         if root is None:
             from ..config import data_root
+
             root = data_root() / "deeplesion"
         self.root = Path(root)
         self.image_dir = self.root / "Images_png"
         if not self.image_dir.is_dir():
             raise DatasetNotFoundError(
                 f"DeepLesion not found: looked for {self.image_dir} (expected Images_png/<patient>_<study>_<series>/"
-                f"<slice>.png and DL_info.csv). Download DeepLesion from the NIH Clinical Center: {DEEPLESION_URL}")
+                f"<slice>.png and DL_info.csv). Download DeepLesion from the NIH Clinical Center: {DEEPLESION_URL}"
+            )
         self.seed = seed
         self.fractions = tuple(fractions)
         self.info_csv = self.root / "DL_info.csv"

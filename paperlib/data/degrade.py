@@ -17,6 +17,7 @@ The same matrices serve numpy (float64) and torch (any device, batched), so the
 two implementations cannot drift apart. Matrices are cached per
 (in, out, scale, antialias).
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,9 @@ def _output_shape(h: int, w: int, scale: float | None, size: tuple[int, int] | N
     return int(math.ceil(h * scale)), int(math.ceil(w * scale)), float(scale), float(scale)
 
 
-def matlab_imresize(img: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None,
-                    antialias: bool = True) -> np.ndarray:
+def matlab_imresize(
+    img: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None, antialias: bool = True
+) -> np.ndarray:
     """Resize like MATLAB's ``imresize(img, scale, 'bicubic')``.
 
     Args:

@@ -39,6 +39,7 @@ Input policy for a folder (:func:`find_series`, and ``paperlib upscale`` on a fo
 Python warnings, which are easy to miss or filter away (only the notice about
 files repeating a SOPInstanceUID still is one, see ``warn_duplicates``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,8 +62,26 @@ DICOM_SUFFIXES = {".dcm", ".dicom", ".ima", ".dic"}
 
 #: Modalities of DICOM objects that carry no image to super-resolve (structure sets,
 #: segmentations, plans, dose grids, reports, presentation states, key objects, registrations...).
-NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "RTPLAN", "RTRECORD", "RTDOSE", "SEG", "SR", "PR", "KO", "REG",
-                                  "DOC", "FID", "RWV", "PLAN", "AU", "ECG", "HD"})
+NON_IMAGE_MODALITIES = frozenset(
+    {
+        "RTSTRUCT",
+        "RTPLAN",
+        "RTRECORD",
+        "RTDOSE",
+        "SEG",
+        "SR",
+        "PR",
+        "KO",
+        "REG",
+        "DOC",
+        "FID",
+        "RWV",
+        "PLAN",
+        "AU",
+        "ECG",
+        "HD",
+    }
+)
 
 #: A reporter takes one line of text (no newline).
 Reporter = Callable[[str], None]
@@ -130,27 +149,40 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
         raise _unreadable(path, f"corrupt or truncated: {type(exc).__name__}: {exc}") from exc
 
     if "PixelData" not in ds:
-        extra = " (float pixel data is not supported)" if ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds) else ""
-        raise DataError(f"{path}: DICOM file has no PixelData{extra} (not an image object, or truncated); "
-                        f"SOP class {ds.get('SOPClassUID', '?')}, modality {ds.get('Modality', '?')}")
+        extra = (
+            " (float pixel data is not supported)" if ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds) else ""
+        )
+        raise DataError(
+            f"{path}: DICOM file has no PixelData{extra} (not an image object, or truncated); "
+            f"SOP class {ds.get('SOPClassUID', '?')}, modality {ds.get('Modality', '?')}"
+        )
     modality = str(ds.get("Modality", "")).upper()
     if modality != "CT" and not allow_non_ct:
-        raise DataError(f"{path}: modality is {modality or 'missing'!r}, not 'CT'; "
-                        f"HU are only defined for CT (pass allow_non_ct=True to read it anyway)")
+        raise DataError(
+            f"{path}: modality is {modality or 'missing'!r}, not 'CT'; "
+            f"HU are only defined for CT (pass allow_non_ct=True to read it anyway)"
+        )
     n_frames = _is_multiframe(ds)
     if n_frames > 1:
-        raise DataError(f"{path}: multi-frame DICOM ({n_frames} frames) is not supported; "
-                        f"only single-frame slices (classic CT Image Storage) can be read")
+        raise DataError(
+            f"{path}: multi-frame DICOM ({n_frames} frames) is not supported; "
+            f"only single-frame slices (classic CT Image Storage) can be read"
+        )
     spp = int(ds.get("SamplesPerPixel", 1) or 1)
     if spp != 1:
-        raise DataError(f"{path}: {spp} samples per pixel ({ds.get('PhotometricInterpretation', '?')}); "
-                        f"a CT slice must be single-channel")
+        raise DataError(
+            f"{path}: {spp} samples per pixel ({ds.get('PhotometricInterpretation', '?')}); "
+            f"a CT slice must be single-channel"
+        )
     try:
         arr = ds.pixel_array
     except Exception as exc:
         ts = ds.file_meta.get("TransferSyntaxUID", "?") if hasattr(ds, "file_meta") else "?"
-        raise _unreadable(path, f"cannot decode its pixel data, transfer syntax {ts}: truncated file or "
-                                f"missing decoder such as pylibjpeg/gdcm; {type(exc).__name__}: {exc}") from exc
+        raise _unreadable(
+            path,
+            f"cannot decode its pixel data, transfer syntax {ts}: truncated file or "
+            f"missing decoder such as pylibjpeg/gdcm; {type(exc).__name__}: {exc}",
+        ) from exc
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     if arr.ndim != 2 or (rows and cols and arr.shape != (rows, cols)):
         raise DataError(f"{path}: pixel array has shape {arr.shape}, expected ({rows}, {cols})")
@@ -270,8 +302,9 @@ def read_dicom_header(path: str | os.PathLike):
     if need:
         size = path.stat().st_size
         if size < need:
-            raise _unreadable(path, f"truncated: the file has {size} bytes but its uncompressed pixel data "
-                                    f"alone needs {need}")
+            raise _unreadable(
+                path, f"truncated: the file has {size} bytes but its uncompressed pixel data alone needs {need}"
+            )
     return ds
 
 
@@ -282,8 +315,8 @@ def non_image_kind(ds) -> str | None:
     SR, PR, KO, REG...), a SOP class known to pydicom whose name is not ``... Image Storage``
     (the kind is then the Modality, or the SOP class name), or, for an unknown SOP class, no
     Rows / PixelData (kind e.g. ``'OT, no PixelData'``; an image SOP class without PixelData is
-    a broken file, refused by :func:`read_dicom_header`).  ``ds`` must have been read with its PixelData element (deferred
-    is enough: :func:`read_dicom_header`), not with ``stop_before_pixels``.
+    a broken file, refused by :func:`read_dicom_header`). ``ds`` must have been read with its PixelData
+    element (deferred is enough: :func:`read_dicom_header`), not with ``stop_before_pixels``.
     """
     modality = str(ds.get("Modality", "") or "").strip().upper()
     sop_name = _sop_class_name(ds)
@@ -296,8 +329,13 @@ def non_image_kind(ds) -> str | None:
     return None
 
 
-def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_duplicates: bool = True,
-                skip_invalid: bool = False, report: Reporter | None = None) -> list[SeriesInfo]:
+def find_series(
+    root: str | os.PathLike,
+    modality: str | None = "CT",
+    warn_duplicates: bool = True,
+    skip_invalid: bool = False,
+    report: Reporter | None = None,
+) -> list[SeriesInfo]:
     """Find the image series under ``root`` (any depth), reading headers only.
 
     Files are grouped by SeriesInstanceUID and ordered by ImagePositionPatient
@@ -328,9 +366,12 @@ def find_series(root: str | os.PathLike, modality: str | None = "CT", warn_dupli
     duplicates: list[str] = []
     series = [_series_of(uid, items, duplicates) for uid, items in scan.groups.items()]
     if duplicates and warn_duplicates:
-        warnings.warn(f"find_series({root}): ignored {len(duplicates)} duplicate file(s): " + "; ".join(duplicates),
-                      stacklevel=2)
-    series.sort(key=lambda s: (s.patient_id, s.study_uid, s.series_number if s.series_number is not None else -1, s.uid))
+        warnings.warn(
+            f"find_series({root}): ignored {len(duplicates)} duplicate file(s): " + "; ".join(duplicates), stacklevel=2
+        )
+    series.sort(
+        key=lambda s: (s.patient_id, s.study_uid, s.series_number if s.series_number is not None else -1, s.uid)
+    )
     return series
 
 
@@ -377,17 +418,21 @@ def _report_left_out(scan: _Scan, root: Path, modality: str | None, skip_invalid
     """Raise on unreadable files (unless ``skip_invalid``); one ``report`` line per kind of file left out."""
     unreadable = scan.unreadable
     if unreadable and not skip_invalid:
-        more = (f"; {len(unreadable) - 1} more unreadable file(s) under {root}" if len(unreadable) > 1 else "")
+        more = f"; {len(unreadable) - 1} more unreadable file(s) under {root}" if len(unreadable) > 1 else ""
         raise DataError(f"{unreadable[0]}{more}; skip_invalid=True (--skip-invalid) skips unreadable files")
     for exc in unreadable:
         report(f"skipped {exc}")
     for kind, paths in sorted(scan.non_image.items()):
         n = len(paths)
-        listed = ", ".join(str(q) for q in paths[:_LIST_MAX]) + (f" (and {n - _LIST_MAX} more)" if n > _LIST_MAX else "")
+        listed = ", ".join(str(q) for q in paths[:_LIST_MAX]) + (
+            f" (and {n - _LIST_MAX} more)" if n > _LIST_MAX else ""
+        )
         report(f"skipped {n} non-image DICOM object{'' if n == 1 else 's'} ({kind}): {listed}")
     for uid, paths in sorted(scan.other_modality.items(), key=lambda kv: str(kv[1][0])):
-        report(f"left out a {scan.other_name[uid] or 'no-modality'!r} series of {len(paths)} file(s) "
-               f"(only {modality.upper()} is read here): {paths[0].parent}")
+        report(
+            f"left out a {scan.other_name[uid] or 'no-modality'!r} series of {len(paths)} file(s) "
+            f"(only {modality.upper()} is read here): {paths[0].parent}"
+        )
 
 
 def _drop_duplicates(items, duplicates: list[str]) -> list:
@@ -448,8 +493,9 @@ def _resolve_series(series_or_folder) -> SeriesInfo:
         raise DataError(f"{series_or_folder}: no CT series found")
     if len(found) > 1:
         listing = ", ".join(f"{s.patient_id}/{s.description or s.uid} ({s.n_slices})" for s in found)
-        raise DataError(f"{series_or_folder}: holds {len(found)} series ({listing}); "
-                        f"pass one SeriesInfo from find_series() instead")
+        raise DataError(
+            f"{series_or_folder}: holds {len(found)} series ({listing}); pass one SeriesInfo from find_series() instead"
+        )
     return found[0]
 
 
@@ -484,8 +530,9 @@ def load_series(series_or_folder, allow_non_ct: bool = False):
     return volume, headers
 
 
-def validate_series(info: SeriesInfo, allow_non_ct: bool = False, skip_invalid: bool = False,
-                    report: Reporter | None = None) -> SeriesInfo | None:
+def validate_series(
+    info: SeriesInfo, allow_non_ct: bool = False, skip_invalid: bool = False, report: Reporter | None = None
+) -> SeriesInfo | None:
     """Decode every slice of ``info`` once, so that bad input is found before any output is written.
 
     One slice is in memory at a time.  A file that :func:`read_dicom_hu` refuses (pixel data cut
@@ -513,5 +560,9 @@ def validate_series(info: SeriesInfo, allow_non_ct: bool = False, skip_invalid: 
         return None
     if len(keep) == len(info.files):
         return info
-    return replace(info, files=tuple(info.files[i] for i in keep), n_slices=len(keep),
-                   positions=tuple(info.positions[i] for i in keep) if info.positions else ())
+    return replace(
+        info,
+        files=tuple(info.files[i] for i in keep),
+        n_slices=len(keep),
+        positions=tuple(info.positions[i] for i in keep) if info.positions else (),
+    )

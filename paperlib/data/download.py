@@ -12,6 +12,7 @@ place, each manifest file found by its path or, failing that, its file name), th
 the file is then fetched from ``<base>/<fname>``.  Datasets without a direct source raise
 :class:`NoDirectSource` carrying the instructions.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,16 +41,24 @@ class ResumableDownloader:
         have = self.part.stat().st_size if self.part.exists() else 0
         headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={have}-"} if have else {})}
         with requests.get(url, headers=headers, stream=True, timeout=self.timeout) as r:
-            if r.status_code == 416:        # nothing left to send: the part is stale, start again
+            if r.status_code == 416:  # nothing left to send: the part is stale, start again
                 self.part.unlink()
                 return self(url, output_file, pooch)
             r.raise_for_status()
-            if r.status_code != 206:        # the server ignored the range: start from zero
+            if r.status_code != 206:  # the server ignored the range: start from zero
                 have = 0
             total = have + int(r.headers.get("content-length", 0)) or None
-            with open(self.part, "ab" if have else "wb") as f, \
-                    tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=self.part.name[:-5],
-                         disable=not self.progress) as bar:
+            with (
+                open(self.part, "ab" if have else "wb") as f,
+                tqdm(
+                    total=total,
+                    initial=have,
+                    unit="B",
+                    unit_scale=True,
+                    desc=self.part.name[:-5],
+                    disable=not self.progress,
+                ) as bar,
+            ):
                 for chunk in r.iter_content(chunk_size=1 << 16):
                     f.write(chunk)
                     bar.update(len(chunk))
@@ -75,27 +84,38 @@ def source_url(ds: Dataset, url: str | None = None) -> str:
     return f"{base.rstrip('/')}/{ds.fname}" if base else ds.url
 
 
-def fetch(name: str, url: str | None = None, cache_dir=None, known_hash: str | None = None,
-          progress: bool = True) -> Path:
+def fetch(
+    name: str, url: str | None = None, cache_dir=None, known_hash: str | None = None, progress: bool = True
+) -> Path:
     """Download dataset ``name``'s file into the cache (resumed, reused, hash-checked); its path."""
     import pooch
     import requests
 
     ds = get_dataset(name)
     if not ds.url:
-        raise NoDirectSource(f"{ds.name} has no public direct source: {ds.obtain}. Keep this layout under "
-                             f"the data root: {ds.layout}")
+        raise NoDirectSource(
+            f"{ds.name} has no public direct source: {ds.obtain}. Keep this layout under the data root: {ds.layout}"
+        )
     cache, src = download_cache(cache_dir), source_url(ds, url)
     cache.mkdir(parents=True, exist_ok=True)
     pooch.get_logger().setLevel("WARNING")
     try:
-        return Path(pooch.retrieve(src, known_hash=known_hash or ds.known_hash, fname=ds.fname, path=cache,
-                                   downloader=ResumableDownloader(cache / f"{ds.fname}.part", progress)))
-    except ValueError as e:     # pooch: hash mismatch
+        return Path(
+            pooch.retrieve(
+                src,
+                known_hash=known_hash or ds.known_hash,
+                fname=ds.fname,
+                path=cache,
+                downloader=ResumableDownloader(cache / f"{ds.fname}.part", progress),
+            )
+        )
+    except ValueError as e:  # pooch: hash mismatch
         raise DataError(f"{ds.name}: the file downloaded from {src} is not the expected one ({e})") from None
     except requests.RequestException as e:
-        raise DataError(f"{ds.name}: download from {src} failed ({e}); run the command again to resume "
-                        f"(partial file kept in {cache})") from None
+        raise DataError(
+            f"{ds.name}: download from {src} failed ({e}); run the command again to resume "
+            f"(partial file kept in {cache})"
+        ) from None
 
 
 def _expand_inner_zips(staging: Path) -> None:
@@ -110,8 +130,11 @@ def _locate(rel: str, by_name: dict[str, list[Path]], staging: Path) -> Path | N
     """The unpacked file for manifest path ``rel``: same relative path below one top folder, else the one
     file of that name (the one whose path shares the longest tail with ``rel`` when several)."""
     cands = by_name.get(rel.rsplit("/", 1)[-1], [])
-    exact = [c for c in cands if c.relative_to(staging).as_posix().endswith("/" + rel)
-             or c.relative_to(staging).as_posix() == rel]
+    exact = [
+        c
+        for c in cands
+        if c.relative_to(staging).as_posix().endswith("/" + rel) or c.relative_to(staging).as_posix() == rel
+    ]
     if exact:
         return exact[0]
     if len(cands) == 1:
@@ -135,7 +158,7 @@ def unpack(archive: Path, name: str, root: str | os.PathLike | None = None) -> l
     shutil.rmtree(staging, ignore_errors=True)
     try:
         with zipfile.ZipFile(archive) as z:
-            z.extractall(staging)   # zipfile drops absolute paths and '..' from member names
+            z.extractall(staging)  # zipfile drops absolute paths and '..' from member names
         _expand_inner_zips(staging)
         by_name: dict[str, list[Path]] = {}
         for p in sorted(staging.rglob("*")):
@@ -154,8 +177,14 @@ def unpack(archive: Path, name: str, root: str | os.PathLike | None = None) -> l
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def download(name: str, root: str | os.PathLike | None = None, url: str | None = None, cache_dir=None,
-             known_hash: str | None = None, progress: bool = True) -> Path:
+def download(
+    name: str,
+    root: str | os.PathLike | None = None,
+    url: str | None = None,
+    cache_dir=None,
+    known_hash: str | None = None,
+    progress: bool = True,
+) -> Path:
     """Fetch dataset ``name`` (see :func:`fetch`) and unpack it under the data root; the dataset folder."""
     from ..config import data_root
 

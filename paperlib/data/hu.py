@@ -5,6 +5,7 @@ uint8 on the way (a classic source of quantised CT in SR toolboxes).
 A window is ``(width, level)``: values in ``[level - width/2, level + width/2]``
 map linearly to ``[0, 1]`` and are clipped outside.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,6 +28,7 @@ def _resolve(window) -> tuple[float, float]:
     if isinstance(window, str):
         if window not in WINDOWS:
             from ..errors import UnknownNameError
+
             raise UnknownNameError(f"unknown HU window {window!r}; known: {sorted(WINDOWS)} or a (width, level) pair")
         window = WINDOWS[window]
     width, level = float(window[0]), float(window[1])

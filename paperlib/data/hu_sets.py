@@ -24,11 +24,13 @@ Splits are patient-level and deterministic (:func:`patient_split`, SHA-256 of
 same on every machine and Python run.  Identical slices stored twice (same
 series and position/instance) are listed once.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 
 from ..errors import DatasetNotFoundError, UnknownNameError
@@ -40,45 +42,57 @@ class HUSet:
     """Description of one HU data set: where it lives, what it stands in for, how it is split."""
 
     name: str
-    folders: tuple[str, ...]          # candidate folders under the data root (first that exists wins)
-    kind: str                         # 'dicom' | 'deeplesion_png'
+    folders: tuple[str, ...]  # candidate folders under the data root (first that exists wins)
+    kind: str  # 'dicom' | 'deeplesion_png'
     stands_in_for: str
     tables: tuple[str, ...]
     fractions: tuple[float, float, float]  # train / val / test patient fractions
-    obtain: str                       # where to get the original data (text only)
+    obtain: str  # where to get the original data (text only)
     orientation: str | None = "axial"  # keep only this orientation (DICOM sets)
 
 
 HU_SETS: dict[str, HUSet] = {
     "deeplesion": HUSet(
-        name="deeplesion", folders=("deeplesion", "DeepLesion"), kind="deeplesion_png",
+        name="deeplesion",
+        folders=("deeplesion", "DeepLesion"),
+        kind="deeplesion_png",
         stands_in_for="NIH DeepLesion (IDMAN training set and its test split)",
         tables=("IDMAN Table 5", "IDMAN Table 6"),
         fractions=(0.0, 0.0, 1.0),  # only used without DL_info.csv: the local sample is test data
         obtain="NIH Clinical Center DeepLesion: https://nihcc.app.box.com/v/DeepLesion "
-               "(Images_png/*.zip and DL_info.csv)",
-        orientation=None),
+        "(Images_png/*.zip and DL_info.csv)",
+        orientation=None,
+    ),
     "lung_pet_ct_dx": HUSet(
-        name="lung_pet_ct_dx", folders=("lung-pet-ct-dx", "Lung-PET-CT-Dx"), kind="dicom",
+        name="lung_pet_ct_dx",
+        folders=("lung-pet-ct-dx", "Lung-PET-CT-Dx"),
+        kind="dicom",
         stands_in_for="TCIA Lung-PET-CT-Dx (CT series only)",
         tables=("IDMAN Table 8",),
         fractions=(0.0, 0.0, 1.0),
         obtain="TCIA Lung-PET-CT-Dx, https://doi.org/10.7937/TCIA.2020.NNC20461 "
-               "(download with the NBIA Data Retriever; keep its folder layout)"),
+        "(download with the NBIA Data Retriever; keep its folder layout)",
+    ),
     "tcga": HUSet(
-        name="tcga", folders=("tcga-ct-sample/dicom_dir", "tcga-ct-sample"), kind="dicom",
+        name="tcga",
+        folders=("tcga-ct-sample/dicom_dir", "tcga-ct-sample"),
+        kind="dicom",
         stands_in_for="HU training data (DeepLesion stand-in) and NSCLC Radiogenomics (test split)",
         tables=("IDMAN training (stand-in)", "IDMAN Table 7 (stand-in)"),
         fractions=(0.8, 0.1, 0.1),
         obtain="'CT Medical Images' sample of TCIA TCGA collections "
-               "(https://www.kaggle.com/datasets/kmader/siim-medical-images, dicom_dir/); "
-               "the original NSCLC Radiogenomics is https://doi.org/10.7937/K9/TCIA.2017.7hs46erv"),
+        "(https://www.kaggle.com/datasets/kmader/siim-medical-images, dicom_dir/); "
+        "the original NSCLC Radiogenomics is https://doi.org/10.7937/K9/TCIA.2017.7hs46erv",
+    ),
     "covid19_ny_sbu": HUSet(
-        name="covid19_ny_sbu", folders=("covid19-ny-sbu-sample", "COVID-19-NY-SBU"), kind="dicom",
+        name="covid19_ny_sbu",
+        folders=("covid19-ny-sbu-sample", "COVID-19-NY-SBU"),
+        kind="dicom",
         stands_in_for="extra HU training data",
         tables=("IDMAN training (extra)",),
         fractions=(0.8, 0.2, 0.0),
-        obtain="TCIA COVID-19-NY-SBU, https://doi.org/10.7937/TCIA.BBAG-2923"),
+        obtain="TCIA COVID-19-NY-SBU, https://doi.org/10.7937/TCIA.BBAG-2923",
+    ),
 }
 
 
@@ -109,7 +123,7 @@ def locate_folder(name: str, root: str | os.PathLike | None = None) -> tuple[Pat
 
 
 def dataset_folder(name: str, root: str | os.PathLike | None = None) -> Path:
-    """Folder of HU set ``name`` under the data root; DatasetNotFoundError saying where we looked and where to get it."""
+    """Folder of HU set ``name`` under the data root; DatasetNotFoundError saying where we looked, where to get it."""
     from ..config import data_root
 
     folder, exists = locate_folder(name, root)
@@ -119,7 +133,8 @@ def dataset_folder(name: str, root: str | os.PathLike | None = None) -> Path:
     looked = ", ".join(str(base / rel) for rel in spec.folders)
     raise DatasetNotFoundError(
         f"HU data set {name!r} ({spec.stands_in_for}) not found: looked in {looked}. "
-        f"Set PAPERLIB_DATA or pass root=. Original data: {spec.obtain}")
+        f"Set PAPERLIB_DATA or pass root=. Original data: {spec.obtain}"
+    )
 
 
 def _dicom_refs(name: str, folder: Path) -> list[SliceRef]:
@@ -148,6 +163,7 @@ def all_slices(name: str, root: str | os.PathLike | None = None, seed: int = 0) 
     folder = dataset_folder(name, root)
     if spec.kind == "deeplesion_png":
         from .deeplesion import DeepLesion
+
         dl = DeepLesion(folder, seed=seed, fractions=spec.fractions)
         return [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices("all")]
     return _dicom_refs(name, folder)
@@ -162,12 +178,16 @@ def hu_splits(name: str, root: str | os.PathLike | None = None, seed: int = 0) -
     spec = _get_set(name)
     if spec.kind == "deeplesion_png":
         from .deeplesion import DeepLesion
+
         dl = DeepLesion(dataset_folder(name, root), seed=seed, fractions=spec.fractions)
-        return {sp: [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices(sp)]
-                for sp in ("train", "val", "test")}
+        return {
+            sp: [SliceRef(s.path, s.patient_id, "deeplesion_png") for s in dl.slices(sp)]
+            for sp in ("train", "val", "test")
+        }
     refs = all_slices(name, root, seed)
-    where = {pid: sp for sp, ids in patient_split([r.patient_id for r in refs], spec.fractions, seed).items()
-             for pid in ids}
+    where = {
+        pid: sp for sp, ids in patient_split([r.patient_id for r in refs], spec.fractions, seed).items() for pid in ids
+    }
     return {sp: [r for r in refs if where[str(r.patient_id)] == sp] for sp in ("train", "val", "test")}
 
 
@@ -183,8 +203,10 @@ def load_hu(ref: SliceRef) -> np.ndarray:
     """float32 HU (H, W) of a :class:`SliceRef` (DICOM via the modality LUT, DeepLesion PNG minus 32768)."""
     if ref.kind == "deeplesion_png":
         from .deeplesion import read_deeplesion_png
+
         return read_deeplesion_png(ref.path)
     if ref.kind == "dicom":
         from .dicom import read_dicom_hu
+
         return read_dicom_hu(ref.path)[0]
     raise UnknownNameError(f"unknown slice kind {ref.kind!r}; known: ['deeplesion_png', 'dicom']")

@@ -1,4 +1,5 @@
 """Reading 8-bit figure images (COVID-CT) as grayscale, with clear errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,9 +29,11 @@ def read_gray_u8(path) -> np.ndarray:
         with Image.open(p) as im:
             mode = im.mode
             if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                raise DataError(f"{p}: {mode} image ({'16-bit' if '16' in mode or mode == 'I' else 'float'}); "
-                                "expected an 8-bit image (L/RGB/RGBA). 16-bit CT PNGs are read with "
-                                "paperlib.data.deeplesion.read_deeplesion_png")
+                raise DataError(
+                    f"{p}: {mode} image ({'16-bit' if '16' in mode or mode == 'I' else 'float'}); "
+                    "expected an 8-bit image (L/RGB/RGBA). 16-bit CT PNGs are read with "
+                    "paperlib.data.deeplesion.read_deeplesion_png"
+                )
             im.load()
             if mode in ("RGBA", "LA", "PA"):
                 im = im.convert("RGB" if mode == "RGBA" else "L")
@@ -39,7 +42,9 @@ def read_gray_u8(path) -> np.ndarray:
     except DataError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{p}: cannot decode image ({type(e).__name__}: {e}); the file may be truncated or corrupt") from e
+        raise DataError(
+            f"{p}: cannot decode image ({type(e).__name__}: {e}); the file may be truncated or corrupt"
+        ) from e
     if arr.ndim != 2 or arr.size == 0:
         raise DataError(f"{p}: decoded to an unexpected shape {arr.shape}")
     return arr

@@ -6,7 +6,8 @@ Two kinds of data feed the engine:
 * ``hu``: Hounsfield units (DeepLesion PNG, DICOM). ``to_unit`` is a stated window
   (:func:`paperlib.data.hu.hu_window`); the default for training and evaluation on HU is the
   12-bit CT range ``ct12`` (W4096/L1024, i.e. [-1024, 3072] HU), our reading of IDMAN's
-  "MaxValue = 2^bits - 1" with 12 bits (a 4096-HU window, clipped: see ``paperlib.data.hu.CT12_WINDOW``); ``lung`` (W1500/L-600) is what ``upscale`` shows a lung reader.
+  "MaxValue = 2^bits - 1" with 12 bits (a 4096-HU window, clipped: see ``paperlib.data.hu.CT12_WINDOW``);
+  ``lung`` (W1500/L-600) is what ``upscale`` shows a lung reader.
 
 The degradation (:meth:`Intensity.degrade`) is **one function for training and test**: MATLAB
 bicubic (antialias) shrink of the modcropped HR image, then the LR image is *stored* at the data's
@@ -17,6 +18,7 @@ own precision, as an LR file would be:
   on HU, before the window, because a low-resolution scan is low-resolution in HU; windowing first
   would blur the window's clipping edges into the LR image.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -105,14 +107,19 @@ class Intensity:
         return "MATLAB bicubic (antialias) on HU, modcrop(scale), rounded to integer HU, then windowed"
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "window": list(self.window) if self.window else None,
-                "window_name": self.window_name, "lr": self.lr_note}
+        return {
+            "kind": self.kind,
+            "window": list(self.window) if self.window else None,
+            "window_name": self.window_name,
+            "lr": self.lr_note,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Intensity":
         """The inverse of :meth:`as_dict` (e.g. from a run manifest's ``config.data.intensity``)."""
-        return cls(d["kind"], tuple(float(v) for v in d["window"]) if d.get("window") else None,
-                   d.get("window_name", ""))
+        return cls(
+            d["kind"], tuple(float(v) for v in d["window"]) if d.get("window") else None, d.get("window_name", "")
+        )
 
 
 #: 8-bit figure images (COVID-CT).

@@ -5,6 +5,7 @@ The DRIDSR paper crops 192 x 192 HR patches from the training images and reports
 600-image split gives 1,470 (images smaller than a patch give none), so the grid is
 the default and ``stride`` is exposed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ class PatchReport:
     too_small: list = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.n_patches} HR patches from {self.n_images - len(self.too_small)} of {self.n_images} images "
-                f"({len(self.too_small)} smaller than the patch)")
+        return (
+            f"{self.n_patches} HR patches from {self.n_images - len(self.too_small)} of {self.n_images} images "
+            f"({len(self.too_small)} smaller than the patch)"
+        )
 
 
 def grid_patches(img: np.ndarray, patch: int, stride: int | None = None) -> np.ndarray:
@@ -38,7 +41,7 @@ def grid_patches(img: np.ndarray, patch: int, stride: int | None = None) -> np.n
         return np.zeros((0, patch, patch), dtype=img.dtype)
     ys = range(0, h - patch + 1, stride)
     xs = range(0, w - patch + 1, stride)
-    return np.stack([img[y:y + patch, x:x + patch] for y in ys for x in xs])
+    return np.stack([img[y : y + patch, x : x + patch] for y in ys for x in xs])
 
 
 def extract_patches_from(images, patch: int = 192, stride: int | None = None, names=None):
@@ -66,7 +69,7 @@ def random_crop_pair(img: np.ndarray, patch: int, rng: np.random.Generator, name
         raise DataError(f"{name}: image {h}x{w} is smaller than the {patch}x{patch} patch")
     y = int(rng.integers(0, h - patch + 1))
     x = int(rng.integers(0, w - patch + 1))
-    return img[y:y + patch, x:x + patch]
+    return img[y : y + patch, x : x + patch]
 
 
 def augment_np(img: np.ndarray, hflip: bool, rot: int) -> np.ndarray:
@@ -77,7 +80,7 @@ def augment_np(img: np.ndarray, hflip: bool, rot: int) -> np.ndarray:
 
 
 def augment_batch(x, generator=None):
-    """Random horizontal flip and 0/90/180/270 rotation, drawn per sample, on an N x C x H x W tensor (square patches)."""
+    """Random horizontal flip and 0/90/180/270 rotation, drawn per sample, on an N x C x H x W tensor (square)."""
     import torch
 
     n = x.shape[0]
@@ -120,8 +123,17 @@ class PatchSampler:
         intensity: what the stored values mean (:data:`~paperlib.data.intensity.U8` by default).
     """
 
-    def __init__(self, hr_patches, scale: int, patch: int, batch_size: int, seed: int = 0,
-                 device="cpu", augment: bool = True, intensity=None):
+    def __init__(
+        self,
+        hr_patches,
+        scale: int,
+        patch: int,
+        batch_size: int,
+        seed: int = 0,
+        device="cpu",
+        augment: bool = True,
+        intensity=None,
+    ):
         import torch
 
         from .intensity import U8
@@ -160,7 +172,9 @@ class PatchSampler:
         if H > p or W > p:
             ys = torch.randint(0, H - p + 1, (self.batch_size,), generator=g)
             xs = torch.randint(0, W - p + 1, (self.batch_size,), generator=g)
-            big = torch.stack([big[i, :, y:y + p, x:x + p] for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist()))])
+            big = torch.stack(
+                [big[i, :, y : y + p, x : x + p] for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist()))]
+            )
         hr = big.float()
         if self.augment:
             hr = augment_batch(hr, g)

@@ -15,6 +15,7 @@ Both carry an :class:`~paperlib.data.intensity.Intensity` (8-bit, or HU through 
 that the sampler and the evaluation use, so training and test degrade and normalise the same way.
 An HU set's cache stores HU (not windowed values), so one cache serves every window.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -80,8 +81,9 @@ def check_source(name: str) -> str:
     return name
 
 
-def load_source(name: str = "covid-ct", *, seed: int = 0, root=None, window=None, cache=None,
-                progress: bool = True, **kw) -> Prepared:
+def load_source(
+    name: str = "covid-ct", *, seed: int = 0, root=None, window=None, cache=None, progress: bool = True, **kw
+) -> Prepared:
     """The prepared data set ``name`` (prepared and cached on first use).
 
     Args:
@@ -98,10 +100,18 @@ def load_source(name: str = "covid-ct", *, seed: int = 0, root=None, window=None
     if name == "covid-ct":
         from .cache import load_prepared_covid_ct
 
-        d = load_prepared_covid_ct(kw.pop("scheme", "paper"), seed=seed, patch=kw.pop("patch", 192), root=root,
-                                   cache=cache, progress=progress, **kw)
-        return d if isinstance(d, Prepared) else Prepared(d.train_patches, d.val, d.test, d.manifest, U8, d.path,
-                                                          d.note)
+        d = load_prepared_covid_ct(
+            kw.pop("scheme", "paper"),
+            seed=seed,
+            patch=kw.pop("patch", 192),
+            root=root,
+            cache=cache,
+            progress=progress,
+            **kw,
+        )
+        return (
+            d if isinstance(d, Prepared) else Prepared(d.train_patches, d.val, d.test, d.manifest, U8, d.path, d.note)
+        )
     if name == "sample":
         return load_sample_source(seed=seed, window=window or "lung")
     p, note = _prepare_hu(name, seed, root, cache, False, progress, kw.pop("allow_other_root", False))
@@ -120,15 +130,26 @@ def load_sample_source(seed: int = 0, window="lung") -> Prepared:
     from .sample import DATASET, attribution, load_sample
 
     meta, hu, _ = load_sample()
-    splits = {s: [(r["id"], r["patient"], hu[i]) for i, r in enumerate(meta["slices"]) if r["split"] == s]
-              for s in ("train", "val", "test")}
+    splits = {
+        s: [(r["id"], r["patient"], hu[i]) for i, r in enumerate(meta["slices"]) if r["split"] == s]
+        for s in ("train", "val", "test")
+    }
     patches, _, report = extract_patches_from([im for _, _, im in splits["train"]], HU_PATCH)
-    manifest = {"dataset": DATASET, "source_root": "paperlib/data/sample/ct_sample.npz",
-                "scheme": "fixed patient split of the embedded sample", "seed": seed, "patch": HU_PATCH,
-                "stride": HU_PATCH, "n_train_images": len(splits["train"]), "n_train_patches": int(len(patches)),
-                "train_images_too_small": [str(x) for x in report.too_small], "sha256": meta["sha256"],
-                "attribution": attribution(), "collections": sorted(meta["collections"]),
-                "license": "CC BY (per slice: paperlib/data/sample/ct_sample.json)"}
+    manifest = {
+        "dataset": DATASET,
+        "source_root": "paperlib/data/sample/ct_sample.npz",
+        "scheme": "fixed patient split of the embedded sample",
+        "seed": seed,
+        "patch": HU_PATCH,
+        "stride": HU_PATCH,
+        "n_train_images": len(splits["train"]),
+        "n_train_patches": int(len(patches)),
+        "train_images_too_small": [str(x) for x in report.too_small],
+        "sha256": meta["sha256"],
+        "attribution": attribution(),
+        "collections": sorted(meta["collections"]),
+        "license": "CC BY (per slice: paperlib/data/sample/ct_sample.json)",
+    }
     manifest |= {f"n_{s}": len(v) for s, v in splits.items()}
     return Prepared(patches, splits["val"], splits["test"], manifest, hu_intensity(window))
 
@@ -158,8 +179,15 @@ def hu_origin(name: str, root=None):
     return Origin(f"HU set {name!r}", *locate_folder(name, root), explicit_root(root), _folder_fingerprint)
 
 
-def prepare_hu_set(name: str, seed: int = 0, root=None, cache=None, force: bool = False,
-                   progress: bool = True, allow_other_root: bool = False) -> Path:
+def prepare_hu_set(
+    name: str,
+    seed: int = 0,
+    root=None,
+    cache=None,
+    force: bool = False,
+    progress: bool = True,
+    allow_other_root: bool = False,
+) -> Path:
     """Read an HU set once and write its prepared ``.npz`` (int16 HU).
 
     An existing cache is reused unless ``force``, after the provenance check of
@@ -181,20 +209,31 @@ def _prepare_hu(name, seed, root, cache, force, progress, allow_other_root) -> t
     folder = dataset_folder(name, root)
     fingerprint = _folder_fingerprint(folder)
     splits = hu_splits(name, root, seed)
-    loaded = {s: [(f"{Path(r.path).parent.name}/{Path(r.path).name}", r.patient_id, _to_int16(load_hu(r), r))
-                  for r in tqdm(refs, desc=f"{name} {s}", disable=not progress, leave=False)]
-              for s, refs in splits.items()}
+    loaded = {
+        s: [
+            (f"{Path(r.path).parent.name}/{Path(r.path).name}", r.patient_id, _to_int16(load_hu(r), r))
+            for r in tqdm(refs, desc=f"{name} {s}", disable=not progress, leave=False)
+        ]
+        for s, refs in splits.items()
+    }
     if loaded["train"]:
         patches, _, report = extract_patches_from([im for _, _, im in loaded["train"]], HU_PATCH)
         too_small = [str(x) for x in report.too_small]
     else:  # a test-only set: training on it is refused by Prepared users with a clear error
         patches, too_small = np.zeros((0, HU_PATCH, HU_PATCH), np.int16), []
-    manifest = {"dataset": name, "source_root": str(folder), "scheme": "patient split", "seed": seed,
-                "patch": HU_PATCH, "stride": HU_PATCH, "n_train_patches": int(len(patches)),
-                "train_images_too_small": too_small, "cache_version": HU_CACHE_VERSION,
-                "source_fingerprint": fingerprint | {"what": "every file under the set's folder: relative name, "
-                                                     "size, sha256 of the bytes"}} \
-        | {f"n_{s}": len(v) for s, v in splits.items()}
+    manifest = {
+        "dataset": name,
+        "source_root": str(folder),
+        "scheme": "patient split",
+        "seed": seed,
+        "patch": HU_PATCH,
+        "stride": HU_PATCH,
+        "n_train_patches": int(len(patches)),
+        "train_images_too_small": too_small,
+        "cache_version": HU_CACHE_VERSION,
+        "source_fingerprint": fingerprint
+        | {"what": "every file under the set's folder: relative name, size, sha256 of the bytes"},
+    } | {f"n_{s}": len(v) for s, v in splits.items()}
     write_prepared(out, manifest, patches, loaded["val"], loaded["test"])
     return out, None
 

@@ -1,4 +1,5 @@
 """Split names and the deterministic patient-level split, defined once for every data set."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,7 @@ def patient_split(patient_ids, fractions: Sequence[float] = (0.8, 0.1, 0.1), see
     ranked = sorted(ids, key=lambda p: _rank_key(seed, p))
     out, start = {}, 0
     for name, c in zip(SPLITS, counts):
-        out[name] = sorted(ranked[start:start + c])
+        out[name] = sorted(ranked[start : start + c])
         start += c
     return out
 

@@ -10,6 +10,7 @@ measured it) and adds ``derived``: the source CSV and its sha256, and the rule.
 
     python -m paperlib.experiments.rederive --profile quick
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,10 @@ from ..config import figures_root
 from ..hashing import sha256_file
 from ..results import save_figure, save_table
 
-RULE = "paperlib.stats.paired_verdict (per-seed paired deltas; t-intervals over seeds and over images; a verdict " \
-       "only when both exclude 0)"
+RULE = (
+    "paperlib.stats.paired_verdict (per-seed paired deltas; t-intervals over seeds and over images; a verdict "
+    "only when both exclude 0)"
+)
 
 
 def _source(d: Path, name: str) -> tuple[pd.DataFrame, dict]:
@@ -70,8 +73,12 @@ def idman_ablations(profile: str, root=None) -> list[Path]:
     d = figures_root(root) / "idman" / profile
     per_image, meta = _source(d, "ablation_per_image")
     tables = ab.all_tables(per_image, ab.plan_for(profile))
-    return [save_table(df, f"ablation_{t}", "idman", profile, meta, root, floatfmt=".3f",
-                       caption=_caption(d / f"ablation_{t}.md")) for t, df in tables.items()]
+    return [
+        save_table(
+            df, f"ablation_{t}", "idman", profile, meta, root, floatfmt=".3f", caption=_caption(d / f"ablation_{t}.md")
+        )
+        for t, df in tables.items()
+    ]
 
 
 def idman_comparison(profile: str, root=None) -> list[Path]:
@@ -80,9 +87,19 @@ def idman_comparison(profile: str, root=None) -> list[Path]:
 
     d = figures_root(root) / "idman" / profile
     per_image, meta = _source(d, "compare_per_image")
-    return [save_table(paired, f"compare_{t}_paired", "idman", profile, meta, root, floatfmt=".4f",
-                       caption=_caption(d / f"compare_{t}_paired.md"))
-            for t, (_, paired) in cmp.all_tables(per_image).items()]
+    return [
+        save_table(
+            paired,
+            f"compare_{t}_paired",
+            "idman",
+            profile,
+            meta,
+            root,
+            floatfmt=".4f",
+            caption=_caption(d / f"compare_{t}_paired.md"),
+        )
+        for t, (_, paired) in cmp.all_tables(per_image).items()
+    ]
 
 
 def dridsr_budget(root=None) -> list[Path]:

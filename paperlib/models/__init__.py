@@ -9,6 +9,7 @@ Every model takes and returns ``N x C x H x W`` float tensors in [0, 1] (the out
 Pre-upsampling models (bicubic, SRCNN, VDSR, DRRN) take the *LR* image and do the MATLAB-compatible
 bicubic upscaling inside ``forward``, so all models share one interface.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,38 +68,96 @@ def _register(info: ModelInfo) -> None:
     _REGISTRY[info.name] = info
 
 
-_register(ModelInfo("bicubic", Bicubic, "baseline", True, papers=("dridsr", "idman"),
-                    description="MATLAB-compatible bicubic interpolation (no parameters)"))
-_register(ModelInfo("srcnn", SRCNN, "baseline", True, papers=("dridsr", "idman"),
-                    description="SRCNN 9-5-5, 64/32 filters"))
-_register(ModelInfo("fsrcnn", FSRCNN, "baseline", False, papers=("idman",),
-                    description="FSRCNN d=56 s=12 m=4"))
-_register(ModelInfo("espcn", ESPCN, "baseline", False, papers=("dridsr",),
-                    description="ESPCN 64-32 tanh, sub-pixel conv"))
-_register(ModelInfo("vdsr", VDSR, "baseline", True, papers=("dridsr", "idman"),
-                    description="VDSR, 20 layers, 64 channels"))
-_register(ModelInfo("drrn", DRRN, "baseline", True, papers=("idman",),
-                    description="DRRN B1U25, 128 channels"))
-_register(ModelInfo("edsr_baseline", EDSR, "baseline", False, papers=("idman",),
-                    defaults=dict(n_resblocks=16, n_feats=64, res_scale=1.0),
-                    description="EDSR baseline, 16 blocks x 64 channels"))
-_register(ModelInfo("edsr", EDSR, "baseline", False, papers=("idman",),
-                    defaults=dict(n_resblocks=32, n_feats=256, res_scale=0.1),
-                    description="EDSR, 32 blocks x 256 channels, res_scale 0.1"))
-_register(ModelInfo("mdsr", MDSR, "baseline", False, papers=("idman",),
-                    description="MDSR, 80 blocks x 64 channels, x2/x3/x4 heads and tails"))
-_register(ModelInfo("rdn", RDN, "baseline", False, papers=("idman",),
-                    description="RDN, D=16 C=8 G=64"))
-_register(ModelInfo("rcan", RCAN, "baseline", False, papers=("idman",),
-                    description="RCAN, 10 groups x 20 RCABs, r=16"))
-_register(ModelInfo("imdn", IMDN, "baseline", False, papers=("dridsr",),
-                    description="IMDN (official code), 6 IMDBs x 64 channels"))
-_register(ModelInfo("pan", PAN, "baseline", False, papers=("dridsr",),
-                    description="PAN (official code), nf 40, unf 24, 16 SCPA blocks"))
-_register(ModelInfo("dridsr", DRIDSR, "paper", False, papers=("dridsr",),
-                    description="DRIDSR double-path residual information distillation network (2022)"))
-_register(ModelInfo("idman", IDMAN, "paper", False, papers=("idman",),
-                    description="IDMAN information distillation + multi-scale attention network (2021)"))
+_register(
+    ModelInfo(
+        "bicubic",
+        Bicubic,
+        "baseline",
+        True,
+        papers=("dridsr", "idman"),
+        description="MATLAB-compatible bicubic interpolation (no parameters)",
+    )
+)
+_register(
+    ModelInfo("srcnn", SRCNN, "baseline", True, papers=("dridsr", "idman"), description="SRCNN 9-5-5, 64/32 filters")
+)
+_register(ModelInfo("fsrcnn", FSRCNN, "baseline", False, papers=("idman",), description="FSRCNN d=56 s=12 m=4"))
+_register(
+    ModelInfo("espcn", ESPCN, "baseline", False, papers=("dridsr",), description="ESPCN 64-32 tanh, sub-pixel conv")
+)
+_register(
+    ModelInfo("vdsr", VDSR, "baseline", True, papers=("dridsr", "idman"), description="VDSR, 20 layers, 64 channels")
+)
+_register(ModelInfo("drrn", DRRN, "baseline", True, papers=("idman",), description="DRRN B1U25, 128 channels"))
+_register(
+    ModelInfo(
+        "edsr_baseline",
+        EDSR,
+        "baseline",
+        False,
+        papers=("idman",),
+        defaults=dict(n_resblocks=16, n_feats=64, res_scale=1.0),
+        description="EDSR baseline, 16 blocks x 64 channels",
+    )
+)
+_register(
+    ModelInfo(
+        "edsr",
+        EDSR,
+        "baseline",
+        False,
+        papers=("idman",),
+        defaults=dict(n_resblocks=32, n_feats=256, res_scale=0.1),
+        description="EDSR, 32 blocks x 256 channels, res_scale 0.1",
+    )
+)
+_register(
+    ModelInfo(
+        "mdsr",
+        MDSR,
+        "baseline",
+        False,
+        papers=("idman",),
+        description="MDSR, 80 blocks x 64 channels, x2/x3/x4 heads and tails",
+    )
+)
+_register(ModelInfo("rdn", RDN, "baseline", False, papers=("idman",), description="RDN, D=16 C=8 G=64"))
+_register(ModelInfo("rcan", RCAN, "baseline", False, papers=("idman",), description="RCAN, 10 groups x 20 RCABs, r=16"))
+_register(
+    ModelInfo(
+        "imdn", IMDN, "baseline", False, papers=("dridsr",), description="IMDN (official code), 6 IMDBs x 64 channels"
+    )
+)
+_register(
+    ModelInfo(
+        "pan",
+        PAN,
+        "baseline",
+        False,
+        papers=("dridsr",),
+        description="PAN (official code), nf 40, unf 24, 16 SCPA blocks",
+    )
+)
+_register(
+    ModelInfo(
+        "dridsr",
+        DRIDSR,
+        "paper",
+        False,
+        papers=("dridsr",),
+        description="DRIDSR double-path residual information distillation network (2022)",
+    )
+)
+_register(
+    ModelInfo(
+        "idman",
+        IDMAN,
+        "paper",
+        False,
+        papers=("idman",),
+        description="IDMAN information distillation + multi-scale attention network (2021)",
+    )
+)
 
 
 def list_models() -> list[str]:
@@ -156,9 +215,11 @@ _WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear
 GATING_BRANCHES: dict[type, tuple[str, ...]] = {PAConv: ("k2",)}
 
 #: The one definition of "Layers" used for every row of our DRIDSR Table 2 (:func:`main_path_layers`).
-LAYERS_DEFINITION = ("weight layers on the main path: every convolution (1x1 included) and linear layer, "
-                     "excluding those inside attention/gating branches (IMDN's CCA, PAN's PA and PAConv k2), "
-                     "plus fixed filter layers (DRIDSR's Sobel) as one layer each")
+LAYERS_DEFINITION = (
+    "weight layers on the main path: every convolution (1x1 included) and linear layer, "
+    "excluding those inside attention/gating branches (IMDN's CCA, PAN's PA and PAConv k2), "
+    "plus fixed filter layers (DRIDSR's Sobel) as one layer each"
+)
 
 
 def count_layers(model: nn.Module, include_attention: bool = True, include_fixed: bool = True) -> int:
@@ -205,6 +266,15 @@ def main_path_layers(model: nn.Module) -> int:
     return count_layers(model, include_attention=False, include_fixed=True)
 
 
-__all__ = ["ModelInfo", "create", "list_models", "model_info", "count_parameters", "count_layers",
-           "main_path_layers", "LAYERS_DEFINITION",
-           "sobel_edges", "canny_edges"]
+__all__ = [
+    "ModelInfo",
+    "create",
+    "list_models",
+    "model_info",
+    "count_parameters",
+    "count_layers",
+    "main_path_layers",
+    "LAYERS_DEFINITION",
+    "sobel_edges",
+    "canny_edges",
+]

@@ -4,6 +4,7 @@ Non-learned, zero parameters. Uses the MATLAB-compatible ``imresize`` port
 (:func:`paperlib.data.degrade.imresize_torch`, antialiased cubic kernel), the same resize that makes
 the LR images, as the papers' "Bicubic" rows are MATLAB ``imresize`` results.
 """
+
 from __future__ import annotations
 
 from torch import nn

@@ -14,6 +14,7 @@
 * :class:`FixedFilter` -- marker for fixed (non-learned) filter layers such as the Sobel operator of
   DRIDSR; ``count_layers`` counts them as layers (``include_fixed=True``) but they hold no parameters.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,9 @@ class ResBlock(nn.Module):
 
     def __init__(self, n_feats: int, kernel_size: int = 3, res_scale: float = 1.0, bias: bool = True):
         super().__init__()
-        self.body = nn.Sequential(conv(n_feats, n_feats, kernel_size, bias), nn.ReLU(inplace=True),
-                                  conv(n_feats, n_feats, kernel_size, bias))
+        self.body = nn.Sequential(
+            conv(n_feats, n_feats, kernel_size, bias), nn.ReLU(inplace=True), conv(n_feats, n_feats, kernel_size, bias)
+        )
         self.res_scale = res_scale
 
     def forward(self, x):
@@ -98,8 +100,11 @@ class CALayer(Attention):
         super().__init__()
         self.avg_pool = nn.AdaptiveAvgPool2d(1)
         self.conv_du = nn.Sequential(
-            nn.Conv2d(channels, channels // reduction, 1, bias=True), nn.ReLU(inplace=True),
-            nn.Conv2d(channels // reduction, channels, 1, bias=True), nn.Sigmoid())
+            nn.Conv2d(channels, channels // reduction, 1, bias=True),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels // reduction, channels, 1, bias=True),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return x * self.conv_du(self.avg_pool(x))

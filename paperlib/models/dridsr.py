@@ -49,6 +49,7 @@ Defaults and the choices where the paper is silent:
   (non-differentiable, computed on the CPU); ``edge='none'`` drops the gradient path (f2 removed).
 * PyTorch default initialisation.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -157,7 +158,7 @@ class OriginalIDB(nn.Module):
 
     def forward(self, x1, x2):
         y = self.act(self.body(torch.cat([x1, x2], dim=1)))
-        return y[:, : self.n_feats], y[:, self.n_feats:]
+        return y[:, : self.n_feats], y[:, self.n_feats :]
 
 
 IDB_KINDS = {"simple": IDB, "original": OriginalIDB}
@@ -188,8 +189,14 @@ class RIDM(nn.Module):
             of section 3.4). Default: 'simple'.
     """
 
-    def __init__(self, n_feats: int = 48, n_resblocks: int = 6, distill_channels: int = 24,
-                 wiring: str = "interleaved", idb: str = "simple"):
+    def __init__(
+        self,
+        n_feats: int = 48,
+        n_resblocks: int = 6,
+        distill_channels: int = 24,
+        wiring: str = "interleaved",
+        idb: str = "simple",
+    ):
         super().__init__()
         if n_resblocks < 1:
             raise ValueError(f"dridsr: n_resblocks must be >= 1, got {n_resblocks}")
@@ -199,7 +206,9 @@ class RIDM(nn.Module):
             raise ValueError(f"dridsr: idb must be one of {tuple(IDB_KINDS)}, got {idb!r}")
         self.wiring = wiring
         self.resblocks = nn.ModuleList([ResBlock(n_feats) for _ in range(n_resblocks)])
-        self.idbs = nn.ModuleList([IDB_KINDS[idb](2 * n_feats, n_feats, distill_channels) for _ in range(n_resblocks - 1)])
+        self.idbs = nn.ModuleList(
+            [IDB_KINDS[idb](2 * n_feats, n_feats, distill_channels) for _ in range(n_resblocks - 1)]
+        )
         self.fuse = conv((n_resblocks - 1) * distill_channels + n_feats, n_feats, 1)
 
     def forward(self, f0):
@@ -235,9 +244,18 @@ class DRIDSR(nn.Module):
 
     output_layer = "recon.2"  # kept in fp32 on the fast path (paperlib.precision)
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, n_feats: int = 48, n_resblocks: int = 6,
-                 distill_channels: int = 24, merge_channels: int = 28, edge: str = "sobel",
-                 ridm_wiring: str = "interleaved", idb: str = "simple"):
+    def __init__(
+        self,
+        scale: int = 4,
+        in_channels: int = 1,
+        n_feats: int = 48,
+        n_resblocks: int = 6,
+        distill_channels: int = 24,
+        merge_channels: int = 28,
+        edge: str = "sobel",
+        ridm_wiring: str = "interleaved",
+        idb: str = "simple",
+    ):
         super().__init__()
         self.scale = check_scale("dridsr", scale)
         if edge not in ("sobel", "canny", "none"):
@@ -245,9 +263,13 @@ class DRIDSR(nn.Module):
         self.edge = edge
         relu = nn.ReLU
         # low-frequency path (eq. 12)
-        self.low = nn.Sequential(conv(in_channels, n_feats, 5), relu(inplace=True),
-                                 conv(n_feats, n_feats, 3), relu(inplace=True),
-                                 conv(n_feats, merge_channels, 1))
+        self.low = nn.Sequential(
+            conv(in_channels, n_feats, 5),
+            relu(inplace=True),
+            conv(n_feats, n_feats, 3),
+            relu(inplace=True),
+            conv(n_feats, merge_channels, 1),
+        )
         # high-frequency path (eqs. 2-5)
         self.f1 = nn.Sequential(conv(in_channels, n_feats, 3), relu(inplace=True))
         self.ridm = RIDM(n_feats, n_resblocks, distill_channels, ridm_wiring, idb)
@@ -258,8 +280,11 @@ class DRIDSR(nn.Module):
             self.f2 = nn.Sequential(conv(in_channels, n_feats, 3), relu(inplace=True))
         self.f3 = conv(n_feats, merge_channels, 1)
         # reconstruction (eq. 14)
-        self.recon = nn.Sequential(conv(merge_channels, merge_channels * self.scale ** 2, 3),
-                                   nn.PixelShuffle(self.scale), conv(merge_channels, in_channels, 3))
+        self.recon = nn.Sequential(
+            conv(merge_channels, merge_channels * self.scale**2, 3),
+            nn.PixelShuffle(self.scale),
+            conv(merge_channels, in_channels, 3),
+        )
 
     def forward(self, x, return_paths: bool = False):
         f_low = self.low(x)

@@ -8,8 +8,8 @@ normalisation -- the count of the common PyTorch port, which drops the BN of the
 Choices: bicubic upscaling inside ``forward`` with :func:`paperlib.data.degrade.imresize_torch`;
 He initialisation (std = sqrt(2 / (k*k*C_out))), zero biases.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from torch import nn
 

@@ -10,6 +10,7 @@ here MeanShift is a buffer.
 Choice: the RGB mean shift is applied only for 3-channel inputs (``mean='auto'``); grayscale CT is
 used without a mean shift (pass ``mean=(m,)`` to enable one).
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -35,14 +36,22 @@ class EDSR(nn.Module):
 
     output_layer = "tail.1"  # kept in fp32 on the fast path (paperlib.precision)
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, n_resblocks: int = 16, n_feats: int = 64,
-                 res_scale: float = 1.0, mean="auto"):
+    def __init__(
+        self,
+        scale: int = 4,
+        in_channels: int = 1,
+        n_resblocks: int = 16,
+        n_feats: int = 64,
+        res_scale: float = 1.0,
+        mean="auto",
+    ):
         super().__init__()
         self.scale = check_scale("edsr", scale)
         self.sub_mean, self.add_mean = mean_shifts(resolve_mean(mean, in_channels))
         self.head = conv(in_channels, n_feats, 3)
-        self.body = nn.Sequential(*[ResBlock(n_feats, 3, res_scale) for _ in range(n_resblocks)],
-                                  conv(n_feats, n_feats, 3))
+        self.body = nn.Sequential(
+            *[ResBlock(n_feats, 3, res_scale) for _ in range(n_resblocks)], conv(n_feats, n_feats, 3)
+        )
         self.tail = nn.Sequential(Upsampler(self.scale, n_feats), conv(n_feats, in_channels, 3))
 
     def forward(self, x):

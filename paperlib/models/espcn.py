@@ -6,6 +6,7 @@ PixelShuffle(s). 21,284 / 22,729 / 24,752 parameters at x2/x3/x4 for one channel
 reference counts (the activation has no parameters, so the count does not tell tanh from ReLU;
 tanh is the paper's choice and is the default).
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -33,9 +34,13 @@ class ESPCN(nn.Module):
             raise ValueError(f"espcn: activation must be 'tanh' or 'relu', got {activation!r}")
         act = nn.Tanh if activation == "tanh" else nn.ReLU
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, n1, 5, padding=2), act(),
-            nn.Conv2d(n1, n2, 3, padding=1), act(),
-            nn.Conv2d(n2, in_channels * self.scale ** 2, 3, padding=1), nn.PixelShuffle(self.scale))
+            nn.Conv2d(in_channels, n1, 5, padding=2),
+            act(),
+            nn.Conv2d(n1, n2, 3, padding=1),
+            act(),
+            nn.Conv2d(n2, in_channels * self.scale**2, 3, padding=1),
+            nn.PixelShuffle(self.scale),
+        )
 
     def forward(self, x):
         return self.body(x)

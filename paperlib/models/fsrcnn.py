@@ -8,6 +8,7 @@ Choices where the paper is silent: the deconvolution uses ``padding=4, output_pa
 so that the output is exactly ``scale`` times the input (as in the common PyTorch port);
 PyTorch default initialisation.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -36,8 +37,7 @@ class FSRCNN(nn.Module):
             layers += [nn.Conv2d(s, s, 3, padding=1), nn.PReLU(s)]
         layers += [nn.Conv2d(s, d, 1), nn.PReLU(d)]
         self.body = nn.Sequential(*layers)
-        self.deconv = nn.ConvTranspose2d(d, in_channels, 9, stride=self.scale, padding=4,
-                                         output_padding=self.scale - 1)
+        self.deconv = nn.ConvTranspose2d(d, in_channels, 9, stride=self.scale, padding=4, output_padding=self.scale - 1)
 
     def forward(self, x):
         return self.deconv(self.body(x))

@@ -75,6 +75,7 @@ Choices where the paper is silent or ambiguous:
 * Parameters by part (65.2% of them in the MAB's kxk convolutions at the defaults, 33.7% in the
   distillation): ``paperlib.experiments.idman.architecture.parameter_breakdown``, notebooks/idman/01.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -106,8 +107,15 @@ class MAB(Attention):
         conv_fn (callable): convolution builder (weight-normalised or not).
     """
 
-    def __init__(self, n_feats: int, branches: Sequence[int] = (3, 5), reduction: int = 16, pool: str = "local",
-                 pool_kernel: int = 3, conv_fn=conv):
+    def __init__(
+        self,
+        n_feats: int,
+        branches: Sequence[int] = (3, 5),
+        reduction: int = 16,
+        pool: str = "local",
+        pool_kernel: int = 3,
+        conv_fn=conv,
+    ):
         super().__init__()
         if pool == "local":
             self.pool = nn.AvgPool2d(pool_kernel, stride=1, padding=pool_kernel // 2, count_include_pad=False)
@@ -115,11 +123,18 @@ class MAB(Attention):
             self.pool = nn.AdaptiveAvgPool2d(1)
         else:
             raise ValueError(f"idman: mab_pool must be 'local' or 'global', got {pool!r}")
-        self.branches = nn.ModuleList([
-            nn.Sequential(conv_fn(n_feats, n_feats, k), conv_fn(n_feats, n_feats // reduction, 1),
-                          nn.ReLU(inplace=True), conv_fn(n_feats // reduction, n_feats, 1),
-                          conv_fn(n_feats, n_feats, k))
-            for k in branches])
+        self.branches = nn.ModuleList(
+            [
+                nn.Sequential(
+                    conv_fn(n_feats, n_feats, k),
+                    conv_fn(n_feats, n_feats // reduction, 1),
+                    nn.ReLU(inplace=True),
+                    conv_fn(n_feats // reduction, n_feats, 1),
+                    conv_fn(n_feats, n_feats, k),
+                )
+                for k in branches
+            ]
+        )
 
     def forward(self, x):
         z = self.pool(x)
@@ -141,8 +156,9 @@ class ChannelAttention(Attention):
     def __init__(self, n_feats: int, reduction: int = 16, conv_fn=conv):
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.body = nn.Sequential(conv_fn(n_feats, n_feats // reduction, 1), nn.ReLU(inplace=True),
-                                  conv_fn(n_feats // reduction, n_feats, 1))
+        self.body = nn.Sequential(
+            conv_fn(n_feats, n_feats // reduction, 1), nn.ReLU(inplace=True), conv_fn(n_feats // reduction, n_feats, 1)
+        )
 
     def forward(self, x):
         return x * torch.sigmoid(self.body(self.pool(x)))
@@ -192,8 +208,9 @@ class SplitDistillation(nn.Module):
         super().__init__()
         dc = distill_channels or n_feats // 4
         if dc < 1 or n_feats - 3 * dc < 1:
-            raise ValueError(f"idman: channel_split needs 1 <= distill_channels < n_feats / 3, got {dc} "
-                             f"for n_feats={n_feats}")
+            raise ValueError(
+                f"idman: channel_split needs 1 <= distill_channels < n_feats / 3, got {dc} for n_feats={n_feats}"
+            )
         self.dc = dc
         rest = [n_feats - (i + 1) * dc for i in range(3)]  # widths of the refined parts: C-dc, C-2dc, C-3dc
         self.distill = nn.ModuleList([conv_fn(dc, dc, 1) for _ in range(3)])
@@ -229,16 +246,25 @@ class IDMAB(nn.Module):
         distill (str): 'full_input' (eq. 10) or 'channel_split' (section 3.3.1's prose).
     """
 
-    def __init__(self, n_feats: int, extract: str = "distill", attention=(3, 5), reduction: int = 16,
-                 mab_pool: str = "local", conv_fn=conv, distill: str = "full_input"):
+    def __init__(
+        self,
+        n_feats: int,
+        extract: str = "distill",
+        attention=(3, 5),
+        reduction: int = 16,
+        mab_pool: str = "local",
+        conv_fn=conv,
+        distill: str = "full_input",
+    ):
         super().__init__()
         if extract == "distill":
             if distill not in DISTILL:
                 raise ValueError(f"idman: distill must be one of {sorted(DISTILL)}, got {distill!r}")
             self.extract = DISTILL[distill](n_feats, conv_fn=conv_fn)
         elif extract == "conv":
-            self.extract = nn.Sequential(conv_fn(n_feats, n_feats, 3), nn.ReLU(inplace=True),
-                                         conv_fn(n_feats, n_feats, 3))
+            self.extract = nn.Sequential(
+                conv_fn(n_feats, n_feats, 3), nn.ReLU(inplace=True), conv_fn(n_feats, n_feats, 3)
+            )
         else:
             raise ValueError(f"idman: extract must be 'distill' or 'conv', got {extract!r}")
         if isinstance(attention, str) and attention == "channel":
@@ -262,8 +288,9 @@ class IDMAG(nn.Module):
 
     def __init__(self, n_feats: int, n_blocks: int, conv_fn=conv, **block_options):
         super().__init__()
-        self.body = nn.Sequential(*[IDMAB(n_feats, conv_fn=conv_fn, **block_options) for _ in range(n_blocks)],
-                                  conv_fn(n_feats, n_feats, 3))
+        self.body = nn.Sequential(
+            *[IDMAB(n_feats, conv_fn=conv_fn, **block_options) for _ in range(n_blocks)], conv_fn(n_feats, n_feats, 3)
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -291,10 +318,21 @@ class IDMAN(nn.Module):
 
     output_layer = "tail"  # kept in fp32 on the fast path (paperlib.precision)
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, n_groups: int = 10, n_blocks: int = 20,
-                 n_feats: int = 64, reduction: int = 16, extract: str = "distill", attention=(3, 5),
-                 mab_pool: str = "local", weight_norm: bool = True, feedback_steps: int = 2,
-                 distill: str = "full_input"):
+    def __init__(
+        self,
+        scale: int = 4,
+        in_channels: int = 1,
+        n_groups: int = 10,
+        n_blocks: int = 20,
+        n_feats: int = 64,
+        reduction: int = 16,
+        extract: str = "distill",
+        attention=(3, 5),
+        mab_pool: str = "local",
+        weight_norm: bool = True,
+        feedback_steps: int = 2,
+        distill: str = "full_input",
+    ):
         super().__init__()
         self.scale = check_scale("idman", scale)
         if not (isinstance(attention, str) and attention == "channel"):
@@ -307,9 +345,21 @@ class IDMAN(nn.Module):
             raise ValueError(f"idman: feedback_steps must be >= 0, got {feedback_steps}")
         c = _make_conv(weight_norm)
         self.head = c(in_channels, n_feats, 3)
-        self.groups = nn.Sequential(*[IDMAG(n_feats, n_blocks, conv_fn=c, extract=extract, attention=attention,
-                                            reduction=reduction, mab_pool=mab_pool, distill=distill)
-                                      for _ in range(n_groups)])
+        self.groups = nn.Sequential(
+            *[
+                IDMAG(
+                    n_feats,
+                    n_blocks,
+                    conv_fn=c,
+                    extract=extract,
+                    attention=attention,
+                    reduction=reduction,
+                    mab_pool=mab_pool,
+                    distill=distill,
+                )
+                for _ in range(n_groups)
+            ]
+        )
         self.dfes_conv = c(n_feats, n_feats, 3)
         self.upsample = Upsampler(self.scale, n_feats, conv_fn=c)
         self.feedback_steps = feedback_steps

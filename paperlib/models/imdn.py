@@ -10,6 +10,7 @@ Parameters: 694,404 / 703,059 / 715,176 (RGB, x2/x3/x4), 688,636 / 691,521 / 695
 Layers: 46 convolutions, of which 12 are the 1x1 convolutions inside the CCA layers; without those
 the count is 34, the "Layers" value of DRIDSR's Table 2 (``count_layers(m, include_attention=False)``).
 """
+
 from __future__ import annotations
 
 import torch
@@ -38,8 +39,11 @@ class CCALayer(Attention):
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
         self.conv_du = nn.Sequential(
-            nn.Conv2d(channels, channels // reduction, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(channels // reduction, channels, 1), nn.Sigmoid())
+            nn.Conv2d(channels, channels // reduction, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels // reduction, channels, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return x * self.conv_du(_stdv_channels(x) + _mean_channels(x))
@@ -92,7 +96,7 @@ class IMDN(nn.Module):
         self.blocks = nn.ModuleList([IMDModule(n_feats) for _ in range(n_modules)])
         self.c = nn.Sequential(conv(n_feats * n_modules, n_feats, 1), nn.LeakyReLU(0.05, inplace=True))
         self.LR_conv = conv(n_feats, n_feats, 3)
-        self.upsampler = nn.Sequential(conv(n_feats, in_channels * self.scale ** 2, 3), nn.PixelShuffle(self.scale))
+        self.upsampler = nn.Sequential(conv(n_feats, in_channels * self.scale**2, 3), nn.PixelShuffle(self.scale))
 
     def forward(self, x):
         fea = self.fea_conv(x)

@@ -6,6 +6,7 @@ x2, x3 and x4. All three branches are always built (the parameter count is the m
 ``scale`` selects the branch used by ``forward`` (change it with :meth:`MDSR.set_scale`).
 Choices: as EDSR (no mean shift for one channel).
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -28,15 +29,23 @@ class MDSR(nn.Module):
 
     output_layer = "tail"  # kept in fp32 on the fast path (paperlib.precision)
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, n_resblocks: int = 80, n_feats: int = 64,
-                 scales=(2, 3, 4), mean="auto"):
+    def __init__(
+        self,
+        scale: int = 4,
+        in_channels: int = 1,
+        n_resblocks: int = 80,
+        n_feats: int = 64,
+        scales=(2, 3, 4),
+        mean="auto",
+    ):
         super().__init__()
         self.scales = tuple(int(s) for s in scales)
         self.scale = check_scale("mdsr", scale, self.scales)
         self.sub_mean, self.add_mean = mean_shifts(resolve_mean(mean, in_channels))
         self.head = conv(in_channels, n_feats, 3)
-        self.pre_process = nn.ModuleList([nn.Sequential(ResBlock(n_feats, 5), ResBlock(n_feats, 5))
-                                          for _ in self.scales])
+        self.pre_process = nn.ModuleList(
+            [nn.Sequential(ResBlock(n_feats, 5), ResBlock(n_feats, 5)) for _ in self.scales]
+        )
         self.body = nn.Sequential(*[ResBlock(n_feats, 3) for _ in range(n_resblocks)], conv(n_feats, n_feats, 3))
         self.upsample = nn.ModuleList([Upsampler(s, n_feats) for s in self.scales])
         self.tail = conv(n_feats, in_channels, 3)

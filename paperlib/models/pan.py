@@ -10,6 +10,7 @@ Weight layers: 118 (x2/x3) / 121 (x4) convolutions counting every conv (1x1 incl
 Table 2 lists 60 "layers" for PAN, a convention we cannot reconstruct from the code (see
 :func:`paperlib.models.count_layers`).
 """
+
 from __future__ import annotations
 
 import torch

@@ -5,6 +5,7 @@ Attention Networks", ECCV 2018), following the official code / BasicSR ``rcan_ar
 RGB parameters 15,444,643 / 15,629,283 / 15,592,355 (x2/x3/x4). Mean shift as in EDSR: on for
 3 channels (DIV2K mean), off for grayscale CT.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -24,8 +25,9 @@ class RCAB(nn.Module):
 
     def __init__(self, n_feats: int, reduction: int = 16, res_scale: float = 1.0):
         super().__init__()
-        self.body = nn.Sequential(conv(n_feats, n_feats, 3), nn.ReLU(inplace=True), conv(n_feats, n_feats, 3),
-                                  CALayer(n_feats, reduction))
+        self.body = nn.Sequential(
+            conv(n_feats, n_feats, 3), nn.ReLU(inplace=True), conv(n_feats, n_feats, 3), CALayer(n_feats, reduction)
+        )
         self.res_scale = res_scale
 
     def forward(self, x):
@@ -43,8 +45,9 @@ class ResidualGroup(nn.Module):
 
     def __init__(self, n_feats: int, n_resblocks: int = 20, reduction: int = 16, res_scale: float = 1.0):
         super().__init__()
-        self.body = nn.Sequential(*[RCAB(n_feats, reduction, res_scale) for _ in range(n_resblocks)],
-                                  conv(n_feats, n_feats, 3))
+        self.body = nn.Sequential(
+            *[RCAB(n_feats, reduction, res_scale) for _ in range(n_resblocks)], conv(n_feats, n_feats, 3)
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -66,14 +69,25 @@ class RCAN(nn.Module):
 
     output_layer = "tail.1"  # kept in fp32 on the fast path (paperlib.precision)
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, n_resgroups: int = 10, n_resblocks: int = 20,
-                 n_feats: int = 64, reduction: int = 16, res_scale: float = 1.0, mean="auto"):
+    def __init__(
+        self,
+        scale: int = 4,
+        in_channels: int = 1,
+        n_resgroups: int = 10,
+        n_resblocks: int = 20,
+        n_feats: int = 64,
+        reduction: int = 16,
+        res_scale: float = 1.0,
+        mean="auto",
+    ):
         super().__init__()
         self.scale = check_scale("rcan", scale)
         self.sub_mean, self.add_mean = mean_shifts(resolve_mean(mean, in_channels))
         self.head = conv(in_channels, n_feats, 3)
-        self.body = nn.Sequential(*[ResidualGroup(n_feats, n_resblocks, reduction, res_scale)
-                                    for _ in range(n_resgroups)], conv(n_feats, n_feats, 3))
+        self.body = nn.Sequential(
+            *[ResidualGroup(n_feats, n_resblocks, reduction, res_scale) for _ in range(n_resgroups)],
+            conv(n_feats, n_feats, 3),
+        )
         self.tail = nn.Sequential(Upsampler(self.scale, n_feats), conv(n_feats, in_channels, 3))
 
     def forward(self, x):

@@ -3,6 +3,7 @@ following EDSR-PyTorch (``src/model/rdn.py``), configuration B: G0=64, D=16 RDBs
 
 RGB parameters 22,123,395 / 22,308,035 / 22,271,107 (x2/x3/x4). No mean shift (as the reference code).
 """
+
 from __future__ import annotations
 
 import torch
@@ -58,8 +59,9 @@ class RDN(nn.Module):
         growth (int): growth rate G. Default: 64.
     """
 
-    def __init__(self, scale: int = 4, in_channels: int = 1, g0: int = 64, n_blocks: int = 16, n_convs: int = 8,
-                 growth: int = 64):
+    def __init__(
+        self, scale: int = 4, in_channels: int = 1, g0: int = 64, n_blocks: int = 16, n_convs: int = 8, growth: int = 64
+    ):
         super().__init__()
         self.scale = check_scale("rdn", scale)
         self.sfe1 = conv(in_channels, g0, 3)
@@ -67,11 +69,17 @@ class RDN(nn.Module):
         self.rdbs = nn.ModuleList([RDB(g0, growth, n_convs) for _ in range(n_blocks)])
         self.gff = nn.Sequential(conv(n_blocks * g0, g0, 1), conv(g0, g0, 3))
         if self.scale in (2, 3):
-            self.up = nn.Sequential(conv(g0, growth * self.scale ** 2, 3), nn.PixelShuffle(self.scale),
-                                    conv(growth, in_channels, 3))
+            self.up = nn.Sequential(
+                conv(g0, growth * self.scale**2, 3), nn.PixelShuffle(self.scale), conv(growth, in_channels, 3)
+            )
         else:
-            self.up = nn.Sequential(conv(g0, growth * 4, 3), nn.PixelShuffle(2), conv(growth, growth * 4, 3),
-                                    nn.PixelShuffle(2), conv(growth, in_channels, 3))
+            self.up = nn.Sequential(
+                conv(g0, growth * 4, 3),
+                nn.PixelShuffle(2),
+                conv(growth, growth * 4, 3),
+                nn.PixelShuffle(2),
+                conv(growth, in_channels, 3),
+            )
         self.output_layer = f"up.{len(self.up) - 1}"  # kept in fp32 on the fast path (paperlib.precision)
 
     def forward(self, x):

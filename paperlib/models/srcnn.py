@@ -8,6 +8,7 @@ Choices where the paper is silent / differs from the Caffe original:
   :func:`paperlib.data.degrade.imresize_torch` (pre-upsampling model);
 * PyTorch default initialisation (the paper's Gaussian std=0.001 init trains very slowly with Adam).
 """
+
 from __future__ import annotations
 
 from torch import nn

@@ -8,8 +8,8 @@ Choices: the LR input is upscaled inside ``forward`` with the MATLAB-compatible
 :func:`paperlib.data.degrade.imresize_torch`; He initialisation as in the common PyTorch port
 (normal, std = sqrt(2 / (k*k*C_out))), zero biases; no gradient clipping inside the model.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from torch import nn
 

@@ -18,6 +18,7 @@ one-line :class:`~paperlib.errors.CheckpointError` naming the file. ``paperlib u
 --model dridsr --scale 2`` uses the HU entry of that model and scale through the window its card
 records; ``paperlib models --pretrained`` prints :func:`pretrained_table`.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,13 +83,37 @@ _HU_TESTS = (("tcga", "test", None), ("lung_pet_ct_dx", "test", 24))
 #: What ships. HU entries: chest CT (TCIA TCGA lung collections + COVID-19-NY-SBU) through the lung
 #: window, the one ``upscale`` shows a lung reader; tested on the held-out TCGA patients and on
 #: Lung-PET-CT-Dx (never trained on). COVID-CT entries: the DRIDSR paper's 8-bit data, quick profile.
-SPECS: dict[str, Spec] = {s.name: s for s in (
-    *(Spec(f"dridsr-x{k}-hu", "dridsr", k, _HU_DATA, "lung", tests=_HU_TESTS,
-           summary=f"DRIDSR x{k} for chest CT DICOM (HU through the lung window)") for k in (2, 3, 4)),
-    *(Spec(f"dridsr-x{k}-covid-ct", "dridsr", k, ("covid-ct",), None, iterations=400, lr_halvings=None,
-           tests=(("covid-ct", "test", None),),
-           summary=f"DRIDSR x{k} on 8-bit COVID-CT figures (the paper's data), quick profile") for k in (3, 4)),
-)}
+SPECS: dict[str, Spec] = {
+    s.name: s
+    for s in (
+        *(
+            Spec(
+                f"dridsr-x{k}-hu",
+                "dridsr",
+                k,
+                _HU_DATA,
+                "lung",
+                tests=_HU_TESTS,
+                summary=f"DRIDSR x{k} for chest CT DICOM (HU through the lung window)",
+            )
+            for k in (2, 3, 4)
+        ),
+        *(
+            Spec(
+                f"dridsr-x{k}-covid-ct",
+                "dridsr",
+                k,
+                ("covid-ct",),
+                None,
+                iterations=400,
+                lr_halvings=None,
+                tests=(("covid-ct", "test", None),),
+                summary=f"DRIDSR x{k} on 8-bit COVID-CT figures (the paper's data), quick profile",
+            )
+            for k in (3, 4)
+        ),
+    )
+}
 
 
 def names() -> list[str]:
@@ -144,16 +169,21 @@ def resolve(model: str, scale: int | None = None, folder=None) -> Spec:
     if model in SPECS:
         spec = SPECS[model]
         if scale is not None and int(scale) != spec.scale:
-            raise CheckpointError(f"{weights_path(model, folder)}: {model} is for x{spec.scale}, but x{scale} "
-                                  f"was requested; {_shipped_text(folder)}")
+            raise CheckpointError(
+                f"{weights_path(model, folder)}: {model} is for x{spec.scale}, but x{scale} "
+                f"was requested; {_shipped_text(folder)}"
+            )
         return spec
-    cands = [s for s in SPECS.values() if s.model == model and s.kind == "hu"
-             and (scale is None or s.scale == int(scale))]
+    cands = [
+        s for s in SPECS.values() if s.model == model and s.kind == "hu" and (scale is None or s.scale == int(scale))
+    ]
     if len(cands) == 1:
         return cands[0]
     if len(cands) > 1:
-        raise DataError(f"pretrained {model} (HU) is registered for scales {sorted(s.scale for s in cands)}: pass "
-                        f"--scale (scale=); {_shipped_text(folder)}")
+        raise DataError(
+            f"pretrained {model} (HU) is registered for scales {sorted(s.scale for s in cands)}: pass "
+            f"--scale (scale=); {_shipped_text(folder)}"
+        )
     at = f" x{scale}" if scale is not None else ""
     raise UnknownNameError(f"no pretrained {model}{at} for HU data; {_shipped_text(folder)}")
 
@@ -174,15 +204,18 @@ def load_pretrained(model: str, scale: int | None = None, device="cpu", folder=N
     card, path = check_card(spec, folder), weights_path(spec.name, folder)
     sha = sha256_file(path)
     if sha != card["sha256"]:
-        raise CheckpointError(f"{path}: sha256 {sha[:16]}... does not match the registered {card['sha256'][:16]}... "
-                              f"({card_path(spec.name, folder).name}); the file is corrupt or was replaced; "
-                              f"nothing loaded")
+        raise CheckpointError(
+            f"{path}: sha256 {sha[:16]}... does not match the registered {card['sha256'][:16]}... "
+            f"({card_path(spec.name, folder).name}); the file is corrupt or was replaced; "
+            f"nothing loaded"
+        )
     net = models.create(spec.model, scale=spec.scale, in_channels=1, **spec.options)
     try:
         net.load_state_dict(load_checkpoint(path))
     except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit {spec.model} x{spec.scale} "
-                              f"({str(e).splitlines()[0].strip()}...)") from None
+        raise CheckpointError(
+            f"{path}: weights do not fit {spec.model} x{spec.scale} ({str(e).splitlines()[0].strip()}...)"
+        ) from None
     return net.to(device).eval(), card, sha
 
 
@@ -191,13 +224,17 @@ def check_card(spec: Spec, folder=None) -> dict:
     card, path = read_card(spec.name, folder), weights_path(spec.name, folder)
     if card is None or not path.is_file():
         missing = path if card is not None else card_path(spec.name, folder)
-        raise CheckpointError(f"{missing}: {spec.name} is registered but not built (`{BUILD_COMMAND} --only "
-                              f"{spec.name}`); {_shipped_text(folder)}")
+        raise CheckpointError(
+            f"{missing}: {spec.name} is registered but not built (`{BUILD_COMMAND} --only "
+            f"{spec.name}`); {_shipped_text(folder)}"
+        )
     want = {"model": spec.model, "scale": spec.scale, "options": dict(spec.options)}
     have = {k: card.get(k) for k in want}
     if have != want:
-        raise CheckpointError(f"{card_path(spec.name, folder)}: card says {have}, registry says {want}; "
-                              f"rebuild with `{BUILD_COMMAND} --only {spec.name}`")
+        raise CheckpointError(
+            f"{card_path(spec.name, folder)}: card says {have}, registry says {want}; "
+            f"rebuild with `{BUILD_COMMAND} --only {spec.name}`"
+        )
     return card
 
 
@@ -213,8 +250,10 @@ def upscale_window(card: dict, window=None):
     if trained is None:
         return LUNG_WINDOW if window is None else window
     if window is not None and tuple(_resolve(window)) != tuple(trained):
-        raise DataError(f"{card['name']} was trained through the HU window W{trained[0]:g}/L{trained[1]:g} "
-                        f"({card['intensity'].get('window_name') or 'unnamed'}); omit --window to use it")
+        raise DataError(
+            f"{card['name']} was trained through the HU window W{trained[0]:g}/L{trained[1]:g} "
+            f"({card['intensity'].get('window_name') or 'unnamed'}); omit --window to use it"
+        )
     return tuple(trained)
 
 
@@ -227,14 +266,38 @@ def pretrained_table(folder=None):
     for spec in SPECS.values():
         card = read_card(spec.name, folder) if weights_path(spec.name, folder).is_file() else None
         head = card["evaluation"][0] if card and card.get("evaluation") else None
-        rows.append({"name": spec.name, "model": spec.model, "scale": spec.scale, "data": "+".join(spec.data),
-                     "window": spec.window or "8-bit", "iterations": card["training"]["iterations"] if card else "-",
-                     "held-out PSNR (dB)": f"{head['psnr']:.2f}" if head else "-",
-                     "bicubic PSNR (dB)": f"{head['bicubic_psnr']:.2f}" if head else "-",
-                     "test set": f"{head['data']} {head['split']} ({head['n_images']})" if head else "-",
-                     "sha256": card["sha256"][:12] if card else "-", "status": "shipped" if card else "not built"})
+        rows.append(
+            {
+                "name": spec.name,
+                "model": spec.model,
+                "scale": spec.scale,
+                "data": "+".join(spec.data),
+                "window": spec.window or "8-bit",
+                "iterations": card["training"]["iterations"] if card else "-",
+                "held-out PSNR (dB)": f"{head['psnr']:.2f}" if head else "-",
+                "bicubic PSNR (dB)": f"{head['bicubic_psnr']:.2f}" if head else "-",
+                "test set": f"{head['data']} {head['split']} ({head['n_images']})" if head else "-",
+                "sha256": card["sha256"][:12] if card else "-",
+                "status": "shipped" if card else "not built",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-__all__ = ["Spec", "SPECS", "WEIGHTS_DIR", "names", "weights_dir", "get_spec", "resolve", "load_pretrained", "read_card", "shipped",
-           "pretrained_table", "upscale_window", "weights_path", "card_path", "check_card"]
+__all__ = [
+    "Spec",
+    "SPECS",
+    "WEIGHTS_DIR",
+    "names",
+    "weights_dir",
+    "get_spec",
+    "resolve",
+    "load_pretrained",
+    "read_card",
+    "shipped",
+    "pretrained_table",
+    "upscale_window",
+    "weights_path",
+    "card_path",
+    "check_card",
+]

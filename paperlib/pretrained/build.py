@@ -10,6 +10,7 @@ files are redone. For one entry the card is removed first and written last, afte
 the Markdown: a build stopped half way leaves the entry "not built", never a card that vouches for
 other weights.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,8 @@ import numpy as np
 
 from ..data.splits import spaced
 from ..errors import DataError
-from . import Spec, card_path, get_spec, load_pretrained, names as registered, weights_dir, weights_path
+from . import Spec, card_path, get_spec, load_pretrained, weights_dir, weights_path
+from . import names as registered
 
 
 def combine(parts: list):
@@ -32,14 +34,19 @@ def combine(parts: list):
     if len({p.intensity for p in parts}) != 1 or len({p.manifest.get("patch") for p in parts}) != 1:
         raise DataError(f"cannot combine {[p.manifest.get('dataset') for p in parts]}: different intensity or patch")
     patches = [p.train_patches for p in parts if len(p.train_patches)]
-    man = {"dataset": "+".join(p.manifest["dataset"] for p in parts),
-           "scheme": " + ".join(dict.fromkeys(p.manifest.get("scheme", "") for p in parts)),
-           "seed": parts[0].manifest.get("seed"), "patch": parts[0].manifest.get("patch"),
-           "n_train_patches": int(sum(len(x) for x in patches)), "parts": [p.manifest for p in parts]}
+    man = {
+        "dataset": "+".join(p.manifest["dataset"] for p in parts),
+        "scheme": " + ".join(dict.fromkeys(p.manifest.get("scheme", "") for p in parts)),
+        "seed": parts[0].manifest.get("seed"),
+        "patch": parts[0].manifest.get("patch"),
+        "n_train_patches": int(sum(len(x) for x in patches)),
+        "parts": [p.manifest for p in parts],
+    }
     val = [x for p in parts for x in p.val]
     test = [x for p in parts for x in p.test]
-    return Prepared(np.concatenate(patches), val, test, man | {"n_val": len(val), "n_test": len(test)},
-                    parts[0].intensity)
+    return Prepared(
+        np.concatenate(patches), val, test, man | {"n_val": len(val), "n_test": len(test)}, parts[0].intensity
+    )
 
 
 def training_data(spec: Spec, data_root=None, progress: bool = True):
@@ -55,9 +62,17 @@ def train_config(spec: Spec, iterations: int | None = None, device="cpu"):
     from ..data.sources import DEFAULT_HU_WINDOW
     from ..train import TrainConfig
 
-    return TrainConfig.make(spec.model, spec.scale, spec.profile, options=dict(spec.options), seed=spec.seed,
-                            device=device, data="+".join(spec.data), window=spec.window or DEFAULT_HU_WINDOW,
-                            **spec.overrides(iterations))
+    return TrainConfig.make(
+        spec.model,
+        spec.scale,
+        spec.profile,
+        options=dict(spec.options),
+        seed=spec.seed,
+        device=device,
+        data="+".join(spec.data),
+        window=spec.window or DEFAULT_HU_WINDOW,
+        **spec.overrides(iterations),
+    )
 
 
 def _train_patients(source: str, root, seed: int) -> list[str] | None:
@@ -78,17 +93,23 @@ def split_record(spec: Spec, data, root=None) -> dict:
     man = data.manifest
     if spec.kind == "u8":
         note = f"{man.get('scheme')} split, seed {man.get('seed')}"
-        return {"train": {"images": man.get("n_train_images"), "patches": man.get("n_train_patches"), "note": note},
-                "val": {"images": len(data.val), "note": note}, "test": {"images": len(data.test), "note": note}}
+        return {
+            "train": {"images": man.get("n_train_images"), "patches": man.get("n_train_patches"), "note": note},
+            "val": {"images": len(data.val), "note": note},
+            "test": {"images": len(data.test), "note": note},
+        }
     train = sorted({p for s in spec.data for p in (_train_patients(s, root, spec.seed) or [])})
     note = "patient-level split (no patient in two splits)"
-    return {"train": {"patients": train, "patches": int(len(data.train_patches)), "note": note},
-            "val": {"patients": sorted({lab for _, lab, _ in data.val}), "images": len(data.val)},
-            "test": {"patients": sorted({lab for _, lab, _ in data.test}), "images": len(data.test)}}
+    return {
+        "train": {"patients": train, "patches": int(len(data.train_patches)), "note": note},
+        "val": {"patients": sorted({lab for _, lab, _ in data.val}), "images": len(data.val)},
+        "test": {"patients": sorted({lab for _, lab, _ in data.test}), "images": len(data.test)},
+    }
 
 
-def evaluate_held_out(model, spec: Spec, source: str, split: str, limit: int | None, root=None, device="cpu",
-                      progress: bool = True) -> dict:
+def evaluate_held_out(
+    model, spec: Spec, source: str, split: str, limit: int | None, root=None, device="cpu", progress: bool = True
+) -> dict:
     """Mean PSNR/SSIM of ``model`` and of MATLAB bicubic on ``source``'s ``split`` (fp32, the data's protocol)."""
     from .. import models
     from ..data.sources import load_source
@@ -99,26 +120,54 @@ def evaluate_held_out(model, spec: Spec, source: str, split: str, limit: int | N
     imgs = spaced(everything, limit)
     if not imgs:
         raise DataError(f"{source} {split}: no images to evaluate {spec.name} on")
-    res = {m: evaluate_images(net, imgs, spec.scale, m, device, with_ms_ssim=False, with_niqe=False,
-                              progress=progress, intensity=d.intensity)
-           for m, net in ((spec.model, model), ("bicubic", models.create("bicubic", scale=spec.scale)))}
+    res = {
+        m: evaluate_images(
+            net,
+            imgs,
+            spec.scale,
+            m,
+            device,
+            with_ms_ssim=False,
+            with_niqe=False,
+            progress=progress,
+            intensity=d.intensity,
+        )
+        for m, net in ((spec.model, model), ("bicubic", models.create("bicubic", scale=spec.scale)))
+    }
     ours, bic = res[spec.model], res["bicubic"]
-    role = ("external test set, never seen in training" if source not in spec.data else
-            "held-out patients of a training source" if spec.kind == "hu" else "held-out images of the training source")
-    return {"data": source, "split": split, "role": role, "n_images": len(imgs), "n_available": len(everything),
-            "selection": "all" if len(imgs) == len(everything) else f"{len(imgs)} evenly spaced",
-            "labels": sorted({lab for _, lab, _ in imgs}), "label_kind": "patient" if spec.kind == "hu" else "class",
-            "psnr": float(ours["psnr"].mean()), "ssim": float(ours["ssim"].mean()),
-            "bicubic_psnr": float(bic["psnr"].mean()), "bicubic_ssim": float(bic["ssim"].mean()),
-            "inference": "fp32", "protocol": ours.attrs["protocol"]}
+    role = (
+        "external test set, never seen in training"
+        if source not in spec.data
+        else "held-out patients of a training source"
+        if spec.kind == "hu"
+        else "held-out images of the training source"
+    )
+    return {
+        "data": source,
+        "split": split,
+        "role": role,
+        "n_images": len(imgs),
+        "n_available": len(everything),
+        "selection": "all" if len(imgs) == len(everything) else f"{len(imgs)} evenly spaced",
+        "labels": sorted({lab for _, lab, _ in imgs}),
+        "label_kind": "patient" if spec.kind == "hu" else "class",
+        "psnr": float(ours["psnr"].mean()),
+        "ssim": float(ours["ssim"].mean()),
+        "bicubic_psnr": float(bic["psnr"].mean()),
+        "bicubic_ssim": float(bic["ssim"].mean()),
+        "inference": "fp32",
+        "protocol": ours.attrs["protocol"],
+    }
 
 
 def weights_bytes(model) -> bytes:
     """The shipped file's bytes: the model's ``state_dict`` in fp32, contiguous, on the CPU."""
     import torch
 
-    state = {k: (v.detach().cpu().float().contiguous() if v.is_floating_point() else v.detach().cpu())
-             for k, v in model.state_dict().items()}
+    state = {
+        k: (v.detach().cpu().float().contiguous() if v.is_floating_point() else v.detach().cpu())
+        for k, v in model.state_dict().items()
+    }
     buf = io.BytesIO()
     torch.save(state, buf)
     return buf.getvalue()
@@ -135,8 +184,12 @@ def write_entry(spec: Spec, model, run, split: dict, evaluation: list[dict], out
     out.mkdir(parents=True, exist_ok=True)
     card_path(spec.name, out).unlink(missing_ok=True)
     data = weights_bytes(model)
-    weights = {"file": weights_path(spec.name, out).name, "sha256": hashlib.sha256(data).hexdigest(),
-               "bytes": len(data), "parameters": models.count_parameters(model)}
+    weights = {
+        "file": weights_path(spec.name, out).name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "parameters": models.count_parameters(model),
+    }
     atomic_write_bytes(weights_path(spec.name, out), data)
     card = make_card(spec, run, weights, split, evaluation)
     atomic_write_bytes(out / f"{spec.name}.md", render(card).encode())
@@ -144,8 +197,16 @@ def write_entry(spec: Spec, model, run, split: dict, evaluation: list[dict], out
     return card
 
 
-def build_one(spec: Spec, iterations: int | None = None, out=None, runs=None, data_root=None, device="cpu",
-              progress: bool = True, eval_limit: int | None = None) -> dict:
+def build_one(
+    spec: Spec,
+    iterations: int | None = None,
+    out=None,
+    runs=None,
+    data_root=None,
+    device="cpu",
+    progress: bool = True,
+    eval_limit: int | None = None,
+) -> dict:
     """Train (or resume, or reuse) ``spec``'s run, evaluate it, write its files; returns the card.
 
     Args:
@@ -162,8 +223,10 @@ def build_one(spec: Spec, iterations: int | None = None, out=None, runs=None, da
     if not run.complete:
         raise DataError(f"{run.path}: training did not finish")
     model = run.load_model(device)
-    evaluation = [evaluate_held_out(model, spec, src, split, _limit(lim, eval_limit), data_root, device, progress)
-                  for src, split, lim in spec.tests]
+    evaluation = [
+        evaluate_held_out(model, spec, src, split, _limit(lim, eval_limit), data_root, device, progress)
+        for src, split, lim in spec.tests
+    ]
     card = write_entry(spec, model, run, split_record(spec, data, data_root), evaluation, out)
     load_pretrained(spec.name, spec.scale, folder=out)  # every check a user's load makes
     return card
@@ -189,13 +252,21 @@ def build(names=None, iterations: int | None = None, out=None, report=None, **kw
     for spec in specs:
         card = build_one(spec, iterations, out, **kw)
         head = card["evaluation"][0]
-        report(f"{spec.name}: {card['training']['iterations']} iterations, {head['data']} {head['split']} PSNR "
-               f"{head['psnr']:.2f} dB (bicubic {head['bicubic_psnr']:.2f}), sha256 {card['sha256'][:12]} -> "
-               f"{weights_path(spec.name, out)}"
-               + (" -- WARNING: below bicubic, train longer (--iterations)" if head["psnr"] < head["bicubic_psnr"] else ""))
+        report(
+            f"{spec.name}: {card['training']['iterations']} iterations, {head['data']} {head['split']} PSNR "
+            f"{head['psnr']:.2f} dB (bicubic {head['bicubic_psnr']:.2f}), sha256 {card['sha256'][:12]} -> "
+            f"{weights_path(spec.name, out)}"
+            + (" -- WARNING: below bicubic, train longer (--iterations)" if head["psnr"] < head["bicubic_psnr"] else "")
+        )
         cards.append(card)
-    index = ["# Shipped pretrained weights", "", "Generated by `python -m paperlib.pretrained build`; one model card "
-             "per checkpoint (`<name>.json`, the facts; `<name>.md`, the same for reading).", "",
-             pretrained_table(out).to_markdown(index=False), ""]
+    index = [
+        "# Shipped pretrained weights",
+        "",
+        "Generated by `python -m paperlib.pretrained build`; one model card "
+        "per checkpoint (`<name>.json`, the facts; `<name>.md`, the same for reading).",
+        "",
+        pretrained_table(out).to_markdown(index=False),
+        "",
+    ]
     atomic_write_bytes(out / "README.md", "\n".join(index).encode())
     return cards

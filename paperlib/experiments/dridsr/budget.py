@@ -14,6 +14,7 @@ snapshot file, the test-image list, the protocol, the metric flags and
 
 Run in the background: ``python -m paperlib.experiments.dridsr.budget --stages 1000,2000,5000,10000``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,24 +54,31 @@ class BudgetRun:
 #: Priority order: one seed of every method first, then the second seeds, VDSR (10x per step) last.
 STUDY = (
     BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
-    BudgetRun("imdn", 0), BudgetRun("pan", 0), BudgetRun("espcn", 0), BudgetRun("srcnn", 0),
+    BudgetRun("imdn", 0),
+    BudgetRun("pan", 0),
+    BudgetRun("espcn", 0),
+    BudgetRun("srcnn", 0),
     BudgetRun("dridsr", 0, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
     BudgetRun("dridsr", 1, {}, "DRIDSR (interleaved)"),
-    BudgetRun("imdn", 1), BudgetRun("pan", 1),
+    BudgetRun("imdn", 1),
+    BudgetRun("pan", 1),
     BudgetRun("dridsr", 1, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
     BudgetRun("vdsr", 0, max_steps=1000),
 )
 
 
 #: A study small enough for the smoke profile (nbval): two DRIDSR readings and ESPCN, 4 steps.
-SMOKE_STUDY = (BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
-               BudgetRun("dridsr", 0, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
-               BudgetRun("espcn", 0))
+SMOKE_STUDY = (
+    BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
+    BudgetRun("dridsr", 0, {"ridm_wiring": "side_chain"}, "DRIDSR (side chain)"),
+    BudgetRun("espcn", 0),
+)
 SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
 
 
-def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False,
-                       steps=None) -> pd.DataFrame:
+def evaluate_snapshots(
+    run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False, steps=None
+) -> pd.DataFrame:
     """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
     from .tables import run_intensity, table_protocol
 
@@ -88,8 +96,18 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
             frames.append(pd.read_csv(cache))
             continue
         model = run.load_model(device, weights=snap)
-        df = evaluate_images(model, images, scale, method, device, protocol=protocol,
-                             with_ms_ssim=False, with_niqe=False, progress=progress, intensity=intensity)
+        df = evaluate_images(
+            model,
+            images,
+            scale,
+            method,
+            device,
+            protocol=protocol,
+            with_ms_ssim=False,
+            with_niqe=False,
+            progress=progress,
+            intensity=intensity,
+        )
         df = df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
         tmp = cache.with_suffix(".tmp")
         df.to_csv(tmp, index=False)
@@ -98,8 +116,9 @@ def evaluate_snapshots(run: Run, images, scale: int = SCALE, device="cpu", progr
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def advance(stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True,
-            **overrides) -> list:
+def advance(
+    stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True, **overrides
+) -> list:
     """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``."""
     out = []
     for br in study:
@@ -168,8 +187,9 @@ def common_step(per_image: pd.DataFrame, label: str, baseline: str) -> int | Non
     return max(both) if both else None
 
 
-def claims(per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES,
-           extra_pairs=WIRING_PAIRS) -> pd.DataFrame:
+def claims(
+    per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES, extra_pairs=WIRING_PAIRS
+) -> pd.DataFrame:
     """Per claim (``target`` beats a baseline at x4): the one rule at the largest common budget.
 
     :func:`paperlib.stats.paired_verdict` on the per-image PSNR of both labels at their largest common
@@ -202,16 +222,66 @@ def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float)
     if step is None:
         return None
     v = verdict_at(per_image, step, target, blabel)
-    prev = sorted(s for s in per_image.loc[per_image["run"] == target, "step"].unique() if s < step
-                  and s in set(per_image.loc[per_image["run"] == blabel, "step"]))
+    prev = sorted(
+        s
+        for s in per_image.loc[per_image["run"] == target, "step"].unique()
+        if s < step and s in set(per_image.loc[per_image["run"] == blabel, "step"])
+    )
     trend = v.margin - verdict_at(per_image, prev[-1], target, blabel).margin if prev else np.nan
     seeds = per_image[per_image["step"] == step].groupby("run")["seed"].nunique()
     name = f"{target.replace(' (interleaved)', '')} > {blabel} (x{SCALE})"
-    return {"claim": name, "step": step, "n_images": v.n_images, "seeds": f"{seeds[target]} vs {seeds[blabel]}",
-            "margin_dB": v.margin, "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high,
-            "seed_ci_low": v.seed_ci_low, "seed_ci_high": v.seed_ci_high, "seed_sd_dB": v.seed_sd,
-            "trend_dB_since_prev": trend, "prev_step": prev[-1] if prev else None,
-            "paper_margin_dB": paper, "verdict_at_this_budget": v.verdict, "why": v.why, "to resolve": resolve_text(v)}
+    return {
+        "claim": name,
+        "step": step,
+        "n_images": v.n_images,
+        "seeds": f"{seeds[target]} vs {seeds[blabel]}",
+        "margin_dB": v.margin,
+        "image_ci_low": v.image_ci_low,
+        "image_ci_high": v.image_ci_high,
+        "seed_ci_low": v.seed_ci_low,
+        "seed_ci_high": v.seed_ci_high,
+        "seed_sd_dB": v.seed_sd,
+        "trend_dB_since_prev": trend,
+        "prev_step": prev[-1] if prev else None,
+        "paper_margin_dB": paper,
+        "verdict_at_this_budget": v.verdict,
+        "why": v.why,
+        "to resolve": resolve_text(v),
+    }
+
+
+def _staggered(ys, gap: float, lo: float, hi: float) -> list:
+    """Label heights for lines at ``ys`` (any order): each as close to its line as it can be while
+    every two labels are at least ``gap`` apart and all stay within ``[lo, hi]`` when they fit."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    pos = [float(ys[i]) for i in order]
+    for k in range(len(pos)):  # push up from the lowest
+        pos[k] = max(pos[k], lo, pos[k - 1] + gap if k else lo)
+    for k in range(len(pos) - 1, -1, -1):  # then down from the top, if the top one left the axes
+        pos[k] = min(pos[k], hi if k == len(pos) - 1 else pos[k + 1] - gap)
+    out = [0.0] * len(ys)
+    for k, i in enumerate(order):
+        out[i] = pos[k]
+    return out
+
+
+def _label_paper_lines(ax, papers: list, lo: float, hi: float) -> None:
+    """Label each ``(y, text, colour)`` dashed line at the right edge, outside the axes, without overlaps."""
+    gap = 0.045 * (hi - lo)  # about 1.5 label heights at fontsize 7 on this axes
+    for (y, text, color), at in zip(papers, _staggered([p[0] for p in papers], gap, lo, hi)):
+        ax.annotate(
+            text,
+            xy=(1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(1.03, at),
+            textcoords=("axes fraction", "data"),
+            fontsize=7,
+            color=color,
+            ha="left",
+            va="center",
+            annotation_clip=False,
+            arrowprops=dict(arrowstyle="-", color=color, lw=0.6, shrinkA=0, shrinkB=0),
+        )
 
 
 def plot_curves(curves: pd.DataFrame, title: str = ""):
@@ -222,20 +292,6 @@ def plot_curves(curves: pd.DataFrame, title: str = ""):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    def _staggered(ys, gap: float, lo: float, hi: float) -> list:
-        """Label heights for lines at ``ys`` (any order): each as close to its line as it can be while
-        every two labels are at least ``gap`` apart and all stay within ``[lo, hi]`` when they fit."""
-        order = sorted(range(len(ys)), key=lambda i: ys[i])
-        pos = [float(ys[i]) for i in order]
-        for k in range(len(pos)):  # push up from the lowest
-            pos[k] = max(pos[k], lo, pos[k - 1] + gap if k else lo)
-        for k in range(len(pos) - 1, -1, -1):  # then down from the top, if the top one left the axes
-            pos[k] = min(pos[k], hi if k == len(pos) - 1 else pos[k + 1] - gap)
-        out = [0.0] * len(ys)
-        for k, i in enumerate(order):
-            out[i] = pos[k]
-        return out
 
     fig, ax = plt.subplots(figsize=(8.5, 5))
     drawn, papers = set(), []
@@ -252,21 +308,23 @@ def plot_curves(curves: pd.DataFrame, title: str = ""):
             papers.append((paper[0], f"paper {DISPLAY_NAMES.get(method, method)}", color))
     ax.set_xscale("log")
     lo, hi = ax.get_ylim()
-    gap = 0.045 * (hi - lo)  # about 1.5 label heights at fontsize 7 on this axes
-    for (y, text, color), at in zip(papers, _staggered([p[0] for p in papers], gap, lo, hi)):
-        ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(1.03, at),
-                    textcoords=("axes fraction", "data"), fontsize=7, color=color, ha="left", va="center",
-                    annotation_clip=False, arrowprops=dict(arrowstyle="-", color=color, lw=0.6,
-                                                           shrinkA=0, shrinkB=0))
+    _label_paper_lines(ax, papers, lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_xlabel("training iterations (16 patches of 96x96 HR each)")
     ax.set_ylabel(f"test PSNR (Y, dB), x{SCALE}, 46 images")
-    ax.set_title(title or "DRIDSR budget study (x4): shaded band = range over training seeds;\n"
-                          "dashed = the paper's converged Table 1 values", fontsize=11)
+    ax.set_title(
+        title
+        or "DRIDSR budget study (x4): shaded band = range over training seeds;\n"
+        "dashed = the paper's converged Table 1 values",
+        fontsize=11,
+    )
     ax.grid(True, which="both", alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     handles += [Patch(color="0.5", alpha=0.3), Line2D([], [], color="0.3", ls="--", lw=0.8)]
-    labels += ["range over training seeds\n(min-max of seed means; 2+ seeds)", "paper's Table 1 x4 value\n(labelled at right)"]
+    labels += [
+        "range over training seeds\n(min-max of seed means; 2+ seeds)",
+        "paper's Table 1 x4 value\n(labelled at right)",
+    ]
     # outside, below the paper labels, so that it hides no curve
     ax.legend(handles, labels, fontsize=7.5, loc="lower left", bbox_to_anchor=(1.02, 0.0), borderaxespad=0.0)
     fig.tight_layout()

@@ -12,6 +12,7 @@ difference sits within that seed spread.
 Run: ``python -m paperlib.experiments.dridsr.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
 ``bench/results/parity_<profile>.{json,md}``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,16 @@ from ...train import TrainConfig, train
 from .tables import evaluate_methods, load_data
 
 
-def parity_per_image(methods=("dridsr", "imdn"), seeds=(0, 1, 2), scale: int = 4, profile: str = "quick",
-                     device="cpu", data=None, progress: bool = False, split_seed: int = 0) -> tuple[pd.DataFrame, dict]:
+def parity_per_image(
+    methods=("dridsr", "imdn"),
+    seeds=(0, 1, 2),
+    scale: int = 4,
+    profile: str = "quick",
+    device="cpu",
+    data=None,
+    progress: bool = False,
+    split_seed: int = 0,
+) -> tuple[pd.DataFrame, dict]:
     """Per-image test metrics of every (method, precision, training seed) on one fixed data split.
 
     The split is fixed (``data``, default the ``split_seed`` paper split) so that every run is measured on
@@ -60,17 +69,28 @@ def parity_table(per: pd.DataFrame, scale: int = 4) -> pd.DataFrame:
     rows = []
     for m in per["model"].unique():
         seeds = sorted(per.loc[per["model"] == m, "seed"].unique())
-        diffs = [paired_comparison(per, f"{m} (fast, seed {s})", f"{m} (fp32, seed {s})", "psnr", scale=scale)
-                 for s in seeds]
-        pairs = [paired_comparison(per, f"{m} (fp32, seed {a})", f"{m} (fp32, seed {b})", "psnr", scale=scale)
-                 for i, a in enumerate(seeds) for b in seeds[i + 1:]]
+        diffs = [
+            paired_comparison(per, f"{m} (fast, seed {s})", f"{m} (fp32, seed {s})", "psnr", scale=scale) for s in seeds
+        ]
+        pairs = [
+            paired_comparison(per, f"{m} (fp32, seed {a})", f"{m} (fp32, seed {b})", "psnr", scale=scale)
+            for i, a in enumerate(seeds)
+            for b in seeds[i + 1 :]
+        ]
         fast = float(np.mean([d["mean_diff"] for d in diffs]))
         spread = float(max(abs(p["mean_diff"]) for p in pairs)) if pairs else float("nan")
-        rows.append({"model": m, "seeds": len(seeds), "fast_minus_fp32_dB": fast,
-                     "per_seed_fast_minus_fp32_dB": [round(d["mean_diff"], 4) for d in diffs],
-                     "per_seed_ci95": [(round(d["ci_low"], 4), round(d["ci_high"], 4)) for d in diffs],
-                     "fp32_seed_pair_diffs_dB": [round(p["mean_diff"], 4) for p in pairs],
-                     "fp32_seed_spread_dB": spread, "within_seed_spread": bool(abs(fast) <= spread)})
+        rows.append(
+            {
+                "model": m,
+                "seeds": len(seeds),
+                "fast_minus_fp32_dB": fast,
+                "per_seed_fast_minus_fp32_dB": [round(d["mean_diff"], 4) for d in diffs],
+                "per_seed_ci95": [(round(d["ci_low"], 4), round(d["ci_high"], 4)) for d in diffs],
+                "fp32_seed_pair_diffs_dB": [round(p["mean_diff"], 4) for p in pairs],
+                "fp32_seed_spread_dB": spread,
+                "within_seed_spread": bool(abs(fast) <= spread),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -84,19 +104,27 @@ def main(argv=None):
     args = ap.parse_args(argv)
     t0 = time.time()
     seeds = tuple(int(s) for s in args.seeds.split(","))
-    per, _ = parity_per_image(tuple(args.methods.split(",")), seeds, args.scale, args.profile, args.device,
-                              progress=True)
+    per, _ = parity_per_image(
+        tuple(args.methods.split(",")), seeds, args.scale, args.profile, args.device, progress=True
+    )
     df = parity_table(per, args.scale)
     out = REPO_ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     per.to_csv(out / f"parity_{args.profile}_per_image.csv", index=False)
-    meta = {"what": "fast path (bf16 autocast + channels_last, fp32 output layer) minus fp32, same seed and batches, "
-                    "beside the fp32-vs-fp32 spread across training seeds (same data split, seed 0)",
-            "profile": args.profile, "scale": args.scale, "seeds": list(seeds), "git_commit": git_commit(),
-            "hardware": hardware_info(args.device), "seconds": time.time() - t0,
-            "evaluation": "fp32 inference; PSNR/SSIM on Y, border crop = scale; COVID-CT paper-split test images"}
-    (out / f"parity_{args.profile}.json").write_text(json.dumps(meta | {"rows": df.to_dict("records")}, indent=2,
-                                                                  default=str))
+    meta = {
+        "what": "fast path (bf16 autocast + channels_last, fp32 output layer) minus fp32, same seed and batches, "
+        "beside the fp32-vs-fp32 spread across training seeds (same data split, seed 0)",
+        "profile": args.profile,
+        "scale": args.scale,
+        "seeds": list(seeds),
+        "git_commit": git_commit(),
+        "hardware": hardware_info(args.device),
+        "seconds": time.time() - t0,
+        "evaluation": "fp32 inference; PSNR/SSIM on Y, border crop = scale; COVID-CT paper-split test images",
+    }
+    (out / f"parity_{args.profile}.json").write_text(
+        json.dumps(meta | {"rows": df.to_dict("records")}, indent=2, default=str)
+    )
     (out / f"parity_{args.profile}.md").write_text(df.to_markdown(index=False, floatfmt=".4f") + "\n")
     print(df.to_string(index=False))
 

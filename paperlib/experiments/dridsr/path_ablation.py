@@ -25,6 +25,7 @@ Run in the background::
 
     python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000,3000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,11 @@ def claims_table(per_image: pd.DataFrame) -> pd.DataFrame:
             if step is None or not {REFERENCE, label} <= set(at["run"]):
                 continue
             v = paired_verdict(at, REFERENCE, label, "psnr", by="run")
-            rows.append({"comparison": f"{REFERENCE} > {label}", "when": when, "step": step} | v.as_row()
-                        | {"to resolve": resolve_text(v)})
+            rows.append(
+                {"comparison": f"{REFERENCE} > {label}", "when": when, "step": step}
+                | v.as_row()
+                | {"to resolve": resolve_text(v)}
+            )
     return pd.DataFrame(rows)
 
 
@@ -77,14 +81,22 @@ def steps_to_psnr(per_image: pd.DataFrame, target: float = CONVERGENCE_PSNR) -> 
     out = []
     for (label, seed), g in by.groupby(["run", "seed"]):
         hit = g[g["psnr"] >= target]["step"]
-        out.append({"run": label, "seed": seed, "target_psnr": target,
-                    "first_step_at_or_above": int(hit.min()) if len(hit) else np.nan, "last_step": int(g["step"].max())})
+        out.append(
+            {
+                "run": label,
+                "seed": seed,
+                "target_psnr": target,
+                "first_step_at_or_above": int(hit.min()) if len(hit) else np.nan,
+                "last_step": int(g["step"].max()),
+            }
+        )
     return pd.DataFrame(out)
 
 
 def frequency_shares(runs: list, images, step: int, data_intensity=None, device="cpu") -> pd.DataFrame:
     """Per image and seed of the Sobel DRIDSR at ``step``: each path's share of its output energy above the LR
-    Nyquist frequency (:mod:`paperlib.spectral`). Rows: ``path`` ('low path' / 'high path'), seed, image, share_above."""
+    Nyquist frequency (:mod:`paperlib.spectral`). Rows: ``path`` ('low path' / 'high path'), seed, image,
+    share_above."""
     from ...evaluate import make_pair
     from .tables import run_intensity
 
@@ -97,8 +109,15 @@ def frequency_shares(runs: list, images, step: int, data_intensity=None, device=
             _, lr = make_pair(img, SCALE, data_intensity or run_intensity(run))
             parts = dridsr_path_contributions(model, lr, device)
             for path in ("low", "high"):
-                rows.append({"path": f"{path} path", "seed": br.seed, "image": name, "label": label,
-                             "share_above": share_above(parts[path], lr_nyquist(SCALE))})
+                rows.append(
+                    {
+                        "path": f"{path} path",
+                        "seed": br.seed,
+                        "image": name,
+                        "label": label,
+                        "share_above": share_above(parts[path], lr_nyquist(SCALE)),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -119,8 +138,11 @@ def frequency_figure(run, image, step: int, device="cpu"):
     for ax, key in zip(axes[:2], ("low", "high")):
         lim = float(np.percentile(np.abs(parts[key] - parts[key].mean()), 99)) or 1.0
         im = ax.imshow(parts[key] - parts[key].mean(), cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(f"{key}-frequency path's part of the SR image\n(mean removed; share above LR Nyquist "
-                     f"{share_above(parts[key], lr_nyquist(SCALE)):.3f})", fontsize=9)
+        ax.set_title(
+            f"{key}-frequency path's part of the SR image\n(mean removed; share above LR Nyquist "
+            f"{share_above(parts[key], lr_nyquist(SCALE)):.3f})",
+            fontsize=9,
+        )
         ax.axis("off")
         fig.colorbar(im, ax=ax, fraction=0.046, label="intensity (image units, [0, 1] scale)")
     bins = np.linspace(0, 0.5, 41)
@@ -148,16 +170,29 @@ def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root
     per = collect(runs, images, progress=False)
     final = min(common_step(per, REFERENCE, v) or 0 for v in {br.name for br, _ in runs} if v != REFERENCE)
     manifests = {run.path.name: run.manifest for _, run in runs}
-    meta = {"study": "dridsr path ablation", "variants": VARIANTS, "seeds": list(SEEDS), "scale": SCALE,
-            "test_images": len(images), "runs": {k: {"config": m["config"], "git_commit": m.get("git_commit"),
-                                                     "hardware": m.get("hardware")} for k, m in manifests.items()},
-            "early_step": EARLY_STEP, "final_step": final, "convergence_psnr": CONVERGENCE_PSNR}
-    out = {"per_image": save_table(per, "path_ablation_per_image", "dridsr", profile, meta, root=root),
-           "curves": save_table(curve_table(per), "path_ablation_curves", "dridsr", profile, meta, root=root),
-           "claims": save_table(claims_table(per), "path_ablation_claims", "dridsr", profile, meta, root=root),
-           "steps": save_table(steps_to_psnr(per), "path_ablation_steps_to_psnr", "dridsr", profile, meta, root=root)}
-    fig = plot_curves(curve_table(per), title="DRIDSR path ablation: test PSNR against iterations (band: range "
-                                              "over 3 seeds)")
+    meta = {
+        "study": "dridsr path ablation",
+        "variants": VARIANTS,
+        "seeds": list(SEEDS),
+        "scale": SCALE,
+        "test_images": len(images),
+        "runs": {
+            k: {"config": m["config"], "git_commit": m.get("git_commit"), "hardware": m.get("hardware")}
+            for k, m in manifests.items()
+        },
+        "early_step": EARLY_STEP,
+        "final_step": final,
+        "convergence_psnr": CONVERGENCE_PSNR,
+    }
+    out = {
+        "per_image": save_table(per, "path_ablation_per_image", "dridsr", profile, meta, root=root),
+        "curves": save_table(curve_table(per), "path_ablation_curves", "dridsr", profile, meta, root=root),
+        "claims": save_table(claims_table(per), "path_ablation_claims", "dridsr", profile, meta, root=root),
+        "steps": save_table(steps_to_psnr(per), "path_ablation_steps_to_psnr", "dridsr", profile, meta, root=root),
+    }
+    fig = plot_curves(
+        curve_table(per), title="DRIDSR path ablation: test PSNR against iterations (band: range over 3 seeds)"
+    )
     out["curves_fig"] = save_figure(fig, "path_ablation_psnr_vs_iterations", "dridsr", profile, meta, root=root)
     plt.close(fig)
     shares = frequency_shares(runs, images, final, device=device)

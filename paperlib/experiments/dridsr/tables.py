@@ -7,6 +7,7 @@ still see [0, 1] images, and every table and figure says which data made it). Ev
 trained once per (model, options, scale, profile, data, seed) by :func:`paperlib.train.train`,
 which reuses a finished run of the same configuration and never one made under other settings.
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,8 +31,9 @@ METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
 
 
-def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_root: bool = False,
-              profile: str | None = None):
+def load_data(
+    seed: int = 0, data_root=None, progress: bool = True, allow_other_root: bool = False, profile: str | None = None
+):
     """COVID-CT prepared with the paper's 600/100/46 split drawn with ``seed`` and 192x192 HR patches.
 
     Notebooks pass their ``seed`` parameter here (the split is part of what the seed means).
@@ -43,8 +45,9 @@ def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_
     profile raises the :class:`~paperlib.errors.DatasetNotFoundError` naming COVID-CT.
     """
     try:
-        return load_prepared_covid_ct("paper", seed=seed, patch=192, root=data_root, progress=progress,
-                                      allow_other_root=allow_other_root)
+        return load_prepared_covid_ct(
+            "paper", seed=seed, patch=192, root=data_root, progress=progress, allow_other_root=allow_other_root
+        )
     except DatasetNotFoundError as err:
         if profile != "smoke" or _covid_ct_present(data_root):
             raise
@@ -52,10 +55,15 @@ def load_data(seed: int = 0, data_root=None, progress: bool = True, allow_other_
     from ...data.sources import load_sample_source
 
     data = load_sample_source(seed=seed, window="lung")
-    data.manifest["stand_in"] = (f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
-                                 f"({data.manifest['dataset']}) instead of COVID-CT: {data.manifest['attribution']}")
-    print(f"paperlib: note: {missing}; smoke profile: using the embedded TCIA CT sample (CC BY) instead",
-          file=sys.stderr, flush=True)
+    data.manifest["stand_in"] = (
+        f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
+        f"({data.manifest['dataset']}) instead of COVID-CT: {data.manifest['attribution']}"
+    )
+    print(
+        f"paperlib: note: {missing}; smoke profile: using the embedded TCIA CT sample (CC BY) instead",
+        file=sys.stderr,
+        flush=True,
+    )
     return data
 
 
@@ -84,18 +92,35 @@ def table_protocol(intensity: Intensity, scale: int) -> Protocol:
     """Table 1's protocol: MATLAB Y, border crop = scale, on the [0, 1] image (8-bit / 255 or the HU window)."""
     if intensity.kind == "u8":
         return Protocol(channel="y", crop_border=scale)
-    return Protocol(channel="y", crop_border=scale, image_domain=intensity.data_range_note,
-                    degradation=intensity.lr_note)
+    return Protocol(
+        channel="y", crop_border=scale, image_domain=intensity.data_range_note, degradation=intensity.lr_note
+    )
 
 
-def train_methods(profile: str, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", data=None,
-                  progress: bool = True, options: dict | None = None, runs=None) -> dict:
+def train_methods(
+    profile: str,
+    scales=SCALES,
+    methods=METHODS,
+    seed: int = 0,
+    device="cpu",
+    data=None,
+    progress: bool = True,
+    options: dict | None = None,
+    runs=None,
+) -> dict:
     """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
     data = data or load_data(seed=seed, progress=progress, profile=profile if isinstance(profile, str) else None)
     options = options or {}
-    return {(m, s): train(TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {}),
-                          data=data, progress=progress, runs=runs)
-            for s in scales for m in methods}
+    return {
+        (m, s): train(
+            TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {}),
+            data=data,
+            progress=progress,
+            runs=runs,
+        )
+        for s in scales
+        for m in methods
+    }
 
 
 def test_images(data: PreparedCovidCT, profile: str) -> list:
@@ -103,8 +128,15 @@ def test_images(data: PreparedCovidCT, profile: str) -> list:
     return data.test if n is None else data.test[:n]
 
 
-def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cpu", progress: bool = True,
-                     with_niqe: bool = True, protocol: Protocol | None = None) -> pd.DataFrame:
+def evaluate_methods(
+    runs: dict,
+    data: PreparedCovidCT,
+    profile: str,
+    device="cpu",
+    progress: bool = True,
+    with_niqe: bool = True,
+    protocol: Protocol | None = None,
+) -> pd.DataFrame:
     """Per-image PSNR/SSIM/MS-SSIM (Y, crop = scale) and NIQE for every run; cached in each run directory.
 
     ``protocol``: one protocol for every run (default: Y, border crop = the run's scale). The cache
@@ -128,8 +160,18 @@ def evaluate_methods(runs: dict, data: PreparedCovidCT, profile: str, device="cp
             frames.append(pd.read_csv(cache))
             continue
         model = run.load_model(device)
-        df = evaluate_images(model, images, s, m, device, protocol=prot, with_ms_ssim=True, with_niqe=with_niqe,
-                             progress=progress, intensity=intensity)
+        df = evaluate_images(
+            model,
+            images,
+            s,
+            m,
+            device,
+            protocol=prot,
+            with_ms_ssim=True,
+            with_niqe=with_niqe,
+            progress=progress,
+            intensity=intensity,
+        )
         tmp = cache.with_name(cache.name + ".tmp")
         df.to_csv(tmp, index=False)
         tmp.replace(cache)
@@ -142,13 +184,19 @@ def protocol_text(scale_note: str = "border crop = scale", data=None) -> str:
     p = Protocol(channel="y", crop_border=0)
     intensity = intensity_of(data)
     if intensity.kind == "u8":
-        images = f"HR = 8-bit COVID-CT figure modcropped; LR = {p.degradation}, rounded to 8 bits; " \
-                 "SR clipped and rounded to 8 bits"
+        images = (
+            f"HR = 8-bit COVID-CT figure modcropped; LR = {p.degradation}, rounded to 8 bits; "
+            "SR clipped and rounded to 8 bits"
+        )
     else:
-        images = f"HR = HU slice modcropped, {intensity.data_range_note}; LR = {intensity.lr_note}; " \
-                 "SR clipped and stored as integer HU"
-    return (f"PSNR/SSIM/MS-SSIM on MATLAB's Y channel (16-235; +1.32 dB over gray for gray CT), {scale_note}, "
-            f"data range 1; {images}; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale.")
+        images = (
+            f"HR = HU slice modcropped, {intensity.data_range_note}; LR = {intensity.lr_note}; "
+            "SR clipped and stored as integer HU"
+        )
+    return (
+        f"PSNR/SSIM/MS-SSIM on MATLAB's Y channel (16-235; +1.32 dB over gray for gray CT), {scale_note}, "
+        f"data range 1; {images}; NIQE (pyiqa, LIVE parameters) on the gray SR image, crop = scale."
+    )
 
 
 PI_UNAVAILABLE = "unavailable (NRQM_model.mat not found)"
@@ -209,8 +257,9 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
     return out
 
 
-def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device="cpu",
-           progress: bool = False) -> pd.DataFrame:
+def table1(
+    per_image: pd.DataFrame, runs: dict | None = None, data=None, device="cpu", progress: bool = False
+) -> pd.DataFrame:
     """Our means beside the paper's values (labelled ``paper ...``).
 
     PI is the mean of the per-image PI = ((10 - Ma) + NIQE) / 2 (:func:`perceptual_scores`): taken
@@ -235,11 +284,32 @@ def table1(per_image: pd.DataFrame, runs: dict | None = None, data=None, device=
         s["PI"] = "not computed (pass runs and data to table1)"
     for i, name in enumerate(("PSNR", "SSIM", "MS-SSIM", "PI")):
         s[f"paper {name}"] = [DRIDSR_TABLE1.get((m, sc), (np.nan,) * 4)[i] for m, sc in zip(s["method"], s["scale"])]
-    cols = ["Method", "scale", "n_images", "psnr", "ssim", "ms_ssim", "niqe", "ma", "PI",
-            "paper PSNR", "paper SSIM", "paper MS-SSIM", "paper PI"]
+    cols = [
+        "Method",
+        "scale",
+        "n_images",
+        "psnr",
+        "ssim",
+        "ms_ssim",
+        "niqe",
+        "ma",
+        "PI",
+        "paper PSNR",
+        "paper SSIM",
+        "paper MS-SSIM",
+        "paper PI",
+    ]
     out = s[[c for c in cols if c in s.columns]].rename(
-        columns={"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "niqe": "NIQE", "ma": "Ma", "scale": "Scale",
-                 "n_images": "images"})
+        columns={
+            "psnr": "PSNR",
+            "ssim": "SSIM",
+            "ms_ssim": "MS-SSIM",
+            "niqe": "NIQE",
+            "ma": "Ma",
+            "scale": "Scale",
+            "n_images": "images",
+        }
+    )
     return out.sort_values(["Scale"], kind="stable").reset_index(drop=True)
 
 
@@ -254,14 +324,25 @@ def paired_vs(per_image: pd.DataFrame, target: str = "dridsr", metric: str = "ps
                 continue
             v = paired_verdict(at, target, m, metric, higher_is_better=metric != "niqe")
             pt, pb = DRIDSR_TABLE1.get((target, s)), DRIDSR_TABLE1.get((m, s))
-            rows.append({"method": target, "baseline": m, "metric": metric, "scale": int(s)} | v.as_row()
-                        | {"to resolve": resolve_text(v),
-                           "paper_diff": (pt[0] - pb[0]) if (pt and pb and metric == "psnr") else np.nan})
+            rows.append(
+                {"method": target, "baseline": m, "metric": metric, "scale": int(s)}
+                | v.as_row()
+                | {
+                    "to resolve": resolve_text(v),
+                    "paper_diff": (pt[0] - pb[0]) if (pt and pb and metric == "psnr") else np.nan,
+                }
+            )
     return pd.DataFrame(rows).drop(columns=["a", "b"])
 
 
-def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", methods=("vdsr", "imdn", "pan", "dridsr"),
-           repeats: int = 5) -> pd.DataFrame:
+def table2(
+    runs: dict,
+    per_image: pd.DataFrame,
+    scale: int = 4,
+    device="cpu",
+    methods=("vdsr", "imdn", "pan", "dridsr"),
+    repeats: int = 5,
+) -> pd.DataFrame:
     """Parameters, weight layers, PSNR, SSIM and inference time for a 512x512 output slice at ``scale``.
 
     "Layers" follows one definition for every row, :data:`paperlib.models.LAYERS_DEFINITION`
@@ -279,11 +360,22 @@ def table2(runs: dict, per_image: pd.DataFrame, scale: int = 4, device="cpu", me
         t = inference_time(model, (512 // scale, 512 // scale), device, repeats=repeats, warmup=2)
         sub = per_image[(per_image["method"] == m) & (per_image["scale"] == scale)]
         paper = DRIDSR_TABLE2.get(m, (np.nan,) * 5)
-        rows.append({"Method": DISPLAY_NAMES.get(m, m), "Parameters (M)": models.count_parameters(model) / 1e6,
-                     "Layers": models.main_path_layers(model), "Layers (all convs)": models.count_layers(model),
-                     "PSNR": sub["psnr"].mean(), "SSIM": sub["ssim"].mean(),
-                     "Time (s)": t["median_s"], "paper Parameters (M)": paper[0], "paper Layers": paper[1],
-                     "paper PSNR": paper[2], "paper SSIM": paper[3], "paper Time (s)": paper[4]})
+        rows.append(
+            {
+                "Method": DISPLAY_NAMES.get(m, m),
+                "Parameters (M)": models.count_parameters(model) / 1e6,
+                "Layers": models.main_path_layers(model),
+                "Layers (all convs)": models.count_layers(model),
+                "PSNR": sub["psnr"].mean(),
+                "SSIM": sub["ssim"].mean(),
+                "Time (s)": t["median_s"],
+                "paper Parameters (M)": paper[0],
+                "paper Layers": paper[1],
+                "paper PSNR": paper[2],
+                "paper SSIM": paper[3],
+                "paper Time (s)": paper[4],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -304,7 +396,7 @@ def pick_box(hr: np.ndarray, side: int, margin: int | None = None) -> tuple[int,
     step = max(4, side // 4)
     for y in range(margin, h - side - margin + 1, step):
         for x in range(margin, w - side - margin + 1, step):
-            v = float(hr[y:y + side, x:x + side].std())
+            v = float(hr[y : y + side, x : x + side].std())
             if v > best:
                 best, pos = v, (y, x)
     return pos[0], pos[1], side
@@ -317,26 +409,59 @@ def pick_box(hr: np.ndarray, side: int, margin: int | None = None) -> tuple[int,
 #: its GGO); Figs. 8-11's (``image=None``) by the rule of :func:`figure_images`, so that the four show four
 #: different images, as the paper's do. The notebook's parameters cell can override them.
 FIGURES = {
-    "fig7": dict(name="fig7_ggo_x4", scale=4, label="COVID", content="ground-glass opacity (GGO) patch",
-                 image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%1.png", box=(128, 316, 72),
-                 why="the clearest GGO of the 19 COVID test images, chosen by eye: a hazy patch of increased "
-                     "attenuation in the left lung (right side of the image) through which the vessels and "
-                     "bronchi stay visible; the box lies inside the lung, at least 68 px from every image "
-                     "border, on a 285 x 457 image (large enough for x4), and holds some normal lung around "
-                     "the patch for contrast"),
-    "fig8": dict(name="fig8_covid_x3", scale=3, label="COVID", content="COVID-CT test image", image=None, box=None,
-                 why="the 1st COVID test image taken by the rule of figure_images (the paper's text: a clearer lung "
-                     "edge); inset: its most detailed window (pick_box)"),
-    "fig9": dict(name="fig9_noncovid_x3", scale=3, label="NonCOVID", content="Non-COVID-CT test image", image=None,
-                 box=None, why="the 1st NonCOVID test image taken by the rule of figure_images (the paper's text: "
-                               "small nodules); inset: its most detailed window (pick_box)"),
-    "fig10": dict(name="fig10_noncovid_x4", scale=4, label="NonCOVID", content="Non-COVID-CT test image",
-                  image=None, box=None,
-                  why="the 2nd NonCOVID test image taken by the rule of figure_images (not Fig. 9's; the paper's "
-                      "text: a clearer lung edge); inset: its most detailed window (pick_box)"),
-    "fig11": dict(name="fig11_covid_x4", scale=4, label="COVID", content="COVID-CT test image", image=None,
-                  box=None, why="the 2nd COVID test image taken by the rule of figure_images (not Fig. 8's; the "
-                                "paper's text: small nodules); inset: its most detailed window (pick_box)"),
+    "fig7": dict(
+        name="fig7_ggo_x4",
+        scale=4,
+        label="COVID",
+        content="ground-glass opacity (GGO) patch",
+        image="Ni2020_Article_CombinationOfWesternMedicineAn-p3-10%1.png",
+        box=(128, 316, 72),
+        why="the clearest GGO of the 19 COVID test images, chosen by eye: a hazy patch of increased "
+        "attenuation in the left lung (right side of the image) through which the vessels and "
+        "bronchi stay visible; the box lies inside the lung, at least 68 px from every image "
+        "border, on a 285 x 457 image (large enough for x4), and holds some normal lung around "
+        "the patch for contrast",
+    ),
+    "fig8": dict(
+        name="fig8_covid_x3",
+        scale=3,
+        label="COVID",
+        content="COVID-CT test image",
+        image=None,
+        box=None,
+        why="the 1st COVID test image taken by the rule of figure_images (the paper's text: a clearer lung "
+        "edge); inset: its most detailed window (pick_box)",
+    ),
+    "fig9": dict(
+        name="fig9_noncovid_x3",
+        scale=3,
+        label="NonCOVID",
+        content="Non-COVID-CT test image",
+        image=None,
+        box=None,
+        why="the 1st NonCOVID test image taken by the rule of figure_images (the paper's text: "
+        "small nodules); inset: its most detailed window (pick_box)",
+    ),
+    "fig10": dict(
+        name="fig10_noncovid_x4",
+        scale=4,
+        label="NonCOVID",
+        content="Non-COVID-CT test image",
+        image=None,
+        box=None,
+        why="the 2nd NonCOVID test image taken by the rule of figure_images (not Fig. 9's; the paper's "
+        "text: a clearer lung edge); inset: its most detailed window (pick_box)",
+    ),
+    "fig11": dict(
+        name="fig11_covid_x4",
+        scale=4,
+        label="COVID",
+        content="COVID-CT test image",
+        image=None,
+        box=None,
+        why="the 2nd COVID test image taken by the rule of figure_images (not Fig. 8's; the "
+        "paper's text: small nodules); inset: its most detailed window (pick_box)",
+    ),
 }
 
 #: Smallest side (HR pixels) of a test image :func:`figure_images` takes while one is left: the HR training
@@ -412,28 +537,60 @@ def figure_spec(fig: str, data, image: str | None = None, box=None) -> dict:
             note = f"{want!r} is not in this test split; using {match[0][0]!r} with the most detailed window"
             box = None
     num = fig.removeprefix("fig")
-    content = spec["content"] if match[0][1] == spec["label"] else \
-        f"{data.manifest.get('dataset')} test image (standing in for a {spec['content']})"
-    spec.update(image=match[0], box=None if box is None else tuple(int(v) for v in box), note=note,
-                caption=DRIDSR_FIGURE_CAPTIONS[fig],
-                title=f"Fig. {num} (ours): x{spec['scale']} SR on a {content}, {match[0][0]}")
+    content = (
+        spec["content"]
+        if match[0][1] == spec["label"]
+        else f"{data.manifest.get('dataset')} test image (standing in for a {spec['content']})"
+    )
+    spec.update(
+        image=match[0],
+        box=None if box is None else tuple(int(v) for v in box),
+        note=note,
+        caption=DRIDSR_FIGURE_CAPTIONS[fig],
+        title=f"Fig. {num} (ours): x{spec['scale']} SR on a {content}, {match[0][0]}",
+    )
     return spec
 
 
-def figure_comparison(runs: dict, data, fig: str, device="cpu", box_side: int = 64, image: str | None = None,
-                      box=None, methods=METHODS):
+def figure_comparison(
+    runs: dict, data, fig: str, device="cpu", box_side: int = 64, image: str | None = None, box=None, methods=METHODS
+):
     """Figure ``fig`` of :data:`FIGURES` (``'fig7'`` ... ``'fig11'``): ``(matplotlib figure, info dict)``."""
     spec = figure_spec(fig, data, image, box)
-    figure, info = visual_comparison(runs, spec["image"], spec["scale"], device=device, box_side=box_side,
-                                     methods=methods, box=spec["box"], title=spec["title"],
-                                     intensity=intensity_of(data))
-    info.update(paper_figure=fig, paper_caption=spec["caption"], box_chosen="given" if spec["box"] else "pick_box",
-                why=spec.get("why", ""), note=spec["note"])
+    figure, info = visual_comparison(
+        runs,
+        spec["image"],
+        spec["scale"],
+        device=device,
+        box_side=box_side,
+        methods=methods,
+        box=spec["box"],
+        title=spec["title"],
+        intensity=intensity_of(data),
+    )
+    info.update(
+        paper_figure=fig,
+        paper_caption=spec["caption"],
+        box_chosen="given" if spec["box"] else "pick_box",
+        why=spec.get("why", ""),
+        note=spec["note"],
+    )
     return figure, info
 
 
-def visual_comparison(runs: dict, image, scale: int, device="cpu", box_side: int = 64, methods=METHODS,
-                      box=None, title: str = "", intensity: Intensity = U8, channel: str = "y", display=None):
+def visual_comparison(
+    runs: dict,
+    image,
+    scale: int,
+    device="cpu",
+    box_side: int = 64,
+    methods=METHODS,
+    box=None,
+    title: str = "",
+    intensity: Intensity = U8,
+    channel: str = "y",
+    display=None,
+):
     """Fig 7-11 style: HR with an inset box and each method's crop with its crop PSNR/SSIM (Y).
 
     ``box``: ``(top, left, side)`` in HR pixels, inside the (modcropped) HR image; ``None``: :func:`pick_box`
@@ -479,9 +636,13 @@ def frequency_paths(run: Run, image, device="cpu", intensity: Intensity | None =
     x = torch.from_numpy(lr.astype(np.float32))[None, None].to(device)
     with torch.inference_mode():
         out = model(x, return_paths=True)
-    return {"LR input": lr, "low-frequency path (mean over channels)": out["low"][0].mean(0).cpu().numpy(),
-            "high-frequency path (mean over channels)": out["high"][0].mean(0).cpu().numpy(),
-            "SR output": np.clip(out["sr"][0, 0].cpu().numpy(), 0, 1), "HR": hr}
+    return {
+        "LR input": lr,
+        "low-frequency path (mean over channels)": out["low"][0].mean(0).cpu().numpy(),
+        "high-frequency path (mean over channels)": out["high"][0].mean(0).cpu().numpy(),
+        "SR output": np.clip(out["sr"][0, 0].cpu().numpy(), 0, 1),
+        "HR": hr,
+    }
 
 
 def edge_maps(images, data=None) -> dict:
@@ -526,8 +687,15 @@ def run_summary(runs: dict) -> pd.DataFrame:
     for (m, s), r in runs.items():
         man = r.manifest
         log = r.log()
-        rows.append({"method": m, "scale": s, "steps": man.get("steps", 0),
-                     "train_seconds": round(man.get("train_seconds", 0.0), 1),
-                     "final_loss_avg20": float(log["loss"].tail(20).mean()) if len(log) else np.nan,
-                     "bf16": man["config"]["precision"]["bf16_autocast"], "run": Path(r.path).name})
+        rows.append(
+            {
+                "method": m,
+                "scale": s,
+                "steps": man.get("steps", 0),
+                "train_seconds": round(man.get("train_seconds", 0.0), 1),
+                "final_loss_avg20": float(log["loss"].tail(20).mean()) if len(log) else np.nan,
+                "bf16": man["config"]["precision"]["bf16_autocast"],
+                "run": Path(r.path).name,
+            }
+        )
     return pd.DataFrame(rows)

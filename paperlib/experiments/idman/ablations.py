@@ -28,6 +28,7 @@ Training in the background (resumable; the notebook then reuses the finished run
 
     python -m paperlib.experiments.idman.ablations --profile quick --seeds 0,1,2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,8 @@ from ... import models
 from ...data.sources import DEFAULT_HU_WINDOW
 from ...errors import DatasetNotFoundError
 from ...evaluate import default_protocol, evaluate_images, evaluation_key
-from ...stats import paired_verdict, resolve_text
 from ...profiles import get_profile, train_plan
+from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
 from .architecture import ABLATION_SETTING, ABLATIONS, PAPER_ABLATIONS, PAPER_SIZE, build
 
@@ -58,13 +59,19 @@ DATA_SOURCE = "tcga"
 REFERENCE = {"table1": "conv", "table2": "none", "table3": "neither", "table4": "without_wn"}
 
 #: The options each table varies (every other option is the same as its reference).
-VARIED = {"table1": ("extract",), "table2": ("attention",), "table3": ("extract", "attention"),
-          "table4": ("weight_norm",)}
+VARIED = {
+    "table1": ("extract",),
+    "table2": ("attention",),
+    "table3": ("extract", "attention"),
+    "table4": ("weight_norm",),
+}
 
-TITLES = {"table1": "Table 1: information distillation vs Conv-ReLU-Conv (channel attention in both)",
-          "table2": "Table 2: MAB branches (Conv-ReLU-Conv extraction; 'none' = channel attention)",
-          "table3": "Table 3: information distillation and MAB, alone and together",
-          "table4": "Table 4: weight normalisation (IDMAN without and with WN)"}
+TITLES = {
+    "table1": "Table 1: information distillation vs Conv-ReLU-Conv (channel attention in both)",
+    "table2": "Table 2: MAB branches (Conv-ReLU-Conv extraction; 'none' = channel attention)",
+    "table3": "Table 3: information distillation and MAB, alone and together",
+    "table4": "Table 4: weight normalisation (IDMAN without and with WN)",
+}
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,13 @@ class StudyPlan:
 
 PLANS = {
     "smoke": StudyPlan(dict(n_groups=1, n_blocks=1, n_feats=8, reduction=4), dict(val_every=2), n_images=2),
-    "quick": StudyPlan(dict(n_groups=2, n_blocks=2, n_feats=32, reduction=8),
-                       dict(iterations=2000, batch_size=None, hr_patch=None, lr_halve_every=None, val_every=200,
-                            n_val=4, ckpt_every=100), smooth=50),
+    "quick": StudyPlan(
+        dict(n_groups=2, n_blocks=2, n_feats=32, reduction=8),
+        dict(
+            iterations=2000, batch_size=None, hr_patch=None, lr_halve_every=None, val_every=200, n_val=4, ckpt_every=100
+        ),
+        smooth=50,
+    ),
     "paper": StudyPlan(dict(PAPER_SIZE), dict(iterations=ABLATION_SETTING["iterations"]), smooth=500),
 }
 
@@ -111,8 +122,10 @@ def plan_for(profile: str, seeds=None) -> StudyPlan:
 def size_text(plan: StudyPlan) -> str:
     """The reduced size, in the paper's letters, beside the paper's own."""
     s, p = plan.size, PAPER_SIZE
-    return (f"IDMAN at G={s['n_groups']}, B={s['n_blocks']}, {s['n_feats']} features, r={s['reduction']} "
-            f"(paper: G={p['n_groups']}, B={p['n_blocks']}, {p['n_feats']} features, r={p['reduction']})")
+    return (
+        f"IDMAN at G={s['n_groups']}, B={s['n_blocks']}, {s['n_feats']} features, r={s['reduction']} "
+        f"(paper: G={p['n_groups']}, B={p['n_blocks']}, {p['n_feats']} features, r={p['reduction']})"
+    )
 
 
 def setting_text(profile: str, plan: StudyPlan, data) -> str:
@@ -120,10 +133,12 @@ def setting_text(profile: str, plan: StudyPlan, data) -> str:
     prof = get_profile(profile, **plan.overrides)
     tp = train_plan(prof, "idman", SCALE, len(data.train_patches))
     n = len(eval_images(data, plan))
-    return (f"{size_text(plan)}; x{SCALE}; {tp.iterations:,} iterations of {tp.batch_size} random "
-            f"{tp.hr_patch}x{tp.hr_patch} HR patches, L1, Adam lr {tp.lr:g} halved every {tp.halve_every:,}; "
-            f"{len(plan.seeds)} seeds (same batches for every variant at a seed); PSNR on {n} validation slices of "
-            f"{data.manifest['dataset']}, {data.intensity.data_range_note}, grey, border crop {SCALE}.")
+    return (
+        f"{size_text(plan)}; x{SCALE}; {tp.iterations:,} iterations of {tp.batch_size} random "
+        f"{tp.hr_patch}x{tp.hr_patch} HR patches, L1, Adam lr {tp.lr:g} halved every {tp.halve_every:,}; "
+        f"{len(plan.seeds)} seeds (same batches for every variant at a seed); PSNR on {n} validation slices of "
+        f"{data.manifest['dataset']}, {data.intensity.data_range_note}, grey, border crop {SCALE}."
+    )
 
 
 def options(variant: dict, plan: StudyPlan) -> dict:
@@ -160,8 +175,10 @@ def load_data(profile: str = "quick", source: str = DATA_SOURCE, seed: int = 0, 
             raise
         missing = str(err).split(":")[0]
     data = load_source("sample", seed=seed, window=DEFAULT_HU_WINDOW)
-    data.manifest["stand_in"] = (f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
-                                 f"({data.manifest['dataset']}) instead: {data.manifest['attribution']}")
+    data.manifest["stand_in"] = (
+        f"{missing}; the smoke profile ran on the CT sample embedded in paperlib "
+        f"({data.manifest['dataset']}) instead: {data.manifest['attribution']}"
+    )
     print(f"paperlib: note: {missing}; smoke profile: using the embedded TCIA CT sample (CC BY)", file=sys.stderr)
     return data
 
@@ -181,8 +198,17 @@ def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progres
     out = {}
     for seed in plan.seeds:
         for opts, rows in distinct_models().values():
-            cfg = TrainConfig.make("idman", SCALE, profile, seed=seed, options=options(opts, plan), device=device,
-                                   data=data.manifest["dataset"], window=DEFAULT_HU_WINDOW, **plan.overrides)
+            cfg = TrainConfig.make(
+                "idman",
+                SCALE,
+                profile,
+                seed=seed,
+                options=options(opts, plan),
+                device=device,
+                data=data.manifest["dataset"],
+                window=DEFAULT_HU_WINDOW,
+                **plan.overrides,
+            )
             run = train(cfg, data=data, runs=runs, progress=progress)
             out.update({(table, name, seed): run for table, name in rows})
     return out
@@ -207,8 +233,18 @@ def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd
     cache = run.path / f"eval_{split}_n{len(images)}_{key}.csv"
     if cache.exists():
         return pd.read_csv(cache)
-    df = evaluate_images(run.load_model(device), images, scale, model, device, protocol=prot, with_ms_ssim=False,
-                         with_niqe=False, progress=False, intensity=intensity)[["image", "label", "psnr", "ssim"]]
+    df = evaluate_images(
+        run.load_model(device),
+        images,
+        scale,
+        model,
+        device,
+        protocol=prot,
+        with_ms_ssim=False,
+        with_niqe=False,
+        progress=False,
+        intensity=intensity,
+    )[["image", "label", "psnr", "ssim"]]
     tmp = cache.with_name(cache.name + ".tmp")
     df.to_csv(tmp, index=False)
     tmp.replace(cache)
@@ -250,9 +286,29 @@ def describe(opts: dict) -> str:
 
 
 #: Column order of the ablation tables (``paper ...`` columns are the paper's values, never ours).
-COLUMNS = ["variant", "options", "parameters", "seeds", "images", "PSNR (dB)", "seed SD", "seed min", "seed max",
-           "delta vs ref (dB)", "image_ci_low", "image_ci_high", "seed_ci_low", "seed_ci_high", "per-seed deltas (dB)",
-           "verdict", "why", "to resolve", "paper PSNR (dB)", "paper delta (dB)", "same sign as paper"]
+COLUMNS = [
+    "variant",
+    "options",
+    "parameters",
+    "seeds",
+    "images",
+    "PSNR (dB)",
+    "seed SD",
+    "seed min",
+    "seed max",
+    "delta vs ref (dB)",
+    "image_ci_low",
+    "image_ci_high",
+    "seed_ci_low",
+    "seed_ci_high",
+    "per-seed deltas (dB)",
+    "verdict",
+    "why",
+    "to resolve",
+    "paper PSNR (dB)",
+    "paper delta (dB)",
+    "same sign as paper",
+]
 
 
 def _row(rows: pd.DataFrame, table: str, name: str, plan: StudyPlan | None) -> dict:
@@ -260,20 +316,35 @@ def _row(rows: pd.DataFrame, table: str, name: str, plan: StudyPlan | None) -> d
     opts = ABLATIONS[table][name]
     mine = rows[rows["variant"] == name]
     sv = seed_means(mine)
-    out = {"variant": name, "options": describe(opts), "seeds": len(sv), "images": mine["image"].nunique(),
-           "PSNR (dB)": float(sv.mean()), "seed SD": float(sv.std(ddof=1)) if len(sv) > 1 else np.nan,
-           "seed min": float(sv.min()), "seed max": float(sv.max()),
-           "paper PSNR (dB)": paper[name], "paper delta (dB)": round(paper[name] - paper[ref], 3)}
+    out = {
+        "variant": name,
+        "options": describe(opts),
+        "seeds": len(sv),
+        "images": mine["image"].nunique(),
+        "PSNR (dB)": float(sv.mean()),
+        "seed SD": float(sv.std(ddof=1)) if len(sv) > 1 else np.nan,
+        "seed min": float(sv.min()),
+        "seed max": float(sv.max()),
+        "paper PSNR (dB)": paper[name],
+        "paper delta (dB)": round(paper[name] - paper[ref], 3),
+    }
     if plan is not None:
         out["parameters"] = models.count_parameters(build(SCALE, **options(opts, plan)))
     if name == ref:
         return out | {"delta vs ref (dB)": 0.0, "verdict": "reference"}
     v = compare(rows, name, ref)
-    return out | {"delta vs ref (dB)": v.margin, "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high,
-                  "seed_ci_low": v.seed_ci_low, "seed_ci_high": v.seed_ci_high,
-                  "per-seed deltas (dB)": ", ".join(f"{d:+.3f}" for d in v.per_seed),
-                  "verdict": v.verdict, "why": v.why, "to resolve": resolve_text(v),
-                  "same sign as paper": "yes" if np.sign(v.margin) == np.sign(out["paper delta (dB)"]) else "no"}
+    return out | {
+        "delta vs ref (dB)": v.margin,
+        "image_ci_low": v.image_ci_low,
+        "image_ci_high": v.image_ci_high,
+        "seed_ci_low": v.seed_ci_low,
+        "seed_ci_high": v.seed_ci_high,
+        "per-seed deltas (dB)": ", ".join(f"{d:+.3f}" for d in v.per_seed),
+        "verdict": v.verdict,
+        "why": v.why,
+        "to resolve": resolve_text(v),
+        "same sign as paper": "yes" if np.sign(v.margin) == np.sign(out["paper delta (dB)"]) else "no",
+    }
 
 
 def ablation_table(per_image: pd.DataFrame, table: str, plan: StudyPlan | None = None) -> pd.DataFrame:
@@ -310,8 +381,16 @@ def training_curves(runs: dict, smooth: int = 1) -> tuple[pd.DataFrame, pd.DataF
     loss, val = [], []
     for (variant, seed), run in runs.items():
         log = run.log()
-        loss.append(pd.DataFrame({"variant": variant, "seed": seed, "step": log["step"],
-                                  "loss": log["loss"].rolling(smooth, min_periods=1).mean()}))
+        loss.append(
+            pd.DataFrame(
+                {
+                    "variant": variant,
+                    "seed": seed,
+                    "step": log["step"],
+                    "loss": log["loss"].rolling(smooth, min_periods=1).mean(),
+                }
+            )
+        )
         val.append(run.val_log()[["step", "psnr"]].assign(variant=variant, seed=seed))
     return pd.concat(loss, ignore_index=True), pd.concat(val, ignore_index=True)
 
@@ -332,8 +411,9 @@ def curve_summary(loss: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def plot_curves(loss: pd.DataFrame, val: pd.DataFrame, labels: dict, title: str,
-                iterations_per_epoch: int = ITERATIONS_PER_EPOCH):
+def plot_curves(
+    loss: pd.DataFrame, val: pd.DataFrame, labels: dict, title: str, iterations_per_epoch: int = ITERATIONS_PER_EPOCH
+):
     """Training loss and validation PSNR against iterations (epochs on the top axis), one colour per variant of
     ``labels`` (``{variant: legend text}``): one thin line per seed, the mean over seeds thick."""
     import matplotlib.pyplot as plt
@@ -348,15 +428,21 @@ def plot_curves(loss: pd.DataFrame, val: pd.DataFrame, labels: dict, title: str,
             for _, s in sub.groupby("seed"):
                 ax.plot(s["step"], s[col], color=colour, lw=0.7, alpha=0.4, marker=marker, ms=2)
             mean = sub.groupby("step")[col].mean()
-            ax.plot(mean.index, mean.values, color=colour, lw=2.2,
-                    label=f"{labels[variant]} (mean of {sub['seed'].nunique()} seeds)")
+            ax.plot(
+                mean.index,
+                mean.values,
+                color=colour,
+                lw=2.2,
+                label=f"{labels[variant]} (mean of {sub['seed'].nunique()} seeds)",
+            )
     a_loss.set(xlabel="iteration", ylabel="L1 training loss (moving average)", yscale="log", title="training loss")
     a_val.set(xlabel="iteration", ylabel="validation PSNR (dB)", title="validation PSNR")
     for ax in (a_loss, a_val):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-        top = ax.secondary_xaxis("top", functions=(lambda x: x / iterations_per_epoch,
-                                                   lambda e: e * iterations_per_epoch))
+        top = ax.secondary_xaxis(
+            "top", functions=(lambda x: x / iterations_per_epoch, lambda e: e * iterations_per_epoch)
+        )
         top.set_xlabel(f"epoch (our reading: {iterations_per_epoch:,} iterations)", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -365,8 +451,9 @@ def plot_curves(loss: pd.DataFrame, val: pd.DataFrame, labels: dict, title: str,
 
 def plot_weight_norm(loss: pd.DataFrame, val: pd.DataFrame, title: str = ""):
     """Fig. 6 remade: training loss and validation PSNR with and without WN (:func:`plot_curves`)."""
-    return plot_curves(loss, val, WN_LABELS,
-                       title or "IDMAN with and without weight normalisation (thin: seeds, thick: mean)")
+    return plot_curves(
+        loss, val, WN_LABELS, title or "IDMAN with and without weight normalisation (thin: seeds, thick: mean)"
+    )
 
 
 #: Fig. 5: "The reconstructed results of IDMAN with/without information distillation": Table 1's pair.
@@ -393,11 +480,24 @@ def fig5(runs: dict, data, plan: StudyPlan, device="cpu", images=None, box_side:
     for panel, spec in FIG5_PANELS.items():
         want = (images or {}).get(panel, default[panel])
         img = next((t for t in pool if t[0] == want), pool[0])
-        title = (f"Fig. 5{panel} (ours): x{SCALE}, {spec['what']}; {data.manifest.get('dataset')} validation slice "
-                 f"{img[0]} through the {spec['window']} window; crop PSNR/SSIM on the {data.intensity.window_name} window")
+        title = (
+            f"Fig. 5{panel} (ours): x{SCALE}, {spec['what']}; {data.manifest.get('dataset')} validation slice "
+            f"{img[0]} through the {spec['window']} window; crop PSNR/SSIM on the {data.intensity.window_name} window"
+        )
         # box=None: visual_comparison picks the inset (dridsr.pick_box) on the HR slice as displayed in this window
-        f, info = visual_comparison(named, img, SCALE, device, box_side, tuple(FIG5_LABELS.values()), None, title,
-                                    data.intensity, channel="gray", display=rewindow(data.intensity, spec["window"]))
+        f, info = visual_comparison(
+            named,
+            img,
+            SCALE,
+            device,
+            box_side,
+            tuple(FIG5_LABELS.values()),
+            None,
+            title,
+            data.intensity,
+            channel="gray",
+            display=rewindow(data.intensity, spec["window"]),
+        )
         info.update(panel=panel, paper_words=spec["what"], display_window=spec["window"], seed=seed)
         out[panel] = (f, info)
     return out
@@ -410,11 +510,20 @@ def run_records(runs: dict) -> dict:
     """The distinct runs of ``runs`` (a run shared by several keys once): ``{"runs": {name: steps, train_seconds,
     git_commit, device, gpu, cpu}, "train_seconds_total": ...}``, for a provenance file."""
     mans = {Path(r.path).name: r.manifest for r in runs.values()}
-    return {"runs": {n: {"steps": m.get("steps"), "train_seconds": m.get("train_seconds"),
-                         "git_commit": m.get("git_commit"), "device": m.get("hardware", {}).get("device"),
-                         "gpu": m.get("hardware", {}).get("gpu"), "cpu": m.get("hardware", {}).get("cpu")}
-                     for n, m in mans.items()},
-            "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values()))}
+    return {
+        "runs": {
+            n: {
+                "steps": m.get("steps"),
+                "train_seconds": m.get("train_seconds"),
+                "git_commit": m.get("git_commit"),
+                "device": m.get("hardware", {}).get("device"),
+                "gpu": m.get("hardware", {}).get("gpu"),
+                "cpu": m.get("hardware", {}).get("cpu"),
+            }
+            for n, m in mans.items()
+        },
+        "train_seconds_total": float(sum(m.get("train_seconds") or 0.0 for m in mans.values())),
+    }
 
 
 def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") -> dict:
@@ -422,18 +531,39 @@ def provenance(profile: str, plan: StudyPlan, data, runs: dict, device="cpu") ->
     hardware (``ablation_provenance.json``)."""
     from ...runtime import git_commit, hardware_info
 
-    return {"study": "IDMAN ablations, Tables 1-4 and Fig. 6", "profile": profile,
-            "profile_settings": get_profile(profile, **plan.overrides).as_dict(), "scale": SCALE,
-            "size": dict(plan.size), "paper_size": dict(PAPER_SIZE), "seeds": list(plan.seeds),
-            "overrides": dict(plan.overrides), "data": data.manifest,
+    return (
+        {
+            "study": "IDMAN ablations, Tables 1-4 and Fig. 6",
+            "profile": profile,
+            "profile_settings": get_profile(profile, **plan.overrides).as_dict(),
+            "scale": SCALE,
+            "size": dict(plan.size),
+            "paper_size": dict(PAPER_SIZE),
+            "seeds": list(plan.seeds),
+            "overrides": dict(plan.overrides),
+            "data": data.manifest,
             "images": [f"{label}/{name}" for name, label, _ in eval_images(data, plan)],
-            "protocol": default_protocol(data.intensity, SCALE).describe()} | run_records(runs) | {
-            "git_commit": git_commit(), "hardware": hardware_info(device),
-            "paper_setting": dict(ABLATION_SETTING) | {"data": "DeepLesion, 500 validation images"}}
+            "protocol": default_protocol(data.intensity, SCALE).describe(),
+        }
+        | run_records(runs)
+        | {
+            "git_commit": git_commit(),
+            "hardware": hardware_info(device),
+            "paper_setting": dict(ABLATION_SETTING) | {"data": "DeepLesion, 500 validation images"},
+        }
+    )
 
 
-def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fig, profile: str, meta: dict,
-                 setting: str, fig5_panels: dict | None = None) -> dict:
+def save_outputs(
+    per_image: pd.DataFrame,
+    tables: dict,
+    curves: pd.DataFrame,
+    fig,
+    profile: str,
+    meta: dict,
+    setting: str,
+    fig5_panels: dict | None = None,
+) -> dict:
     """Tables (CSV + Markdown + JSON sidecar), Fig. 6 (PNG + PDF), Fig. 5's panels (``{panel: (figure, info)}``
     of :func:`fig5`) and ``ablation_provenance.json`` under ``figures/idman/<profile>/``; returns ``{name: path}``."""
     from ...results import save_figure, save_table
@@ -441,14 +571,30 @@ def save_outputs(per_image: pd.DataFrame, tables: dict, curves: pd.DataFrame, fi
     side = {k: meta[k] for k in ("profile", "size", "seeds", "data", "protocol", "git_commit") if k in meta}
     paths = {"per_image": save_table(per_image, "ablation_per_image", "idman", profile, side)}
     for t, df in tables.items():
-        paths[t] = save_table(df, f"ablation_{t}", "idman", profile, side, floatfmt=".3f",
-                              caption=f"**{TITLES[t]}**: ours beside the paper's (columns `paper ...`: DeepLesion "
-                                      f"validation set, full size, 2e5 iterations). {setting}")
-    paths["curves"] = save_table(curves, "fig6_weight_norm_curves", "idman", profile, side, floatfmt=".4f",
-                                 caption=f"Fig. 6 data at the validation steps. {setting}")
+        paths[t] = save_table(
+            df,
+            f"ablation_{t}",
+            "idman",
+            profile,
+            side,
+            floatfmt=".3f",
+            caption=f"**{TITLES[t]}**: ours beside the paper's (columns `paper ...`: DeepLesion "
+            f"validation set, full size, 2e5 iterations). {setting}",
+        )
+    paths["curves"] = save_table(
+        curves,
+        "fig6_weight_norm_curves",
+        "idman",
+        profile,
+        side,
+        floatfmt=".4f",
+        caption=f"Fig. 6 data at the validation steps. {setting}",
+    )
     paths["fig6"] = save_figure(fig, "fig6_weight_norm", "idman", profile, side)
     for panel, (f, info) in (fig5_panels or {}).items():
-        paths[f"fig5{panel}"] = save_figure(f, f"fig5{panel}_info_distill", "idman", profile, side | {"figure_info": info})
+        paths[f"fig5{panel}"] = save_figure(
+            f, f"fig5{panel}_info_distill", "idman", profile, side | {"figure_info": info}
+        )
     paths["provenance"] = write_provenance(meta, profile, "ablation_provenance.json")
     return paths
 
@@ -493,10 +639,12 @@ def summary_lines(tables: dict) -> list[str]:
     for t, df in tables.items():
         ref = REFERENCE[t]
         for r in df[df["variant"] != ref].to_dict("records"):
-            lines.append(f"{t}, {r['variant']} - {ref}: {r['delta vs ref (dB)']:+.3f} dB "
-                         f"(images [{r['image_ci_low']:+.3f}, {r['image_ci_high']:+.3f}], seeds "
-                         f"[{r['seed_ci_low']:+.3f}, {r['seed_ci_high']:+.3f}]): "
-                         f"**{r['verdict']}** (paper: {r['paper delta (dB)']:+.3f} dB)")
+            lines.append(
+                f"{t}, {r['variant']} - {ref}: {r['delta vs ref (dB)']:+.3f} dB "
+                f"(images [{r['image_ci_low']:+.3f}, {r['image_ci_high']:+.3f}], seeds "
+                f"[{r['seed_ci_low']:+.3f}, {r['seed_ci_high']:+.3f}]): "
+                f"**{r['verdict']}** (paper: {r['paper delta (dB)']:+.3f} dB)"
+            )
     return lines
 
 

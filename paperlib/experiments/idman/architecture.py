@@ -5,6 +5,7 @@ Everything here is a pure function of the architecture (:mod:`paperlib.models.id
 built on the ``meta`` device for counting (exact shapes, no memory), and the memory estimate runs
 tiny CPU forwards of shallow, full-width models and scales them (see :func:`activation_bytes`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,11 +38,22 @@ def _variant(extract="distill", attention=(3, 5), weight_norm=True) -> dict:
 #: Table 4's first; the distillation reading is the model's default (``distill='full_input'``).
 ABLATIONS = {
     "table1": {"conv": _variant("conv", _CA), "info_distill": _variant("distill", _CA)},
-    "table2": {"none": _variant("conv", _CA), "3": _variant("conv", (3,)), "5": _variant("conv", (5,)),
-               "7": _variant("conv", (7,)), "3+5": _variant("conv", (3, 5)), "3+7": _variant("conv", (3, 7)),
-               "5+7": _variant("conv", (5, 7)), "3+5+7": _variant("conv", (3, 5, 7))},
-    "table3": {"neither": _variant("conv", _CA), "info_distill": _variant("distill", _CA),
-               "mab": _variant("conv", (3, 5)), "both": _variant("distill", (3, 5))},
+    "table2": {
+        "none": _variant("conv", _CA),
+        "3": _variant("conv", (3,)),
+        "5": _variant("conv", (5,)),
+        "7": _variant("conv", (7,)),
+        "3+5": _variant("conv", (3, 5)),
+        "3+7": _variant("conv", (3, 7)),
+        "5+7": _variant("conv", (5, 7)),
+        "3+5+7": _variant("conv", (3, 5, 7)),
+    },
+    "table3": {
+        "neither": _variant("conv", _CA),
+        "info_distill": _variant("distill", _CA),
+        "mab": _variant("conv", (3, 5)),
+        "both": _variant("distill", (3, 5)),
+    },
     "table4": {"without_wn": _variant(weight_norm=False), "idman": _variant()},
 }
 
@@ -60,19 +72,45 @@ def build(scale: int = 4, meta: bool = True, **options) -> nn.Module:
 # --------------------------------------------------------------------------- parameters (Figs. 1-4)
 
 #: Part names in model order (the order of tables and figures).
-PARTS = ("head 3x3 (shallow features)", "distillation 1x1 (kept)", "distillation 3x3 (refine)",
-         "distillation 3x3 (d_4)", "distillation 1x1 fusion", "Conv-ReLU-Conv 3x3", "MAB 3x3 convs",
-         "MAB 5x5 convs", "MAB 7x7 convs", "attention 1x1s", "group 3x3 fusion", "DFES 3x3 fusion",
-         "upsampler (sub-pixel)", "reconstruction: feedback 3x3", "reconstruction: final 3x3")
+PARTS = (
+    "head 3x3 (shallow features)",
+    "distillation 1x1 (kept)",
+    "distillation 3x3 (refine)",
+    "distillation 3x3 (d_4)",
+    "distillation 1x1 fusion",
+    "Conv-ReLU-Conv 3x3",
+    "MAB 3x3 convs",
+    "MAB 5x5 convs",
+    "MAB 7x7 convs",
+    "attention 1x1s",
+    "group 3x3 fusion",
+    "DFES 3x3 fusion",
+    "upsampler (sub-pixel)",
+    "reconstruction: feedback 3x3",
+    "reconstruction: final 3x3",
+)
 
 #: Coarse categories of the parts (the pie of the figure).
-CATEGORY = {"distillation": "information distillation", "Conv-ReLU": "Conv-ReLU-Conv extraction",
-            "MAB": "MAB kxk convolutions", "attention": "attention 1x1s"}
+CATEGORY = {
+    "distillation": "information distillation",
+    "Conv-ReLU": "Conv-ReLU-Conv extraction",
+    "MAB": "MAB kxk convolutions",
+    "attention": "attention 1x1s",
+}
 
-_DISTILL_PARTS = {"distill": "distillation 1x1 (kept)", "coarse": "distillation 3x3 (refine)",
-                  "last": "distillation 3x3 (d_4)", "fuse": "distillation 1x1 fusion"}
-_TOP_PARTS = {"head": PARTS[0], "dfes_conv": "DFES 3x3 fusion", "upsample": "upsampler (sub-pixel)",
-              "feedback": "reconstruction: feedback 3x3", "tail": "reconstruction: final 3x3"}
+_DISTILL_PARTS = {
+    "distill": "distillation 1x1 (kept)",
+    "coarse": "distillation 3x3 (refine)",
+    "last": "distillation 3x3 (d_4)",
+    "fuse": "distillation 1x1 fusion",
+}
+_TOP_PARTS = {
+    "head": PARTS[0],
+    "dfes_conv": "DFES 3x3 fusion",
+    "upsample": "upsampler (sub-pixel)",
+    "feedback": "reconstruction: feedback 3x3",
+    "tail": "reconstruction: final 3x3",
+}
 
 
 def _part(name: str, conv: nn.Conv2d) -> tuple[int | None, int | None, str]:
@@ -99,9 +137,18 @@ def conv_table(model: nn.Module) -> pd.DataFrame:
     for name, m in model.named_modules():
         if isinstance(m, nn.Conv2d):
             g, b, part = _part(name, m)
-            rows.append(dict(name=name, group=g, block=b, part=part, kernel=f"{m.kernel_size[0]}x{m.kernel_size[1]}",
-                             in_channels=m.in_channels, out_channels=m.out_channels,
-                             parameters=sum(p.numel() for p in m.parameters())))
+            rows.append(
+                dict(
+                    name=name,
+                    group=g,
+                    block=b,
+                    part=part,
+                    kernel=f"{m.kernel_size[0]}x{m.kernel_size[1]}",
+                    in_channels=m.in_channels,
+                    out_channels=m.out_channels,
+                    parameters=sum(p.numel() for p in m.parameters()),
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -136,8 +183,9 @@ def structure_table(model: nn.Module) -> pd.DataFrame:
     part of the IDMAGs (summed over the group's B blocks, plus the group's 3x3 fusion), with totals."""
     t = conv_table(model)
     n_blocks = int(t["block"].max()) if t["block"].notna().any() else 0
-    t["stage"] = [f"IDMAG {int(g)} ({n_blocks} IDMABs + 3x3)" if pd.notna(g) else part
-                  for g, part in zip(t["group"], t["part"])]
+    t["stage"] = [
+        f"IDMAG {int(g)} ({n_blocks} IDMABs + 3x3)" if pd.notna(g) else part for g, part in zip(t["group"], t["part"])
+    ]
     stages = list(dict.fromkeys(t["stage"]))
     wide = t.pivot_table(index="stage", columns="part", values="parameters", aggfunc="sum", fill_value=0)
     wide = wide.reindex(index=stages, columns=[p for p in PARTS if p in wide.columns])
@@ -172,8 +220,14 @@ def parameter_figure(breakdown: pd.DataFrame, title: str = ""):
     ax.set_xlabel("share of all parameters (%)")
     by_cat = breakdown.groupby("category", sort=False)["parameters"].sum()
     wedges, _ = pie.pie(by_cat.values, colors=[colours[c] for c in by_cat.index], startangle=90, counterclock=False)
-    pie.legend(wedges, [f"{c}: {100 * v / by_cat.sum():.1f}%" for c, v in by_cat.items()], fontsize=8,
-               loc="upper center", bbox_to_anchor=(0.5, 0.02), frameon=False)
+    pie.legend(
+        wedges,
+        [f"{c}: {100 * v / by_cat.sum():.1f}%" for c, v in by_cat.items()],
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.02),
+        frameon=False,
+    )
     fig.suptitle(title or f"IDMAN: where the {breakdown['parameters'].sum():,} parameters are")
     fig.tight_layout()
     return fig
@@ -200,13 +254,22 @@ def ablation_table(scale: int | None = None) -> pd.DataFrame:
     rows = []
     for table, variants in ABLATIONS.items():
         for name, opts in variants.items():
-            rows.append(dict(table=table, variant=name, extract=opts["extract"], attention=str(opts["attention"]),
-                             weight_norm=opts["weight_norm"], parameters=full_size_parameters(scale, **opts),
-                             **{"paper PSNR (dB)": PAPER_ABLATIONS[table][name]}))
+            rows.append(
+                dict(
+                    table=table,
+                    variant=name,
+                    extract=opts["extract"],
+                    attention=str(opts["attention"]),
+                    weight_norm=opts["weight_norm"],
+                    parameters=full_size_parameters(scale, **opts),
+                    **{"paper PSNR (dB)": PAPER_ABLATIONS[table][name]},
+                )
+            )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- activation memory
+
 
 def saved_tensor_bytes(model: nn.Module, x: torch.Tensor) -> int:
     """Bytes of the tensors autograd saves for backward during ``model(x)`` (each storage once)."""
@@ -258,17 +321,20 @@ def _activation_bytes(scale: int, model_opts: tuple) -> tuple:
         block, group = b2 - a, g2 - b2
         return a - group - block + G * (group + B * block)
 
-    per_pixel = (depth(16, 1) - depth(8, 1)) / (16 ** 2 - 8 ** 2)
+    per_pixel = (depth(16, 1) - depth(8, 1)) / (16**2 - 8**2)
     per_image = depth(8, 2) - depth(8, 1) - 64 * per_pixel
-    return (("per_lr_pixel", per_pixel), ("per_image", per_image),
-            ("constant", depth(8, 1) - per_image - 64 * per_pixel))
+    return (
+        ("per_lr_pixel", per_pixel),
+        ("per_image", per_image),
+        ("constant", depth(8, 1) - per_image - 64 * per_pixel),
+    )
 
 
 def activation_memory_gb(lr_patch: int, batch: int, scale: int, **model_opts) -> float:
     """GB (1e9 bytes) of fp32 activations IDMAN saves for backward in one training step on ``batch``
     LR patches of ``lr_patch`` x ``lr_patch`` (weights, gradients and optimiser state not included)."""
     b = activation_bytes(scale, **model_opts)
-    return batch * (b["per_image"] + b["per_lr_pixel"] * lr_patch ** 2) / 1e9
+    return batch * (b["per_image"] + b["per_lr_pixel"] * lr_patch**2) / 1e9
 
 
 def memory_table(batch: int = 10, patch: int = 48, scales=(2, 3, 4), variants: dict | None = None) -> pd.DataFrame:
@@ -282,9 +348,17 @@ def memory_table(batch: int = 10, patch: int = 48, scales=(2, 3, 4), variants: d
             b = activation_bytes(scale, **opts)
             state = 16 * full_size_parameters(scale, **opts) / 1e9
             for reading, lr in (("48x48 LR", patch), ("48x48 HR", patch // scale)):
-                act = batch * (b["per_image"] + b["per_lr_pixel"] * lr ** 2) / 1e9
-                rows.append({"model": label, "scale": scale, "patch": reading, "LR patch": lr,
-                             "activations (GB)": act, "weights+grads+Adam (GB)": state,
-                             "saved weights (GB)": b["constant"] / 1e9,
-                             "total (GB)": act + state + b["constant"] / 1e9})
+                act = batch * (b["per_image"] + b["per_lr_pixel"] * lr**2) / 1e9
+                rows.append(
+                    {
+                        "model": label,
+                        "scale": scale,
+                        "patch": reading,
+                        "LR patch": lr,
+                        "activations (GB)": act,
+                        "weights+grads+Adam (GB)": state,
+                        "saved weights (GB)": b["constant"] / 1e9,
+                        "total (GB)": act + state + b["constant"] / 1e9,
+                    }
+                )
     return pd.DataFrame(rows)

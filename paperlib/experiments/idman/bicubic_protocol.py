@@ -70,6 +70,7 @@ a profile name that :mod:`paperlib.profiles` does not know, after writing its CS
 
     python -m paperlib.experiments.idman.bicubic_protocol
 """
+
 from __future__ import annotations
 
 import os
@@ -145,9 +146,17 @@ class Variant:
     channel: str = "gray"
 
     def __post_init__(self):
-        checks = {"domain": tuple(DOMAINS), "formula": ("squared", "unsquared"), "order": ("hu", "stored"),
-                  "down": DOWN_METHODS, "up": UP_METHODS, "shift": (0.0, 0.5, 1.0), "hr_size": ("modcrop", "resize"),
-                  "crop": CROPS, "channel": ("gray", "y")}
+        checks = {
+            "domain": tuple(DOMAINS),
+            "formula": ("squared", "unsquared"),
+            "order": ("hu", "stored"),
+            "down": DOWN_METHODS,
+            "up": UP_METHODS,
+            "shift": (0.0, 0.5, 1.0),
+            "hr_size": ("modcrop", "resize"),
+            "crop": CROPS,
+            "channel": ("gray", "y"),
+        }
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"Variant.{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -167,21 +176,30 @@ class Variant:
 
     def changes(self) -> str:
         """The fields that differ from :data:`BASELINE` (``"-"`` for the baseline itself)."""
-        diff = [f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                if getattr(self, f.name) != getattr(BASELINE, f.name)]
+        diff = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(BASELINE, f.name)
+        ]
         return ", ".join(diff) or "-"
 
     def describe(self) -> str:
         d = DOMAINS[self.domain]
-        psnr = (f"10log10({self.peak:g}/MSE)" if self.formula == "unsquared" else f"10log10({self.peak:g}^2/MSE)")
-        return (f"{self.domain} ({d.note}); LR {self.down} from {'HU' if self.order == 'hu' else 'stored values'}"
-                f"{', rounded' if self.round_lr else ', float'}; up {self.up}{', SR rounded' if self.round_sr else ''}"
-                f"; HR {self.hr_size}{f', shifted {self.shift:g} px' if self.shift else ''}; crop {self.crop}; "
-                f"{self.channel}; PSNR {psnr}")
+        psnr = f"10log10({self.peak:g}/MSE)" if self.formula == "unsquared" else f"10log10({self.peak:g}^2/MSE)"
+        return (
+            f"{self.domain} ({d.note}); LR {self.down} from {'HU' if self.order == 'hu' else 'stored values'}"
+            f"{', rounded' if self.round_lr else ', float'}; up {self.up}{', SR rounded' if self.round_sr else ''}"
+            f"; HR {self.hr_size}{f', shifted {self.shift:g} px' if self.shift else ''}; crop {self.crop}; "
+            f"{self.channel}; PSNR {psnr}"
+        )
 
     def as_dict(self) -> dict:
-        return asdict(self) | {"peak": self.peak, "changes": self.changes(), "describe": self.describe(),
-                               "metric_impl": self.metric_impl()}
+        return asdict(self) | {
+            "peak": self.peak,
+            "changes": self.changes(),
+            "describe": self.describe(),
+            "metric_impl": self.metric_impl(),
+        }
 
 
 #: Our protocol: :func:`paperlib.evaluate.make_pair` with ``hu_intensity("ct12")``, the bicubic model's MATLAB
@@ -265,8 +283,9 @@ VARIANTS: dict[str, Variant] = {
     "soft8_decimate_nearest": _v(domain="soft8", down="decimate", up="nearest"),
     "lung8_decimate_nearest": _v(domain="lung8", down="decimate", up="nearest"),
     "hu1024_sat8_decimate_nearest": _v(domain="hu1024_sat8", order="stored", down="decimate", up="nearest"),
-    "hu1024_sat8_decimate_nearest_crop_none": _v(domain="hu1024_sat8", order="stored", down="decimate",
-                                                 up="nearest", crop="none"),
+    "hu1024_sat8_decimate_nearest_crop_none": _v(
+        domain="hu1024_sat8", order="stored", down="decimate", up="nearest", crop="none"
+    ),
     "soft8_shift_1_crop_none": _v(domain="soft8", shift=1.0, crop="none"),
     "soft8_decimate_nearest_y": _v(domain="soft8", down="decimate", up="nearest", channel="y"),
 }
@@ -298,8 +317,9 @@ def _resize(img: np.ndarray, method: str, size: tuple[int, int]) -> np.ndarray:
 
     t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float64))[None, None]
     if method in ("torch", "torch_aa", "torch_ac"):
-        out = F.interpolate(t, size=(oh, ow), mode="bicubic", align_corners=method == "torch_ac",
-                            antialias=method == "torch_aa")
+        out = F.interpolate(
+            t, size=(oh, ow), mode="bicubic", align_corners=method == "torch_ac", antialias=method == "torch_aa"
+        )
     elif method == "bilinear":
         out = F.interpolate(t, size=(oh, ow), mode="bilinear", align_corners=False)
     elif method == "nearest":
@@ -312,8 +332,8 @@ def _resize(img: np.ndarray, method: str, size: tuple[int, int]) -> np.ndarray:
 def _half_pixel(img: np.ndarray) -> np.ndarray:
     """``img`` sampled at (i + 1.5, j + 1.5) by MATLAB's cubic (taps (-1, 9, 9, -1) / 16): shape (H - 3, W - 3)."""
     k = np.array([-1.0, 9.0, 9.0, -1.0]) / 16.0
-    rows = sum(k[t] * img[t:img.shape[0] - 3 + t, :] for t in range(4))
-    return sum(k[t] * rows[:, t:img.shape[1] - 3 + t] for t in range(4))
+    rows = sum(k[t] * img[t : img.shape[0] - 3 + t, :] for t in range(4))
+    return sum(k[t] * rows[:, t : img.shape[1] - 3 + t] for t in range(4))
 
 
 def bicubic_pair(hu: np.ndarray, scale: int, variant: Variant) -> tuple[np.ndarray, np.ndarray]:
@@ -371,8 +391,9 @@ def measure(sr: np.ndarray, hr: np.ndarray, scale: int, variant: Variant) -> tup
         sr, hr = to_y(sr, peak), to_y(hr, peak)
     if variant.formula == "squared" and variant.max_value is None:
         return psnr(sr, hr, data_range=peak), ssim(sr, hr, data_range=peak)
-    s = float(structural_similarity(hr, sr, data_range=peak, gaussian_weights=True, sigma=1.5,
-                                    use_sample_covariance=False))
+    s = float(
+        structural_similarity(hr, sr, data_range=peak, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    )
     if variant.formula == "unsquared":
         mse = float(np.mean((hr - sr) ** 2))
         return (float("inf") if mse == 0 else float(10.0 * np.log10(peak / mse))), s
@@ -424,9 +445,12 @@ def per_image_table(images, scales=IDMAN_COMPARE_SCALES, variants=None, progress
         for s in scales:
             frames.append(bicubic_psnr(images, s, v))
         if progress:
-            last = pd.concat(frames[-len(scales):])
-            print(f"  {_as_variant(v)[0]:<28s} " + " ".join(f"x{s} {m:7.3f}" for s, m in
-                                                        last.groupby("scale")["psnr"].mean().items()), flush=True)
+            last = pd.concat(frames[-len(scales) :])
+            print(
+                f"  {_as_variant(v)[0]:<28s} "
+                + " ".join(f"x{s} {m:7.3f}" for s, m in last.groupby("scale")["psnr"].mean().items()),
+                flush=True,
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -490,14 +514,19 @@ def _save(images, table: str, suffix: str, folder: str, progress: bool = True) -
 
     per_image = per_image_table(images, progress=progress)
     found = summarize(per_image, table)
-    meta = {"data": {"folder": folder, "n_slices": len(images), "slices": [n for n, _, _ in images]},
-            "paper_table": table, "paper_bicubic": {"psnr": PAPER_BICUBIC[table][0], "ssim": PAPER_BICUBIC[table][1]},
-            "variants": {k: v.as_dict() for k, v in VARIANTS.items()},
-            "profile_note": "not a training profile: the tables are stored under figures/idman/quick/ because "
-                            "paperlib.results.save_table accepts only the profiles of paperlib.profiles"}
-    cap = (f"Bicubic PSNR/SSIM under {len(VARIANTS)} evaluation protocols on {len(images)} real slices ({folder}), "
-           f"beside IDMAN {table}'s Bicubic row; sorted by closeness (mean |PSNR - paper| over x2/x3/x4). "
-           "Produced by paperlib.experiments.idman.bicubic_protocol; each variant's protocol in the JSON sidecar.")
+    meta = {
+        "data": {"folder": folder, "n_slices": len(images), "slices": [n for n, _, _ in images]},
+        "paper_table": table,
+        "paper_bicubic": {"psnr": PAPER_BICUBIC[table][0], "ssim": PAPER_BICUBIC[table][1]},
+        "variants": {k: v.as_dict() for k, v in VARIANTS.items()},
+        "profile_note": "not a training profile: the tables are stored under figures/idman/quick/ because "
+        "paperlib.results.save_table accepts only the profiles of paperlib.profiles",
+    }
+    cap = (
+        f"Bicubic PSNR/SSIM under {len(VARIANTS)} evaluation protocols on {len(images)} real slices ({folder}), "
+        f"beside IDMAN {table}'s Bicubic row; sorted by closeness (mean |PSNR - paper| over x2/x3/x4). "
+        "Produced by paperlib.experiments.idman.bicubic_protocol; each variant's protocol in the JSON sidecar."
+    )
     save_table(found, f"bicubic_protocol_search{suffix}", "idman", PROFILE, meta, caption=cap)
     save_table(per_image, f"bicubic_protocol_per_image{suffix}", "idman", PROFILE, meta)
     return found

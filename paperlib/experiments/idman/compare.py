@@ -25,6 +25,7 @@ Training in the background (resumable; the notebook then reuses the finished run
 
     python -m paperlib.experiments.idman.compare --profile quick
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,15 @@ from ...data.sources import DEFAULT_HU_WINDOW
 from ...data.splits import spaced
 from ...errors import DatasetNotFoundError
 from ...evaluate import default_protocol
-from ...paper_values import (DISPLAY_NAMES, IDMAN_COMPARE_SCALES, IDMAN_COMPARISON_CAPTIONS, IDMAN_TABLE5,
-                            IDMAN_TABLE6, IDMAN_TABLE7, IDMAN_TABLE8)
+from ...paper_values import (
+    DISPLAY_NAMES,
+    IDMAN_COMPARE_SCALES,
+    IDMAN_COMPARISON_CAPTIONS,
+    IDMAN_TABLE5,
+    IDMAN_TABLE6,
+    IDMAN_TABLE7,
+    IDMAN_TABLE8,
+)
 from ...profiles import get_profile, train_plan
 from ...stats import resolve_text
 from ...train import TrainConfig, train
@@ -65,13 +73,23 @@ IDMAN_OPTIONS = ABLATIONS["table4"]["idman"]
 #: DRRN at 32 channels and 9 recursive units (its paper's B1U9 depth); SRCNN, FSRCNN and VDSR at their published
 #: size. ``smoke``: everything tiny. ``paper``: every method at its published size.
 REDUCED = {
-    "smoke": {"srcnn": dict(n1=8, n2=4), "fsrcnn": dict(d=8, s=4, m=1), "vdsr": dict(n_feats=8, depth=4),
-              "drrn": dict(n_feats=8, n_units=2), "edsr": dict(n_resblocks=1, n_feats=8, res_scale=1.0),
-              "mdsr": dict(n_resblocks=1, n_feats=8), "rdn": dict(g0=8, n_blocks=1, n_convs=2, growth=8),
-              "rcan": dict(n_resgroups=1, n_resblocks=1, n_feats=8, reduction=4)},
-    "quick": {"drrn": dict(n_feats=32, n_units=9), "edsr": dict(n_resblocks=4, n_feats=32, res_scale=1.0),
-              "mdsr": dict(n_resblocks=4, n_feats=32), "rdn": dict(g0=32, n_blocks=2, n_convs=4, growth=32),
-              "rcan": dict(n_resgroups=2, n_resblocks=2, n_feats=32, reduction=8)},
+    "smoke": {
+        "srcnn": dict(n1=8, n2=4),
+        "fsrcnn": dict(d=8, s=4, m=1),
+        "vdsr": dict(n_feats=8, depth=4),
+        "drrn": dict(n_feats=8, n_units=2),
+        "edsr": dict(n_resblocks=1, n_feats=8, res_scale=1.0),
+        "mdsr": dict(n_resblocks=1, n_feats=8),
+        "rdn": dict(g0=8, n_blocks=1, n_convs=2, growth=8),
+        "rcan": dict(n_resgroups=1, n_resblocks=1, n_feats=8, reduction=4),
+    },
+    "quick": {
+        "drrn": dict(n_feats=32, n_units=9),
+        "edsr": dict(n_resblocks=4, n_feats=32, res_scale=1.0),
+        "mdsr": dict(n_resblocks=4, n_feats=32),
+        "rdn": dict(g0=32, n_blocks=2, n_convs=4, growth=32),
+        "rcan": dict(n_resgroups=2, n_resblocks=2, n_feats=32, reduction=8),
+    },
     "paper": {},
 }
 #: Training seeds per profile (the paper reports one run per method). Three under ``quick`` so that a margin can be
@@ -125,7 +143,9 @@ def n_parameters(method: str, options: dict | None = None, scale: int = 2) -> in
 def published_size(method: str) -> str:
     """The published size of ``method`` in words (the registry's description; IDMAN's from section 4.2)."""
     if method == TARGET:
-        return "IDMAN, G={n_groups} IDMAGs x B={n_blocks} IDMABs, {n_feats} features, r={reduction}".format(**PAPER_SIZE)
+        return "IDMAN, G={n_groups} IDMAGs x B={n_blocks} IDMABs, {n_feats} features, r={reduction}".format(
+            **PAPER_SIZE
+        )
     return models.model_info(method).description
 
 
@@ -135,10 +155,16 @@ def size_table(plan: ComparePlan, scale: int = 2) -> pd.DataFrame:
     for m in METHODS:
         here, full = n_parameters(m, plan.sizes[m], scale), n_parameters(m, IDMAN_OPTIONS if m == TARGET else {}, scale)
         opts = {k: v for k, v in plan.sizes[m].items() if not (m == TARGET and k in IDMAN_OPTIONS)}
-        rows.append({"Method": DISPLAY_NAMES[m], "size here": ", ".join(f"{k}={v}" for k, v in opts.items()) or
-                     "published", "published size": published_size(m),
-                     f"parameters here (x{scale})": here, f"parameters published (x{scale})": full,
-                     "reduced": here != full})
+        rows.append(
+            {
+                "Method": DISPLAY_NAMES[m],
+                "size here": ", ".join(f"{k}={v}" for k, v in opts.items()) or "published",
+                "published size": published_size(m),
+                f"parameters here (x{scale})": here,
+                f"parameters published (x{scale})": full,
+                "reduced": here != full,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -156,18 +182,22 @@ def sizes_text(plan: ComparePlan) -> str:
 def seeds_text(plan: ComparePlan) -> str:
     if len(plan.seeds) == 1:
         return f"One seed ({plan.seeds[0]}): an ordering, not a finding."
-    return (f"{len(plan.seeds)} seeds ({', '.join(map(str, plan.seeds))}); a verdict needs both the interval over "
-            "seeds and the one over images to exclude 0.")
+    return (
+        f"{len(plan.seeds)} seeds ({', '.join(map(str, plan.seeds))}); a verdict needs both the interval over "
+        "seeds and the one over images to exclude 0."
+    )
 
 
 def setting_text(profile: str, plan: ComparePlan, data) -> str:
     """Training data, schedule, sizes and seeds: the sentence every table's caption carries."""
     tp = train_plan(get_profile(profile, **plan.overrides), "idman", SCALES[0], len(data.train_patches))
-    return (f"Every method trained by the same engine, one model per scale, on {len(data.train_patches)} "
-            f"{data.train_patches.shape[-1]}x{data.train_patches.shape[-1]} training patches of "
-            f"{data.manifest['dataset']} ({data.intensity.data_range_note}): {tp.iterations:,} iterations of "
-            f"{tp.batch_size} random {tp.hr_patch}x{tp.hr_patch} HR patches, L1, Adam lr {tp.lr:g} halved every "
-            f"{tp.halve_every:,}, the same batches for every method at a seed. {sizes_text(plan)} {seeds_text(plan)}")
+    return (
+        f"Every method trained by the same engine, one model per scale, on {len(data.train_patches)} "
+        f"{data.train_patches.shape[-1]}x{data.train_patches.shape[-1]} training patches of "
+        f"{data.manifest['dataset']} ({data.intensity.data_range_note}): {tp.iterations:,} iterations of "
+        f"{tp.batch_size} random {tp.hr_patch}x{tp.hr_patch} HR patches, L1, Adam lr {tp.lr:g} halved every "
+        f"{tp.halve_every:,}, the same batches for every method at a seed. {sizes_text(plan)} {seeds_text(plan)}"
+    )
 
 
 # --------------------------------------------------------------------------- test sets
@@ -185,16 +215,24 @@ class EvalSet:
 
 
 EVAL_SETS = {
-    "deeplesion": EvalSet("deeplesion", ("table5", "table6"),
-                          "DeepLesion test slices (real DeepLesion; the paper's 1,000 test images of its own random "
-                          "split are not identified), from another source than our training data",
-                          "series (the sample has no patient ids)"),
-    "nsclc": EvalSet(ab.DATA_SOURCE, ("table7",),
-                     "NSCLC Radiogenomics stand-in: the held-out test patients of the training source (TCIA TCGA "
-                     "CT slices), never trained on (the paper: 500 random NSCLC Radiogenomics images)"),
-    "lung_pet_ct_dx": EvalSet("lung_pet_ct_dx", ("table8",),
-                              "TCIA Lung-PET-CT-Dx CT series, both reconstruction kernels (the paper: 500 random "
-                              "Lung-PET-CT-Dx images)"),
+    "deeplesion": EvalSet(
+        "deeplesion",
+        ("table5", "table6"),
+        "DeepLesion test slices (real DeepLesion; the paper's 1,000 test images of its own random "
+        "split are not identified), from another source than our training data",
+        "series (the sample has no patient ids)",
+    ),
+    "nsclc": EvalSet(
+        ab.DATA_SOURCE,
+        ("table7",),
+        "NSCLC Radiogenomics stand-in: the held-out test patients of the training source (TCIA TCGA "
+        "CT slices), never trained on (the paper: 500 random NSCLC Radiogenomics images)",
+    ),
+    "lung_pet_ct_dx": EvalSet(
+        "lung_pet_ct_dx",
+        ("table8",),
+        "TCIA Lung-PET-CT-Dx CT series, both reconstruction kernels (the paper: 500 random Lung-PET-CT-Dx images)",
+    ),
 }
 
 
@@ -215,8 +253,9 @@ class EvalImages:
         n, total = len(self.images), len(self.pool)
         groups = len({label for _, label, _ in self.images})
         sub = f" (of its {total}, evenly spaced)" if n < total else ""
-        return (f"{spec.role}. {n} slices{sub} from {groups} {spec.groups} ({self.manifest.get('dataset')})"
-                + (f". {self.note}" if self.note else ""))
+        return f"{spec.role}. {n} slices{sub} from {groups} {spec.groups} ({self.manifest.get('dataset')})" + (
+            f". {self.note}" if self.note else ""
+        )
 
 
 def load_eval_set(key: str, profile: str, plan: ComparePlan, data, seed: int = 0, data_root=None) -> EvalImages:
@@ -226,16 +265,23 @@ def load_eval_set(key: str, profile: str, plan: ComparePlan, data, seed: int = 0
 
     spec, note = EVAL_SETS[key], ""
     try:
-        d = data if data.manifest.get("dataset") == spec.source else load_source(
-            spec.source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=False)
+        d = (
+            data
+            if data.manifest.get("dataset") == spec.source
+            else load_source(spec.source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=False)
+        )
     except DatasetNotFoundError as err:
         if profile != "smoke":
             raise
         d = load_source("sample", seed=seed, window=DEFAULT_HU_WINDOW)
-        note = (f"{str(err).split(':')[0]}; the smoke profile used the test slices of the CT sample embedded in "
-                f"paperlib instead: {d.manifest['attribution']}")
-        print(f"paperlib: note: {spec.source} not found; smoke profile: its test set is the embedded TCIA sample",
-              file=sys.stderr)
+        note = (
+            f"{str(err).split(':')[0]}; the smoke profile used the test slices of the CT sample embedded in "
+            f"paperlib instead: {d.manifest['attribution']}"
+        )
+        print(
+            f"paperlib: note: {spec.source} not found; smoke profile: its test set is the embedded TCIA sample",
+            file=sys.stderr,
+        )
     return EvalImages(key, spaced(d.test, plan.n_images), list(d.test), d.intensity, d.manifest, note)
 
 
@@ -247,8 +293,9 @@ def load_eval_sets(profile: str, plan: ComparePlan, data, seed: int = 0, data_ro
 # --------------------------------------------------------------------------- training and evaluation
 
 
-def train_all(profile: str, data, seeds=None, device="cpu", runs=None, progress=False, methods=METHODS,
-              scales=SCALES) -> dict:
+def train_all(
+    profile: str, data, seeds=None, device="cpu", runs=None, progress=False, methods=METHODS, scales=SCALES
+) -> dict:
     """Train (or reuse) every method at every scale and seed; returns ``{(method, scale, seed): Run}``.
 
     Seed-major, then scale: an interrupted study (rerun to resume) has whole seeds and scales done. IDMAN at x2
@@ -259,8 +306,18 @@ def train_all(profile: str, data, seeds=None, device="cpu", runs=None, progress=
     for seed in plan.seeds:
         for s in scales:
             for m in methods:
-                cfg = TrainConfig.make(m, s, profile, seed=seed, options=plan.sizes[m], paper="idman", device=device,
-                                       data=data.manifest["dataset"], window=DEFAULT_HU_WINDOW, **plan.overrides)
+                cfg = TrainConfig.make(
+                    m,
+                    s,
+                    profile,
+                    seed=seed,
+                    options=plan.sizes[m],
+                    paper="idman",
+                    device=device,
+                    data=data.manifest["dataset"],
+                    window=DEFAULT_HU_WINDOW,
+                    **plan.overrides,
+                )
                 out[(m, s, seed)] = train(cfg, data=data, runs=runs, progress=progress)
     return out
 
@@ -268,9 +325,13 @@ def train_all(profile: str, data, seeds=None, device="cpu", runs=None, progress=
 def collect(runs: dict, sets: dict, device="cpu") -> pd.DataFrame:
     """Tidy per-image rows ``set, method, scale, seed, image, label, psnr, ssim, run`` (cached per run and set)."""
     cols = ["set", "method", "scale", "seed", "image", "label", "psnr", "ssim", "run"]
-    frames = [ab.evaluate_run(run, ev.images, ev.intensity, device, split=key).assign(
-        set=key, method=m, scale=s, seed=seed, run=Path(run.path).name)
-        for (m, s, seed), run in runs.items() for key, ev in sets.items()]
+    frames = [
+        ab.evaluate_run(run, ev.images, ev.intensity, device, split=key).assign(
+            set=key, method=m, scale=s, seed=seed, run=Path(run.path).name
+        )
+        for (m, s, seed), run in runs.items()
+        for key, ev in sets.items()
+    ]
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
@@ -310,11 +371,24 @@ def _paired_row(rows: pd.DataFrame, baseline: str, metric: str, scale: int, pape
     i = SCALES.index(scale)
     paper_delta = round(paper[TARGET][i] - paper[baseline][i], 4)
     same = "paper: tie" if paper_delta == 0 else ("yes" if np.sign(v.margin) == np.sign(paper_delta) else "no")
-    return {"metric": LABELS[metric], "scale": scale, "IDMAN minus": DISPLAY_NAMES[baseline], "delta": v.margin,
-            "image_ci_low": v.image_ci_low, "image_ci_high": v.image_ci_high, "seed_ci_low": v.seed_ci_low,
-            "seed_ci_high": v.seed_ci_high, "images": v.n_images, "seeds": v.n_seeds,
-            "per-seed deltas": ", ".join(f"{d:+.4f}" for d in v.per_seed), "verdict": v.verdict, "why": v.why,
-            "to resolve": resolve_text(v), "paper delta": paper_delta, "same sign as paper": same}
+    return {
+        "metric": LABELS[metric],
+        "scale": scale,
+        "IDMAN minus": DISPLAY_NAMES[baseline],
+        "delta": v.margin,
+        "image_ci_low": v.image_ci_low,
+        "image_ci_high": v.image_ci_high,
+        "seed_ci_low": v.seed_ci_low,
+        "seed_ci_high": v.seed_ci_high,
+        "images": v.n_images,
+        "seeds": v.n_seeds,
+        "per-seed deltas": ", ".join(f"{d:+.4f}" for d in v.per_seed),
+        "verdict": v.verdict,
+        "why": v.why,
+        "to resolve": resolve_text(v),
+        "paper delta": paper_delta,
+        "same sign as paper": same,
+    }
 
 
 def paired_table(per_image: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -333,8 +407,11 @@ def paired_table(per_image: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def all_tables(per_image: pd.DataFrame, plan: ComparePlan | None = None) -> dict:
     """``{table: (quality_table, paired_table)}`` for every table whose set has rows."""
-    return {t: (quality_table(per_image, t, plan), paired_table(per_image, t)) for t in PAPER_TABLES
-            if (per_image["set"] == table_set(t)).any()}
+    return {
+        t: (quality_table(per_image, t, plan), paired_table(per_image, t))
+        for t in PAPER_TABLES
+        if (per_image["set"] == table_set(t)).any()
+    }
 
 
 def ordering_lines(tables: dict) -> list[str]:
@@ -343,18 +420,22 @@ def ordering_lines(tables: dict) -> list[str]:
     lines = []
     for t, (_, paired) in tables.items():
         for (metric, s), g in paired.groupby(["metric", "scale"], sort=False):
-            lines.append(f"{t} {metric} x{s}: IDMAN above {int((g['delta'] > 0).sum())} of {len(g)} baselines here "
-                         f"({int((g['verdict'] == 'supported').sum())} supported by both intervals); in the paper above "
-                         f"{int((g['paper delta'] > 0).sum())} of {len(g)}")
+            lines.append(
+                f"{t} {metric} x{s}: IDMAN above {int((g['delta'] > 0).sum())} of {len(g)} baselines here "
+                f"({int((g['verdict'] == 'supported').sum())} supported by both intervals); in the paper above "
+                f"{int((g['paper delta'] > 0).sum())} of {len(g)}"
+            )
     return lines
 
 
 def caption(table: str, ev: EvalImages, setting: str) -> str:
     """A table's caption: the paper's caption quoted, the set (role and size), then the setting."""
     name = table.replace("table", "Table ")
-    return (f"**{name}, ours beside the paper's.** The paper: \"{IDMAN_COMPARISON_CAPTIONS[table]}\" Columns "
-            f"`paper ...` are the paper's values (trained on DeepLesion at full size, tested on its own images), "
-            f"never ours. Test set: {ev.describe()}. {setting}")
+    return (
+        f'**{name}, ours beside the paper\'s.** The paper: "{IDMAN_COMPARISON_CAPTIONS[table]}" Columns '
+        f"`paper ...` are the paper's values (trained on DeepLesion at full size, tested on its own images), "
+        f"never ours. Test set: {ev.describe()}. {setting}"
+    )
 
 
 # --------------------------------------------------------------------------- Figs. 8-10
@@ -362,22 +443,46 @@ def caption(table: str, ev: EvalImages, setting: str) -> str:
 #: Figs. 8-10: the paper's scale and panels ("Images (a-d)" / "(a,b)", all on DeepLesion test images), and our
 #: choice: one DeepLesion test slice per figure (by name) and an inset box ``(top, left, side)`` in HR pixels, chosen
 #: by eye in the lung window: lung vessels and bronchi, away from the chest wall (the most detailed window by
-#: :func:`paperlib.experiments.dridsr.tables.pick_box` is the body outline against air, which every method renders alike).
+#: :func:`paperlib.experiments.dridsr.tables.pick_box` is the body outline against air, which every method renders
+#: alike).
 FIGURES = {
-    "fig8": dict(scale=2, paper_panels="a-d", image="series_b/113.png", box=(192, 96, 64),
-                 why="vessels branching from the right hilum"),
-    "fig9": dict(scale=3, paper_panels="a, b", image="series_a/062.png", box=(208, 160, 64),
-                 why="small vessels in cross-section and a bronchus of the right upper lobe (sharper series)"),
-    "fig10": dict(scale=4, paper_panels="a, b", image="series_b/108.png", box=(200, 128, 64),
-                  why="a vessel bifurcation in the right lung"),
+    "fig8": dict(
+        scale=2,
+        paper_panels="a-d",
+        image="series_b/113.png",
+        box=(192, 96, 64),
+        why="vessels branching from the right hilum",
+    ),
+    "fig9": dict(
+        scale=3,
+        paper_panels="a, b",
+        image="series_a/062.png",
+        box=(208, 160, 64),
+        why="small vessels in cross-section and a bronchus of the right upper lobe (sharper series)",
+    ),
+    "fig10": dict(
+        scale=4,
+        paper_panels="a, b",
+        image="series_b/108.png",
+        box=(200, 128, 64),
+        why="a vessel bifurcation in the right lung",
+    ),
 }
 #: The window the figures are shown through (the metrics stay on the ``ct12`` window): chest slices, whose fine
 #: detail (vessels, fissures, bronchial walls) is in the lung.
 DISPLAY_WINDOW = "lung"
 
 
-def figure(fig: str, runs: dict, ev: EvalImages, device="cpu", image: str | None = None, box=None,
-           box_side: int = 64, window=DISPLAY_WINDOW):
+def figure(
+    fig: str,
+    runs: dict,
+    ev: EvalImages,
+    device="cpu",
+    image: str | None = None,
+    box=None,
+    box_side: int = 64,
+    window=DISPLAY_WINDOW,
+):
     """Fig. 8, 9 or 10 remade on one slice of ``ev`` (first seed of ``runs``): ``(matplotlib figure, info)``.
 
     ``image``/``box`` override :data:`FIGURES`' choice (a given image without a box: :func:`dridsr.pick_box`); a
@@ -392,14 +497,34 @@ def figure(fig: str, runs: dict, ev: EvalImages, device="cpu", image: str | None
     box = box if box is not None else (spec["box"] if image is None and match else None)
     seed = min(sd for _, _, sd in runs)
     at_seed = {(m, sc): r for (m, sc, sd), r in runs.items() if sd == seed}
-    title = (f"Fig. {fig[3:]} (ours): x{s} on {ev.manifest.get('dataset')} slice {img[0]}, shown through the "
-             f"{window} window; crop PSNR/SSIM on the {ev.intensity.window_name} window")
-    f, info = visual_comparison(at_seed, img, s, device, box_side, METHODS, box, title, ev.intensity, channel="gray",
-                                display=rewindow(ev.intensity, window))
-    info.update(paper_figure=fig, paper_caption=IDMAN_COMPARISON_CAPTIONS[fig], paper_panels=spec["paper_panels"],
-                display_window=window, metric_window=ev.intensity.data_range_note, seed=seed, note=note,
-                box_chosen="given" if box else "pick_box",
-                why=spec["why"] if box is not None and tuple(box) == spec["box"] else "")
+    title = (
+        f"Fig. {fig[3:]} (ours): x{s} on {ev.manifest.get('dataset')} slice {img[0]}, shown through the "
+        f"{window} window; crop PSNR/SSIM on the {ev.intensity.window_name} window"
+    )
+    f, info = visual_comparison(
+        at_seed,
+        img,
+        s,
+        device,
+        box_side,
+        METHODS,
+        box,
+        title,
+        ev.intensity,
+        channel="gray",
+        display=rewindow(ev.intensity, window),
+    )
+    info.update(
+        paper_figure=fig,
+        paper_caption=IDMAN_COMPARISON_CAPTIONS[fig],
+        paper_panels=spec["paper_panels"],
+        display_window=window,
+        metric_window=ev.intensity.data_range_note,
+        seed=seed,
+        note=note,
+        box_chosen="given" if box else "pick_box",
+        why=spec["why"] if box is not None and tuple(box) == spec["box"] else "",
+    )
     return f, info
 
 
@@ -417,8 +542,13 @@ def fig7(runs: dict, smooth: int = 1):
     training source's validation slices."""
     picked = {(m, sd): r for (m, s, sd), r in runs.items() if m in FIG7_LABELS and s == FIG7_SCALE}
     loss, val = ab.training_curves(picked, smooth)
-    f = ab.plot_curves(loss, val, FIG7_LABELS, f"Fig. 7 (ours): IDMAN and RCAN at x{FIG7_SCALE}, validation PSNR "
-                                               f"and L1 training loss during training (thin: seeds, thick: mean)")
+    f = ab.plot_curves(
+        loss,
+        val,
+        FIG7_LABELS,
+        f"Fig. 7 (ours): IDMAN and RCAN at x{FIG7_SCALE}, validation PSNR "
+        f"and L1 training loss during training (thin: seeds, thick: mean)",
+    )
     return f, ab.curve_summary(loss, val)
 
 
@@ -430,40 +560,82 @@ def provenance(profile: str, plan: ComparePlan, data, sets: dict, runs: dict, de
     from ...runtime import git_commit, hardware_info
 
     ev = next(iter(sets.values()))
-    return {"study": "IDMAN comparison, Tables 5-8 and Figs. 8-10", "profile": profile,
-            "profile_settings": get_profile(profile, **plan.overrides).as_dict(), "scales": list(SCALES),
-            "sizes": plan.sizes, "reduced": sizes_text(plan), "seeds": list(plan.seeds),
-            "overrides": dict(plan.overrides), "data": data.manifest,
-            "test_sets": {k: {"describe": e.describe(), "dataset": e.manifest.get("dataset"), "note": e.note,
-                              "images": [f"{label}/{name}" for name, label, _ in e.images]} for k, e in sets.items()},
+    return (
+        {
+            "study": "IDMAN comparison, Tables 5-8 and Figs. 8-10",
+            "profile": profile,
+            "profile_settings": get_profile(profile, **plan.overrides).as_dict(),
+            "scales": list(SCALES),
+            "sizes": plan.sizes,
+            "reduced": sizes_text(plan),
+            "seeds": list(plan.seeds),
+            "overrides": dict(plan.overrides),
+            "data": data.manifest,
+            "test_sets": {
+                k: {
+                    "describe": e.describe(),
+                    "dataset": e.manifest.get("dataset"),
+                    "note": e.note,
+                    "images": [f"{label}/{name}" for name, label, _ in e.images],
+                }
+                for k, e in sets.items()
+            },
             "table_sets": {t: table_set(t) for t in PAPER_TABLES},
-            "protocol": {f"x{s}": default_protocol(ev.intensity, s).describe() for s in SCALES}} | \
-        ab.run_records(runs) | {"git_commit": git_commit(), "hardware": hardware_info(device)}
+            "protocol": {f"x{s}": default_protocol(ev.intensity, s).describe() for s in SCALES},
+        }
+        | ab.run_records(runs)
+        | {"git_commit": git_commit(), "hardware": hardware_info(device)}
+    )
 
 
-def save_outputs(per_image: pd.DataFrame, tables: dict, figures: dict, profile: str, meta: dict, captions: dict,
-                 sizes: pd.DataFrame, convergence: tuple | None = None) -> dict:
+def save_outputs(
+    per_image: pd.DataFrame,
+    tables: dict,
+    figures: dict,
+    profile: str,
+    meta: dict,
+    captions: dict,
+    sizes: pd.DataFrame,
+    convergence: tuple | None = None,
+) -> dict:
     """Tables (CSV + Markdown + JSON), figures (PNG + PDF + JSON) and ``comparison_provenance.json`` under
     ``figures/idman/<profile>/``; ``figures``: ``{fig: (matplotlib figure, info)}``; ``convergence``: Fig. 7 as
     :func:`fig7` returns it. Returns ``{name: path}``."""
     from ...results import save_figure, save_table
 
     side = {k: meta[k] for k in ("profile", "sizes", "seeds", "data", "protocol", "git_commit") if k in meta}
-    paths = {"per_image": save_table(per_image, "compare_per_image", "idman", profile, side),
-             "sizes": save_table(sizes, "compare_sizes", "idman", profile, side, caption=meta.get("reduced", ""))}
+    paths = {
+        "per_image": save_table(per_image, "compare_per_image", "idman", profile, side),
+        "sizes": save_table(sizes, "compare_sizes", "idman", profile, side, caption=meta.get("reduced", "")),
+    }
     for t, (quality, paired) in tables.items():
         paths[t] = save_table(quality, f"compare_{t}", "idman", profile, side, floatfmt=".4f", caption=captions[t])
-        paths[f"{t}_paired"] = save_table(paired, f"compare_{t}_paired", "idman", profile, side, floatfmt=".4f",
-                                          caption=f"IDMAN minus each baseline by the one rule (paperlib.stats: intervals over seeds and over images). "
-                                                  f"{captions[t]}")
+        paths[f"{t}_paired"] = save_table(
+            paired,
+            f"compare_{t}_paired",
+            "idman",
+            profile,
+            side,
+            floatfmt=".4f",
+            caption=f"IDMAN minus each baseline by the one rule (paperlib.stats: intervals over seeds and images). "
+            f"{captions[t]}",
+        )
     for fig, (f, info) in figures.items():
-        paths[fig] = save_figure(f, f"{fig}_visual_x{FIGURES[fig]['scale']}", "idman", profile,
-                                 side | {"figure_info": info})
+        paths[fig] = save_figure(
+            f, f"{fig}_visual_x{FIGURES[fig]['scale']}", "idman", profile, side | {"figure_info": info}
+        )
     if convergence is not None:
         f, summary = convergence
         paths["fig7"] = save_figure(f, "fig7_idman_rcan_curves", "idman", profile, side)
-        paths["fig7_curves"] = save_table(summary, "fig7_idman_rcan_curves", "idman", profile, side, floatfmt=".4f",
-                                          caption=f"Fig. 7 data at the validation steps (x{FIG7_SCALE}).")
+        paths["fig7_curves"] = save_table(
+            summary,
+            "fig7_idman_rcan_curves",
+            "idman",
+            profile,
+            side,
+            floatfmt=".4f",
+            caption=f"Fig. 7 data at the validation steps (x{FIG7_SCALE}).",
+        )
     paths["provenance"] = ab.write_provenance(meta, profile, "comparison_provenance.json")
     return paths
 
