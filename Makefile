@@ -42,6 +42,7 @@ reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, O
 	$(BIN)/paperlib reproduce --profile $(PROFILE) --only $(ONLY)
 
 test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
+	$(BIN)/ruff check . && $(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -q tests notebooks/dridsr notebooks/idman notebooks/claims.ipynb --nbval-lax --nbval-current-env
 
 bench: setup  ## CPU/GPU performance suite (prints a table, writes bench/results/*.json)

@@ -11,6 +11,7 @@ DOM after scripts ran must hold the page's images and, for a table page, a ``<ta
 screenshot, saved as an optimised PNG. Exit status 0 when all is well, 1 when a check fails, 2 when
 the site or Chromium is missing. Needs Debian's ``chromium`` (``apt-get install chromium``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -107,8 +108,9 @@ def toc_files(toc: Path) -> list[str]:
 
 def check_site(site: Path, toc: Path) -> tuple[list[str], int]:
     """(problems, number of images checked) over the whole site."""
-    problems = [f"{f}: in {toc.name} but {f}.html was not built" for f in toc_files(toc)
-                if not (site / f"{f}.html").is_file()]
+    problems = [
+        f"{f}: in {toc.name} but {f}.html was not built" for f in toc_files(toc) if not (site / f"{f}.html").is_file()
+    ]
     n = 0
     for page in pages(site):
         n += len(img_srcs(page.read_text(errors="replace")))
@@ -117,14 +119,22 @@ def check_site(site: Path, toc: Path) -> tuple[list[str], int]:
 
 
 def chromium() -> str | None:
-    return next((shutil.which(c) for c in ("chromium", "chromium-browser", "google-chrome")
-                 if shutil.which(c)), None)
+    return next((shutil.which(c) for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
 
 
 def _run_chromium(exe: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-               f"--user-data-dir={profile}", "--virtual-time-budget=5000", *args]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            *args,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -143,9 +153,11 @@ def check_rendered(exe: str, page: Path) -> list[str]:
 
 
 #: Writes the page y (CSS px) of the first element matching the selector into <body data-shot-y>.
-_MEASURE = ("<script>window.addEventListener('load', () => {{ const e = document.querySelector({sel!r});"
-            " if (e) document.body.dataset.shotY = Math.round(e.getBoundingClientRect().top + window.scrollY);"
-            " }});</script></body>")
+_MEASURE = (
+    "<script>window.addEventListener('load', () => {{ const e = document.querySelector({sel!r});"
+    " if (e) document.body.dataset.shotY = Math.round(e.getBoundingClientRect().top + window.scrollY);"
+    " }});</script></body>"
+)
 
 
 def element_y(exe: str, page: Path, selector: str, width: int = 1200) -> int | None:
@@ -161,8 +173,15 @@ def element_y(exe: str, page: Path, selector: str, width: int = 1200) -> int | N
     return int(m.group(1)) if m else None
 
 
-def screenshot(exe: str, page: Path, out: Path, width: int = 1200, height: int = 1000,
-               scroll_to: str | None = None, margin: int = 200) -> Path:
+def screenshot(
+    exe: str,
+    page: Path,
+    out: Path,
+    width: int = 1200,
+    height: int = 1000,
+    scroll_to: str | None = None,
+    margin: int = 200,
+) -> Path:
     """Screenshot ``page`` at ``width`` CSS pixels into ``out`` (optimised PNG, <= 256 colours): its first
     ``height`` pixels, or ``height`` pixels from ``margin`` above the first element matching ``scroll_to``."""
     from PIL import Image
@@ -201,13 +220,19 @@ def default_page(book: Path = BOOK) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--site", type=Path, default=BOOK / "_build" / "html")
-    ap.add_argument("--page", default=None, help=f"page to screenshot, without .html (default {TABLE1}, "
-                                                 f"or {TABLE2} while Table 1's outputs are pending)")
+    ap.add_argument(
+        "--page",
+        default=None,
+        help=f"page to screenshot, without .html (default {TABLE1}, or {TABLE2} while Table 1's outputs are pending)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "figures" / "book" / "table_page.png")
     ap.add_argument("--width", type=int, default=1200)
     ap.add_argument("--height", type=int, default=1000)
-    ap.add_argument("--scroll-to", default="table", help="CSS selector scrolled into view (default: the first "
-                                                         "table); '' for the top of the page")
+    ap.add_argument(
+        "--scroll-to",
+        default="table",
+        help="CSS selector scrolled into view (default: the first table); '' for the top of the page",
+    )
     args = ap.parse_args(argv)
     if not (args.site / "index.html").is_file():
         print(f"check_site: no built book in {args.site} (run `make book` first)", file=sys.stderr)
