@@ -455,6 +455,20 @@ def idman_size(root=None) -> list[dict]:
     ]
 
 
+def paper_depth_cost(steps: int, root=None) -> str:
+    """What ``steps`` training steps of IDMAN at the paper's size cost on the CPU that measured one
+    (``figures/idman/quick/paper_size_step_time.json``, :func:`...idman.architecture.training_step_seconds`)."""
+    path = figures_root(root) / "idman" / "quick" / "paper_size_step_time.json"
+    if not path.is_file():
+        return "cost not measured (paperlib.experiments.idman.architecture.training_step_seconds)"
+    m = json.loads(path.read_text())
+    return (
+        f"{steps:,} steps at {m['seconds_per_step']:.0f} s each ({m['parameters'] / 1e6:.1f} M parameters, "
+        f"{m['threads']} thread of {m['hardware'].get('cpu', '?')}, an upper bound: {m['note'].split(':')[0]}) "
+        f"= about {steps * m['seconds_per_step'] / 3600:.0f} CPU-hours: a GPU job"
+    )
+
+
 def idman_curves(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict]:
     """Validation PSNR of two curves early in training: only seed means were saved, so no per-image pairing."""
     path = (
@@ -477,8 +491,8 @@ def idman_curves(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[
             "why": f"seed ranges overlap: {a} [{va['val PSNR min']:.2f}, {va['val PSNR max']:.2f}], "
             f"{b} [{vb['val PSNR min']:.2f}, {vb['val PSNR max']:.2f}] dB; per-seed, per-image validation "
             "PSNR was not saved, so the one rule cannot be applied",
-            "to_resolve": "train both at the paper's depth (G=10, B=20, 64 features) for 1,000-2,000 iterations, "
-            "3 seeds, saving per-image validation PSNR (a GPU job; see the ledger notebook's cost line)",
+            "to_resolve": "train both at the paper's depth (G=10, B=20, 64 features) for 2,000 iterations, 3 seeds, "
+            "saving per-image validation PSNR; " + paper_depth_cost(2 * 3 * 2000, root),
             "source": str(path.relative_to(figures_root(root).parent)),
         }
         | _idman_budget("ablation", root)

@@ -362,3 +362,39 @@ def memory_table(batch: int = 10, patch: int = 48, scales=(2, 3, 4), variants: d
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def training_step_seconds(
+    scale: int = 2, batch: int = 10, hr_patch: int = 48, steps: int = 2, threads: int = 1, **options
+) -> dict:
+    """Measured seconds of one training step (forward, L1, backward, Adam; bf16 autocast as the fast path) of IDMAN
+    at the paper's size (or ``options``) on this CPU: the last of ``steps`` steps, with the hardware that ran it.
+    What the ledger's cost of a paper-depth run is computed from; run it with a free CPU."""
+    import time
+
+    from ...runtime import hardware_info
+
+    torch.set_num_threads(threads)
+    model = build(scale, meta=False, **(PAPER_SIZE | options))
+    opt = torch.optim.Adam(model.parameters(), 1e-4)
+    x, y = torch.rand(batch, 1, hr_patch // scale, hr_patch // scale), torch.rand(batch, 1, hr_patch, hr_patch)
+    seconds = float("nan")
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(x)
+        loss = (out.float() - y).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        seconds = time.perf_counter() - t0
+    return {
+        "seconds_per_step": seconds,
+        "threads": threads,
+        "scale": scale,
+        "batch": batch,
+        "hr_patch": hr_patch,
+        "parameters": models.count_parameters(model),
+        "options": PAPER_SIZE | options,
+        "hardware": hardware_info("cpu"),
+    }
