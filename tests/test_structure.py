@@ -134,6 +134,7 @@ def test_each_fact_is_defined_once(fact):
         "read_prepared",
         "evaluation_key",
         "replace_readme_block",
+        "cached_evaluation",
     ],
 )
 def test_each_concept_is_implemented_once(concept):

@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...evaluate import evaluate_images, evaluation_key
+from ...evaluate import evaluate_images
 from ...paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
 from ...runs import Run
 from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
+from ..common import cached_evaluation
 
 SCALE = 4
 CLAIM_BASELINES = DRIDSR_CLAIM_BASELINES
@@ -90,29 +91,24 @@ def evaluate_snapshots(
         step = int(snap.stem.split("_")[1])
         if steps is not None and step not in steps:
             continue
-        key = evaluation_key(snap, images, protocol, with_ms_ssim=False, with_niqe=False)
-        cache = snap.with_name(f"{snap.stem}_eval_{key}.csv")
-        if cache.exists():
-            frames.append(pd.read_csv(cache))
-            continue
-        model = run.load_model(device, weights=snap)
-        df = evaluate_images(
-            model,
-            images,
-            scale,
-            method,
-            device,
-            protocol=protocol,
-            with_ms_ssim=False,
-            with_niqe=False,
-            progress=progress,
-            intensity=intensity,
-        )
-        df = df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
-        tmp = cache.with_suffix(".tmp")
-        df.to_csv(tmp, index=False)
-        tmp.replace(cache)
-        frames.append(df)
+
+        def compute(snap=snap, step=step):
+            df = evaluate_images(
+                run.load_model(device, weights=snap),
+                images,
+                scale,
+                method,
+                device,
+                protocol=protocol,
+                with_ms_ssim=False,
+                with_niqe=False,
+                progress=progress,
+                intensity=intensity,
+            )
+            return df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
+
+        stem = snap.with_name(f"{snap.stem}_eval")
+        frames.append(cached_evaluation(stem, snap, images, protocol, compute, with_ms_ssim=False, with_niqe=False))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -19,13 +19,14 @@ import pandas as pd
 from ...data.cache import PreparedCovidCT, load_prepared_covid_ct
 from ...data.intensity import U8, Intensity
 from ...errors import DatasetNotFoundError
-from ...evaluate import evaluate_images, evaluation_key, make_pair, summarize, super_resolve
+from ...evaluate import evaluate_images, make_pair, summarize, super_resolve
 from ...metrics import Protocol
 from ...paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
 from ...profiles import get_profile
 from ...runs import Run
 from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
+from ..common import cached_evaluation
 
 METHODS = ("bicubic", "srcnn", "espcn", "vdsr", "imdn", "pan", "dridsr")
 SCALES = (3, 4)
@@ -154,28 +155,27 @@ def evaluate_methods(
         prot = protocol or table_protocol(intensity, s)
         if not (run.path / "weights.pt").is_file():
             run.load_model(device)  # raises CheckpointError naming the unfinished run
-        key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=True, with_niqe=with_niqe)
-        cache = run.path / f"eval_test_n{len(images)}{'_niqe' if with_niqe else ''}_{key}.csv"
-        if cache.exists():
-            frames.append(pd.read_csv(cache))
-            continue
-        model = run.load_model(device)
-        df = evaluate_images(
-            model,
-            images,
-            s,
-            m,
-            device,
-            protocol=prot,
-            with_ms_ssim=True,
-            with_niqe=with_niqe,
-            progress=progress,
-            intensity=intensity,
+
+        def compute(run=run, m=m, s=s, prot=prot):
+            return evaluate_images(
+                run.load_model(device),
+                images,
+                s,
+                m,
+                device,
+                protocol=prot,
+                with_ms_ssim=True,
+                with_niqe=with_niqe,
+                progress=progress,
+                intensity=intensity,
+            )
+
+        stem = run.path / f"eval_test_n{len(images)}{'_niqe' if with_niqe else ''}"
+        frames.append(
+            cached_evaluation(
+                stem, run.path / "weights.pt", images, prot, compute, with_ms_ssim=True, with_niqe=with_niqe
+            )
         )
-        tmp = cache.with_name(cache.name + ".tmp")
-        df.to_csv(tmp, index=False)
-        tmp.replace(cache)
-        frames.append(df)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -208,18 +208,18 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
 
     Ma is measured on the same 8-bit SR image and border crop (= scale) as the NIQE column, by
     :func:`paperlib.metrics.ma_score` (pyiqa's NRQM with ``NRQM_model.mat``, offline). Ma values are
-    cached in each run directory (``ma_<key>.csv``, keyed by the images and the weights file).
+    cached in each run directory by the one cached evaluation (``ma_<key>.csv``,
+    :func:`paperlib.experiments.common.cached_evaluation`: weights sha256, images, protocol, ``METRICS_VERSION``).
     Without the model file (:func:`paperlib.metrics.nrqm_available`) ``per_image`` is returned
     unchanged; a missing NIQE (image under 192 px) gives a missing PI, never an invented one.
     """
-    import hashlib
-
     from tqdm.auto import tqdm
 
     from ... import metrics
 
     if not metrics.nrqm_available() or per_image.empty:
         return per_image
+    entry = {t[0]: t for t in data.test}
     by_name = {name: img for name, _, img in data.test}
     intensity = intensity_of(data)
     frames = []
@@ -231,23 +231,18 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
             frames.append(sub)
             continue
         names = list(sub["image"])
-        weights = Path(run.path) / "weights.pt"
-        stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.is_file() else "-"
-        key = hashlib.sha1("\n".join([f"x{int(s)}", stamp, *names]).encode()).hexdigest()[:12]
-        cache = Path(run.path) / f"ma_{key}.csv"
-        if cache.exists():
-            ma = pd.read_csv(cache).set_index("image")["ma"]
-        else:
-            model = run.load_model(device)
-            vals = {}
+        imgs = [entry[n] for n in names]
+
+        def compute(run=run, s=int(s), names=names, m=m):
+            model, vals = run.load_model(device), {}
             for name in tqdm(names, desc=f"Ma {m} x{s}", disable=not progress, leave=False):
-                hr, lr = make_pair(by_name[name], int(s), intensity)
-                sr = intensity.store_sr(super_resolve(model, lr, device))
-                vals[name] = metrics.ma_score(sr, crop_border=int(s))
-            ma = pd.Series(vals, name="ma").rename_axis("image")
-            tmp = cache.with_name(cache.name + ".tmp")
-            ma.reset_index().to_csv(tmp, index=False)
-            tmp.replace(cache)
+                _, lr = make_pair(by_name[name], s, intensity)
+                vals[name] = metrics.ma_score(intensity.store_sr(super_resolve(model, lr, device)), crop_border=s)
+            return pd.Series(vals, name="ma").rename_axis("image").reset_index()
+
+        prot = table_protocol(intensity, int(s))
+        ma = cached_evaluation(run.path / "ma", run.path / "weights.pt", imgs, prot, compute, ma=True)
+        ma = ma.set_index("image")["ma"]
         sub["ma"] = sub["image"].map(ma).astype(float)
         frames.append(sub)
     out = pd.concat(frames)

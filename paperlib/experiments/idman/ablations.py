@@ -43,10 +43,11 @@ import pandas as pd
 from ... import models
 from ...data.sources import DEFAULT_HU_WINDOW
 from ...errors import DatasetNotFoundError
-from ...evaluate import default_protocol, evaluate_images, evaluation_key
+from ...evaluate import default_protocol, evaluate_images
 from ...profiles import get_profile, train_plan
 from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
+from ..common import cached_evaluation
 from .architecture import ABLATION_SETTING, ABLATIONS, PAPER_ABLATIONS, PAPER_SIZE, build
 
 SCALE = ABLATION_SETTING["scale"]
@@ -229,26 +230,23 @@ def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd
         raise CheckpointError(f"{run.path}: run not finished (no weights.pt); train it first")
     model, scale = run.manifest["config"]["model"], int(run.manifest["config"]["scale"])
     prot = default_protocol(intensity, scale)
-    key = evaluation_key(run.path / "weights.pt", images, prot, with_ms_ssim=False, with_niqe=False)
-    cache = run.path / f"eval_{split}_n{len(images)}_{key}.csv"
-    if cache.exists():
-        return pd.read_csv(cache)
-    df = evaluate_images(
-        run.load_model(device),
-        images,
-        scale,
-        model,
-        device,
-        protocol=prot,
-        with_ms_ssim=False,
-        with_niqe=False,
-        progress=False,
-        intensity=intensity,
-    )[["image", "label", "psnr", "ssim"]]
-    tmp = cache.with_name(cache.name + ".tmp")
-    df.to_csv(tmp, index=False)
-    tmp.replace(cache)
-    return df
+
+    def compute():
+        return evaluate_images(
+            run.load_model(device),
+            images,
+            scale,
+            model,
+            device,
+            protocol=prot,
+            with_ms_ssim=False,
+            with_niqe=False,
+            progress=False,
+            intensity=intensity,
+        )[["image", "label", "psnr", "ssim"]]
+
+    stem = run.path / f"eval_{split}_n{len(images)}"
+    return cached_evaluation(stem, run.path / "weights.pt", images, prot, compute, with_ms_ssim=False, with_niqe=False)
 
 
 def collect(runs: dict, images, intensity, device="cpu") -> pd.DataFrame:
