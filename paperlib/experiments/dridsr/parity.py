@@ -1,13 +1,13 @@
 """Does the fast path cost quality? Train the same model, seed and batches in fp32 and in the fast
 path (channels_last + bf16 autocast, output layer in fp32), evaluate both in fp32 on the COVID-CT
-test images and compare per image (mean difference, 95% CI, Wilcoxon).
+test images and compare by the one rule (:func:`paperlib.stats.paired_verdict`).
 
 Both runs draw identical batches (same :class:`~paperlib.data.patches.PatchSampler` seed); the
 batched torch degradation equals the numpy MATLAB port to 1e-5 (golden test), so the only
 difference is arithmetic precision. One seed cannot separate precision from trajectory noise, so
-the comparison is repeated over training seeds and set beside the spread between fp32 runs of
-different seeds (:func:`parity_table`): a model keeps the fast path when its fast - fp32
-difference sits within that seed spread.
+the comparison is repeated over training seeds, seed paired with seed (:func:`parity_table`): a model
+keeps the fast path unless the verdict on "fast is better than fp32" is *contradicted* (both the
+interval over seeds and the one over images below 0).
 
 Run: ``python -m paperlib.experiments.dridsr.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
 ``bench/results/parity_<profile>.{json,md}``.
@@ -19,12 +19,11 @@ import argparse
 import json
 import time
 
-import numpy as np
 import pandas as pd
 
 from ...config import REPO_ROOT
-from ...evaluate import paired_comparison
 from ...runtime import git_commit, hardware_info
+from ...stats import paired_verdict
 from ...train import TrainConfig, train
 from .tables import evaluate_methods, load_data
 
@@ -58,40 +57,44 @@ def parity_per_image(
 
 
 def parity_table(per: pd.DataFrame, scale: int = 4) -> pd.DataFrame:
-    """Per method: fast - fp32 within each seed (paired over images) beside the fp32 - fp32 seed spread.
+    """Per model: fast minus fp32 by the one rule (:func:`paperlib.stats.paired_verdict`: seed paired with seed,
+    intervals over seeds and over images), beside how far fp32 runs of different seeds land apart.
 
-    ``fast_minus_fp32`` is the mean over seeds of the per-seed paired mean difference (its per-seed
-    values in ``per_seed``); ``seed_pairs_fp32`` are the paired mean differences between fp32 runs of
-    different seeds, on the same images: how far two fp32 trainings land apart by trajectory alone.
-    The fast path "sits within the seed spread" when ``|fast_minus_fp32|`` is not larger than the
-    largest ``|fp32 - fp32|`` seed difference.
+    The fast path costs quality measurably only when the verdict on "fast is better than fp32" is
+    ``contradicted`` (both intervals below 0); ``seed_pairs_fp32`` are the paired mean differences between fp32
+    runs of different seeds on the same images (descriptive: trajectory noise at this budget).
     """
     rows = []
     for m in per["model"].unique():
-        seeds = sorted(per.loc[per["model"] == m, "seed"].unique())
-        diffs = [
-            paired_comparison(per, f"{m} (fast, seed {s})", f"{m} (fp32, seed {s})", "psnr", scale=scale) for s in seeds
-        ]
-        pairs = [
-            paired_comparison(per, f"{m} (fp32, seed {a})", f"{m} (fp32, seed {b})", "psnr", scale=scale)
-            for i, a in enumerate(seeds)
-            for b in seeds[i + 1 :]
-        ]
-        fast = float(np.mean([d["mean_diff"] for d in diffs]))
-        spread = float(max(abs(p["mean_diff"]) for p in pairs)) if pairs else float("nan")
+        sub = per[(per["model"] == m) & (per["scale"] == scale)]
+        v = paired_verdict(sub, "fast", "fp32", "psnr", by="precision")
+        fp32 = sub[sub["precision"] == "fp32"].pivot_table(index="seed", columns="image", values="psnr")
+        seeds = list(fp32.index)
+        pairs = [float((fp32.loc[a] - fp32.loc[b]).mean()) for i, a in enumerate(seeds) for b in seeds[i + 1 :]]
         rows.append(
-            {
-                "model": m,
-                "seeds": len(seeds),
-                "fast_minus_fp32_dB": fast,
-                "per_seed_fast_minus_fp32_dB": [round(d["mean_diff"], 4) for d in diffs],
-                "per_seed_ci95": [(round(d["ci_low"], 4), round(d["ci_high"], 4)) for d in diffs],
-                "fp32_seed_pair_diffs_dB": [round(p["mean_diff"], 4) for p in pairs],
-                "fp32_seed_spread_dB": spread,
-                "within_seed_spread": bool(abs(fast) <= spread),
+            {"model": m, "seeds": v.n_seeds, "images": v.n_images, "fast_minus_fp32_dB": v.margin}
+            | {k: getattr(v, k) for k in ("image_ci_low", "image_ci_high", "seed_ci_low", "seed_ci_high")}
+            | {
+                "per_seed_fast_minus_fp32_dB": [round(d, 4) for d in v.per_seed],
+                "fp32_seed_pair_diffs_dB": [round(d, 4) for d in pairs],
+                "verdict_fast_better": v.verdict,
+                "fast_path_costs_quality": v.verdict == "contradicted",
             }
         )
     return pd.DataFrame(rows)
+
+
+def save(per: pd.DataFrame, profile: str, scale: int, meta: dict) -> pd.DataFrame:
+    """``bench/results/parity_<profile>.{json,md}`` (and the per-image CSV) from the per-image rows."""
+    df = parity_table(per, scale)
+    out = REPO_ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    per.to_csv(out / f"parity_{profile}_per_image.csv", index=False)
+    (out / f"parity_{profile}.json").write_text(
+        json.dumps(meta | {"rows": df.to_dict("records")}, indent=2, default=str)
+    )
+    (out / f"parity_{profile}.md").write_text(df.to_markdown(index=False, floatfmt=".4f") + "\n")
+    return df
 
 
 def main(argv=None):
@@ -107,13 +110,9 @@ def main(argv=None):
     per, _ = parity_per_image(
         tuple(args.methods.split(",")), seeds, args.scale, args.profile, args.device, progress=True
     )
-    df = parity_table(per, args.scale)
-    out = REPO_ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    per.to_csv(out / f"parity_{args.profile}_per_image.csv", index=False)
     meta = {
         "what": "fast path (bf16 autocast + channels_last, fp32 output layer) minus fp32, same seed and batches, "
-        "beside the fp32-vs-fp32 spread across training seeds (same data split, seed 0)",
+        "by the one rule (paperlib.stats.paired_verdict), beside the fp32-vs-fp32 differences across training seeds",
         "profile": args.profile,
         "scale": args.scale,
         "seeds": list(seeds),
@@ -122,10 +121,7 @@ def main(argv=None):
         "seconds": time.time() - t0,
         "evaluation": "fp32 inference; PSNR/SSIM on Y, border crop = scale; COVID-CT paper-split test images",
     }
-    (out / f"parity_{args.profile}.json").write_text(
-        json.dumps(meta | {"rows": df.to_dict("records")}, indent=2, default=str)
-    )
-    (out / f"parity_{args.profile}.md").write_text(df.to_markdown(index=False, floatfmt=".4f") + "\n")
+    df = save(per, args.profile, args.scale, meta)
     print(df.to_string(index=False))
 
 
