@@ -53,7 +53,8 @@ def test_committed_book_notebooks_are_what_their_folder_says():
     found = sorted((BOOK / "executed").rglob("*.ipynb"))
     assert found, "book/executed/ holds no notebook"
     for path in found:
-        profile, nb = path.relative_to(BOOK / "executed").parts[0], "/".join(path.parts[-2:])
+        rel = path.relative_to(BOOK / "executed").parts
+        profile, nb = rel[0], "/".join(rel[1:])
         nb_json = json.loads(path.read_text())
         outputs = [o for c in nb_json["cells"] for o in c.get("outputs", [])]
         if book.is_pending(nb_json):
