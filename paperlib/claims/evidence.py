@@ -308,7 +308,7 @@ def dridsr_frequency(root=None) -> list[dict]:
         )
     per = pd.read_csv(path)
     v = paired_verdict(per, "high path", "low path", "share_above", by="path")
-    meta = _sidecar(path)
+    meta, prof = _sidecar(path), get_profile("budget")
     return [
         _verdict_row(
             v,
@@ -316,7 +316,9 @@ def dridsr_frequency(root=None) -> list[dict]:
             experiment=f"each path's exact part of the SR image, DRIDSR (Sobel) at step "
             f"{meta.get('step', '?')}, 46 test images",
             unit="share",
+            params=f"{n_params('dridsr', 4):,} (one model, its two paths)",
             source=str(path.relative_to(figures_root(root).parent)),
+            **budget("dridsr", int(meta.get("step", 0)), prof.batch_size, prof.hr_patch, 4),
         )
     ]
 
