@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from paperlib import metrics
 from paperlib import models as M
@@ -112,6 +113,8 @@ def _per_image_setup(tmp_path):
         }
     )
     (tmp_path / "run").mkdir()
+    # a finished run always has weights.pt (paperlib.runs); the Ma cache is keyed by its sha256
+    torch.save(M.create("bicubic", scale=4).state_dict(), tmp_path / "run" / "weights.pt")
     run = SimpleNamespace(path=tmp_path / "run", load_model=lambda device="cpu": M.create("bicubic", scale=4))
     return per_image, {("bicubic", 4): run}, SimpleNamespace(test=imgs)
 
