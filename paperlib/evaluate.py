@@ -1,4 +1,4 @@
-"""Test-set evaluation, inference timing and paired statistics.
+"""Test-set evaluation, inference timing and the evaluation key (paired statistics: :mod:`paperlib.stats`).
 
 Protocol (stated in every table through :class:`paperlib.metrics.Protocol`, built by
 :func:`default_protocol` from the data's :class:`~paperlib.data.intensity.Intensity`):
@@ -196,42 +196,6 @@ def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
     out = g[cols].mean()
     out["n_images"] = g.size()
     return out.reset_index()
-
-
-def paired_comparison(
-    per_image, method: str, baseline: str, metric: str = "psnr", scale: int | None = None, confidence: float = 0.95
-) -> dict:
-    """Mean per-image difference ``method - baseline`` over images only (one run each) with a t-interval
-    (:func:`paperlib.stats.t_interval`) and a Wilcoxon signed-rank test: the fast-path parity check's measure. A
-    claim about two methods is judged by :func:`paperlib.stats.paired_verdict`, which also needs the seeds."""
-    from scipy import stats
-
-    from .stats import t_interval
-
-    df = per_image if scale is None else per_image[per_image["scale"] == scale]
-    a = df[df["method"] == method].set_index("image")[metric]
-    b = df[df["method"] == baseline].set_index("image")[metric]
-    common = a.index.intersection(b.index)
-    d = (a.loc[common] - b.loc[common]).to_numpy(dtype=float)
-    d = d[np.isfinite(d)]
-    n = len(d)
-    mean = float(d.mean()) if n else float("nan")
-    if n > 1 and d.std(ddof=1) > 0:
-        lo, hi = t_interval(d, confidence)
-        p = float(stats.wilcoxon(d).pvalue)
-    else:
-        lo, hi, p = float("nan"), float("nan"), float("nan")
-    return {
-        "method": method,
-        "baseline": baseline,
-        "metric": metric,
-        "scale": scale,
-        "n": n,
-        "mean_diff": mean,
-        "ci_low": lo,
-        "ci_high": hi,
-        "wilcoxon_p": p,
-    }
 
 
 def inference_time(

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from paperlib.errors import CheckpointError
-from paperlib.evaluate import _tiled, make_pair, paired_comparison, super_resolve
+from paperlib.evaluate import _tiled, make_pair, super_resolve
 from paperlib.profiles import SCHEDULES, get_profile, train_plan
 from paperlib.runs import load_checkpoint
 from paperlib.train import TrainConfig, train
@@ -134,22 +134,6 @@ def test_tiled_inference_equals_whole_image(data):
     with torch.inference_mode():
         tiled = _tiled(model, x, tile=40, overlap=8)[0, 0].numpy()
     np.testing.assert_allclose(tiled, whole, atol=1e-5)
-
-
-def test_paired_comparison_against_scipy():
-    import pandas as pd
-    from scipy import stats
-
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(30, 1, 20), rng.normal(29.5, 1, 20)
-    df = pd.DataFrame(
-        {"method": ["a"] * 20 + ["b"] * 20, "image": list(range(20)) * 2, "psnr": np.r_[a, b], "scale": 4}
-    )
-    r = paired_comparison(df, "a", "b")
-    d = a - b
-    ci = stats.t.interval(0.95, 19, loc=d.mean(), scale=stats.sem(d))
-    assert r["mean_diff"] == pytest.approx(d.mean()) and r["ci_low"] == pytest.approx(ci[0])
-    assert r["wilcoxon_p"] == pytest.approx(stats.wilcoxon(d).pvalue)
 
 
 @pytest.mark.slow
