@@ -108,17 +108,15 @@ def paired_deltas(
             raise KeyError(f"paired_deltas: no rows with {by} == {name!r}")
         sides[name] = sub.pivot_table(index="seed", columns="image", values=metric, aggfunc="mean")
     ta, tb = sides[a], sides[b]
+
+    def every_seed(one, seeds):  # a deterministic side's single row, repeated for each of the other's seeds
+        return pd.DataFrame(np.repeat(one.to_numpy(), len(seeds), axis=0), index=seeds, columns=one.columns)
+
     note = ""
-    for side, other, name in ((ta, tb, a), (tb, ta, b)):
-        if len(side) == 1 and len(other) > 1 and name in deterministic:
-            side_b = pd.DataFrame(
-                np.repeat(side.to_numpy(), len(other), axis=0), index=other.index, columns=side.columns
-            )
-            if name == a:
-                ta = side_b
-            else:
-                tb = side_b
-            note = f"{name}: deterministic, paired with every seed"
+    if len(ta) == 1 and len(tb) > 1 and a in deterministic:
+        ta, note = every_seed(ta, tb.index), f"{a}: deterministic, paired with every seed"
+    elif len(tb) == 1 and len(ta) > 1 and b in deterministic:
+        tb, note = every_seed(tb, ta.index), f"{b}: deterministic, paired with every seed"
     seeds = ta.index.intersection(tb.index)
     if len(seeds) == 0:  # one seed each under different numbers: pair the first of each
         ta, tb = ta.iloc[:1].set_axis([0]), tb.iloc[:1].set_axis([0])

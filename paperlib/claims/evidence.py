@@ -143,13 +143,12 @@ def cost_to_reach(fraction: float, methods, root=None) -> str:
     steps = int(
         np.ceil(fraction * pp.iterations * pp.batch_size * pp.hr_patch**2 / (prof.batch_size * prof.hr_patch**2))
     )
-    parts = []
-    for m in methods:
-        r = seconds_per_step(m, root)
-        parts.append(
-            f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h"
-        )
-    cpu = next((seconds_per_step(m, root)[1] for m in methods if seconds_per_step(m, root)), "?")
+    rates = {m: seconds_per_step(m, root) for m in methods}  # each method's manifests read once
+    parts = [
+        f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h"
+        for m, r in rates.items()
+    ]
+    cpu = next((r[1] for r in rates.values() if r), "?")
     return (
         f"{fraction:.0%} of the paper's HR pixels = {steps:,} steps of the budget profile: per run "
         f"{', '.join(parts)} at the measured seconds per step on {cpu}"
@@ -274,15 +273,14 @@ def _path_ablation(root=None) -> tuple[pd.DataFrame | None, Path]:
 
 def dridsr_path_ablation(variant: str, step: str = "final", root=None) -> list[dict]:
     """DRIDSR (Sobel, simple IDB) against one variant, at the last step every run reached or at an early one."""
-    per, path = _path_ablation(root)
-    ref = "DRIDSR (Sobel)"
-    if per is None:
-        return missing(f"{ref} > {variant}", "python -m paperlib.experiments.dridsr.path_ablation")
-    from ..experiments.dridsr.budget import common_step
-    from ..experiments.dridsr.path_ablation import EARLY_STEP, VARIANTS
+    from ..experiments.dridsr.path_ablation import REFERENCE as ref
+    from ..experiments.dridsr.path_ablation import VARIANTS, verdict_of
 
-    at = common_step(per, ref, variant) if step == "final" else EARLY_STEP
-    v = paired_verdict(per[per["step"] == at], ref, variant, "psnr", by="run")
+    per, path = _path_ablation(root)
+    found = None if per is None else verdict_of(per, variant, step)
+    if found is None:
+        return missing(f"{ref} > {variant}", "python -m paperlib.experiments.dridsr.path_ablation")
+    at, v = found
     prof = get_profile("budget")
     return [
         _verdict_row(
@@ -367,9 +365,10 @@ def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[
     ]
 
 
-def _compare_sizes(root=None) -> dict:
+def _compare_sizes(root=None, column: str = "parameters here (x2)") -> dict:
+    """``{method: parameters}`` from the saved comparison sizes (``column``: here, or at the published size)."""
     path = figures_root(root) / "idman" / "quick" / "compare_sizes.csv"
-    return pd.read_csv(path).set_index("Method")["parameters here (x2)"].to_dict() if path.is_file() else {}
+    return pd.read_csv(path).set_index("Method")[column].to_dict() if path.is_file() else {}
 
 
 def idman_compare(table: str, scales=(2, 3, 4), baselines=("RCAN",), metric: str = "PSNR", root=None) -> list[dict]:
@@ -435,12 +434,7 @@ def idman_size(root=None) -> list[dict]:
     from ..experiments.idman.architecture import full_size_parameters
 
     ours = full_size_parameters(2)
-    sizes = (
-        pd.read_csv(figures_root(root) / "idman" / "quick" / "compare_sizes.csv").set_index("Method")
-        if (figures_root(root) / "idman" / "quick" / "compare_sizes.csv").is_file()
-        else None
-    )
-    pub = {} if sizes is None else sizes["parameters published (x2)"].to_dict()
+    pub = _compare_sizes(root, "parameters published (x2)")
     larger = [m for m, n in pub.items() if n >= ours and m != "IDMAN"]
     return [
         {

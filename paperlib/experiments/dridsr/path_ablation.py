@@ -56,17 +56,27 @@ EARLY_STEP = 300
 CONVERGENCE_PSNR = 26.0
 
 
+def verdict_of(per_image: pd.DataFrame, variant: str, when: str = "final"):
+    """``(step, PairedVerdict)`` of the reference against ``variant`` at the last step both reached with every seed
+    (``when="final"``) or at :data:`EARLY_STEP` (``"early"``); ``None`` when that step lacks either side."""
+    step = common_step(per_image, REFERENCE, variant) if when == "final" else EARLY_STEP
+    at = per_image[per_image["step"] == step]
+    if step is None or not {REFERENCE, variant} <= set(at["run"]):
+        return None
+    return step, paired_verdict(at, REFERENCE, variant, "psnr", by="run")
+
+
 def claims_table(per_image: pd.DataFrame) -> pd.DataFrame:
     """The reference against every variant by the one rule, at the last common step and at :data:`EARLY_STEP`."""
     rows = []
     for label in VARIANTS:
         if label == REFERENCE or label not in set(per_image["run"]):
             continue
-        for when, step in (("final", common_step(per_image, REFERENCE, label)), ("early", EARLY_STEP)):
-            at = per_image[per_image["step"] == step]
-            if step is None or not {REFERENCE, label} <= set(at["run"]):
+        for when in ("final", "early"):
+            found = verdict_of(per_image, label, when)
+            if found is None:
                 continue
-            v = paired_verdict(at, REFERENCE, label, "psnr", by="run")
+            step, v = found
             rows.append(
                 {"comparison": f"{REFERENCE} > {label}", "when": when, "step": step}
                 | v.as_row()
@@ -93,7 +103,7 @@ def steps_to_psnr(per_image: pd.DataFrame, target: float = CONVERGENCE_PSNR) -> 
     return pd.DataFrame(out)
 
 
-def frequency_shares(runs: list, images, step: int, data_intensity=None, device="cpu") -> pd.DataFrame:
+def frequency_shares(runs: list, images, step: int, device="cpu") -> pd.DataFrame:
     """Per image and seed of the Sobel DRIDSR at ``step``: each path's share of its output energy above the LR
     Nyquist frequency (:mod:`paperlib.spectral`). Rows: ``path`` ('low path' / 'high path'), seed, image,
     share_above."""
@@ -106,7 +116,7 @@ def frequency_shares(runs: list, images, step: int, data_intensity=None, device=
             continue
         model = run.load_model(device, weights=run.path / "snapshots" / f"step_{step:06d}.pt")
         for name, label, img in images:
-            _, lr = make_pair(img, SCALE, data_intensity or run_intensity(run))
+            _, lr = make_pair(img, SCALE, run_intensity(run))
             parts = dridsr_path_contributions(model, lr, device)
             for path in ("low", "high"):
                 rows.append(

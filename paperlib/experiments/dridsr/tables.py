@@ -219,8 +219,7 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
 
     if not metrics.nrqm_available() or per_image.empty:
         return per_image
-    entry = {t[0]: t for t in data.test}
-    by_name = {name: img for name, _, img in data.test}
+    entry = {t[0]: t for t in data.test}  # name -> (name, label, image)
     intensity = intensity_of(data)
     frames = []
     for (m, s), sub in per_image.groupby(["method", "scale"], sort=False):
@@ -236,7 +235,7 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
         def compute(run=run, s=int(s), names=names, m=m):
             model, vals = run.load_model(device), {}
             for name in tqdm(names, desc=f"Ma {m} x{s}", disable=not progress, leave=False):
-                _, lr = make_pair(by_name[name], s, intensity)
+                _, lr = make_pair(entry[name][2], s, intensity)
                 vals[name] = metrics.ma_score(intensity.store_sr(super_resolve(model, lr, device)), crop_border=s)
             return pd.Series(vals, name="ma").rename_axis("image").reset_index()
 
