@@ -71,6 +71,27 @@ def _selected(only: str) -> list[str]:
     return hits
 
 
+def update_readme_blocks(profile: str, groups: set) -> None:
+    """Regenerate the README blocks of the notebook groups that ran (none under smoke; under budget, its block)."""
+    from .results import update_readme, update_readme_budget, update_readme_claims, update_readme_idman
+
+    if profile == "budget":
+        if update_readme_budget():
+            print("README budget section updated from figures/dridsr/budget/")
+        return
+    if profile == "smoke":
+        return
+    blocks = {  # group: (updater, what the README says it updated)
+        "dridsr": (lambda: update_readme("dridsr", profile), f"results section updated from figures/dridsr/{profile}/"),
+        "idman": (lambda: update_readme_idman(profile), f"IDMAN section updated from figures/idman/{profile}/"),
+        "claims": (lambda: update_readme_claims(profile), f"claims ledger updated from figures/claims/{profile}/"),
+    }
+    for group in [g for g in blocks if g in groups]:
+        update, said = blocks[group]
+        if update():
+            print(f"README {said}")
+
+
 def reproduce(
     profile: str = "smoke", only: str = "all", output_dir=None, device: str = "cpu", notebooks: list[str] | None = None
 ) -> int:
@@ -109,27 +130,8 @@ def reproduce(
     print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
     for nb, st, secs, dst in rows:
         print(f"{nb:{w}s}  {secs:7.1f}s  {st}  {dst if st == 'ok' else ''}")
-    papers = {nb.split("/")[0].removesuffix(".ipynb") for nb in nbs}  # the README blocks of what ran
-    if status == 0 and profile not in ("smoke", "budget") and "dridsr" in papers:
-        from .results import update_readme
-
-        if update_readme("dridsr", profile):
-            print(f"README results section updated from figures/dridsr/{profile}/")
-    if status == 0 and profile not in ("smoke", "budget") and "idman" in papers:
-        from .results import update_readme_idman
-
-        if update_readme_idman(profile):
-            print(f"README IDMAN section updated from figures/idman/{profile}/")
-    if status == 0 and profile not in ("smoke", "budget") and "claims" in papers:
-        from .results import update_readme_claims
-
-        if update_readme_claims(profile):
-            print(f"README claims ledger updated from figures/claims/{profile}/")
-    if status == 0 and profile == "budget":
-        from .results import update_readme_budget
-
-        if update_readme_budget():
-            print("README budget section updated from figures/dridsr/budget/")
+    if status == 0:
+        update_readme_blocks(profile, {nb.split("/")[0].removesuffix(".ipynb") for nb in nbs})
     if status:
         print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
     return status
