@@ -68,6 +68,17 @@ STUDY = (
 )
 
 
+#: The budget30 study (30% of the paper's HR pixels): DRIDSR against the two compact baselines the
+#: paper reports closest to it (IMDN, PAN), 2 seeds each, in priority order (every method's seed 0 first).
+STUDY_30 = tuple(
+    BudgetRun(m, s, {}, "DRIDSR (interleaved)" if m == "dridsr" else "")
+    for s in (0, 1)
+    for m in ("dridsr", "imdn", "pan")
+)
+
+#: Which study a profile runs (smoke: :data:`SMOKE_STUDY`).
+STUDIES = {"budget": STUDY, "budget30": STUDY_30}
+
 #: A study small enough for the smoke profile (nbval): two DRIDSR readings and ESPCN, 4 steps.
 SMOKE_STUDY = (
     BudgetRun("dridsr", 0, {}, "DRIDSR (interleaved)"),
@@ -332,11 +343,26 @@ def run_study(profile: str, stages, data, images, device="cpu", runs=None, progr
 
     ``profile="smoke"`` runs :data:`SMOKE_STUDY` for a few steps (code path only).
     """
-    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDY, {})
+    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDIES[profile], {})
     pairs = []
     for stage in stages:
         pairs = advance(int(stage), data, study, profile, device, runs, progress, **over)
     return collect(pairs, images, device, progress), pairs
+
+
+def study_meta(data, seed: int, stages, pairs: list) -> dict:
+    """Provenance saved beside the study's tables: protocol, data, split seed, stages and the runs behind them."""
+    from .tables import protocol_text
+
+    return {
+        "protocol": protocol_text(data=data),
+        "data": data.manifest,
+        "seed": seed,
+        "stages": list(stages),
+        "runs": sorted({str(r.path.name) for _, r in pairs}),
+        "run_commits": sorted({r.manifest.get("git_commit", "?") for _, r in pairs}),
+        "paper_values": "dashed lines / paper_margin_dB are the paper's Table 1 x4 values (its own 46-image split)",
+    }
 
 
 def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict):
@@ -364,20 +390,23 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
 
 
 def main(argv=None):
+    """Advance the profile's study stage by stage; after each stage, evaluate and save the outputs."""
     from .tables import load_data, test_images
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--stages", default="1000,2000,5000,10000", help="comma-separated step targets, in order")
-    ap.add_argument("--profile", default="budget")
+    ap.add_argument("--profile", default="budget", choices=sorted(STUDIES))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0, help="data split seed")
     args = ap.parse_args(argv)
     data = load_data(seed=args.seed)
     images = test_images(data, args.profile)
-    for stage in [int(s) for s in args.stages.split(",")]:
-        runs = advance(stage, data, profile=args.profile, device=args.device)
+    stages = [int(s) for s in args.stages.split(",")]
+    for i, stage in enumerate(stages):
+        runs = advance(stage, data, STUDIES[args.profile], profile=args.profile, device=args.device)
         per = collect(runs, images, args.device, progress=True)
-        print(f"== stage {stage}\n", curve_table(per).to_string(index=False), flush=True)
+        curves, cl, png = save_outputs(per, runs, args.profile, study_meta(data, args.seed, stages[: i + 1], runs))
+        print(f"== stage {stage}: {png}\n", curves.to_string(index=False), "\n", cl.to_string(index=False), flush=True)
 
 
 if __name__ == "__main__":
