@@ -39,16 +39,6 @@ def configurations(args, scales_of):
                 yield name, scale, size, opts
 
 
-def count_flops(fn) -> int:
-    """FLOPs of everything ``fn()`` runs, by ``torch.utils.flop_counter.FlopCounterMode``
-    (matmul/conv/bmm/attention and their backward; elementwise ops count 0)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as fc:
-        fn()
-    return int(fc.get_total_flops())
-
-
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 

@@ -22,7 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from .common import count_flops, ru_maxrss_bytes  # noqa: F401  (count_flops: public, tested)
+from paperlib.flops import count_flops  # noqa: F401  (public, tested)
+
+from .common import ru_maxrss_bytes
 from .inference import bench_inference
 from .peak import gpu_bf16_peak, matmul_peak
 from .report import markdown, targets

@@ -14,13 +14,14 @@ over the repeats is reported.
 
 from __future__ import annotations
 
-import copy
 import tempfile
 import time
 
 import numpy as np
 
-from .common import RSSMonitor, configurations, count_flops, median, sync
+from paperlib.flops import train_step_flops
+
+from .common import RSSMonitor, configurations, median, sync
 
 
 def scales_for(name: str, scales: list[int]) -> list[int]:
@@ -29,20 +30,6 @@ def scales_for(name: str, scales: list[int]) -> list[int]:
     if name == "dridsr" and 3 not in out and out == [4]:
         out = [3, 4]
     return out
-
-
-def train_step_flops(model, lr_patch: int, batch: int, device) -> int:
-    """Forward + backward FLOPs of one training step at ``batch`` (counted at batch 1, fp32, then
-    multiplied: conv/matmul FLOPs are linear in the batch)."""
-    import torch
-
-    m = copy.deepcopy(model).to(device).train()
-    x = torch.rand(1, 1, lr_patch, lr_patch, device=device)
-
-    def step():
-        m(x).float().abs().mean().backward()
-
-    return count_flops(step) * batch
 
 
 class PlainPatchDataset:

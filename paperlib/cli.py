@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
     p.add_argument("--output-dir", default=None, help="where executed notebooks go (default runs/executed/<profile>)")
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--plan", action="store_true", help="print every training the profile needs and its estimated cost; run nothing"
+    )
+    p.add_argument("--mfu", type=float, default=None, help="with --plan: GPU utilisation to assume (default: measured)")
     p = sub.add_parser(
         "publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/", allow_abbrev=False
     )
@@ -246,6 +250,11 @@ def _cmd_models(args) -> int:
 def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
+    if args.plan:
+        from .experiments.plan import print_plan
+
+        print_plan(args.profile, args.mfu)
+        return 0
     return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
 
 

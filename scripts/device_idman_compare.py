@@ -20,56 +20,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import sys
 import tarfile
 import time
 from pathlib import Path
 
-#: Rough cost order (slowest first), so the long jobs start first and the pool drains evenly.
+#: Rough cost order (slowest first): the jobs take every workers-th training of this order, so their loads even out.
 COST_ORDER = ("vdsr", "drrn", "rdn", "mdsr", "idman", "rcan", "edsr", "srcnn", "fsrcnn")
 PART_BYTES = 15 * 2**20  # the trip back takes files of at most 16 MiB
 KEEP = ("manifest.json", "weights.pt", "log.csv", "val.csv")  # last.pt (optimiser state) is not needed once complete
 
-_DATA = None
 
+def jobs(profile, seeds, device) -> list:
+    """The comparison's trainings of ``seeds`` (among the profile's) less IDMAN x2, costly first within a seed."""
+    from paperlib.experiments.trainings import profile_trainings
 
-def _init(profile, threads):
-    global _DATA
-    import torch
-
-    torch.set_num_threads(threads)
-    from paperlib.experiments.idman import ablations as ab
-
-    _DATA = ab.load_data(profile)
-
-
-def _job(args):
-    profile, seed, scale, method, device = args
-    from paperlib.experiments.idman import compare as cmp
-
-    t0 = time.perf_counter()
-    run = cmp.train_all(profile, _DATA, seeds=[seed], device=device, methods=[method], scales=[scale])
-    return dict(
-        method=method,
-        scale=scale,
-        seed=seed,
-        run=run[(method, scale, seed)].path.name,
-        seconds=round(time.perf_counter() - t0, 1),
-    )
-
-
-def jobs(profile, seeds, device):
-    from paperlib.experiments.idman import compare as cmp
-
-    todo = [
-        (profile, seed, s, m, device)
-        for seed in seeds
-        for m in cmp.METHODS
-        for s in cmp.SCALES
-        if m != "bicubic" and (m, s) != (cmp.TARGET, 2)
-    ]
-    return sorted(todo, key=lambda j: (j[1], COST_ORDER.index(j[3])))
+    todo = [t for t in profile_trainings(profile, device) if t.study == "idman.compare" and t.config.seed in seeds]
+    return sorted(todo, key=lambda t: (t.config.seed, COST_ORDER.index(t.config.model)))
 
 
 def pack(runs_dir: Path, names: list, out: Path) -> list:
@@ -104,7 +71,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="quick")
     ap.add_argument("--seeds", default="0")
-    ap.add_argument("--workers", type=int, default=6)
+    ap.add_argument("--workers", type=int, default=6, help="trainings side by side (submitit local jobs)")
+    ap.add_argument("--timeout-min", type=int, default=60)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads per worker")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--out", type=Path, default=None)
@@ -115,16 +83,20 @@ def main(argv=None) -> int:
     if a.unpack:
         unpack(a.unpack, runs_root())
         return 0
+    import submitit
+
+    from paperlib.experiments.trainings import fan_out
+    from paperlib.runs import Run
+
     todo = jobs(a.profile, [int(s) for s in a.seeds.split(",")], a.device)
-    print(f"{len(todo)} trainings on {a.device} with {a.workers} workers", flush=True)
-    t0, done = time.perf_counter(), []
-    with mp.get_context("spawn").Pool(a.workers, initializer=_init, initargs=(a.profile, a.threads)) as pool:
-        for r in pool.imap_unordered(_job, todo):
-            done.append(r)
-            print(
-                f"[{time.perf_counter() - t0:6.0f} s] {r['method']} x{r['scale']} seed {r['seed']}: {r['seconds']} s",
-                flush=True,
-            )
+    print(f"{len(todo)} trainings on {a.device} in {a.workers} submitit local jobs", flush=True)
+    t0 = time.perf_counter()
+    ex = submitit.LocalExecutor(folder=(a.out or runs_root()) / "submitit")
+    ex.update_parameters(timeout_min=a.timeout_min, gpus_per_node=1 if a.device == "cuda" else 0)
+    done = []
+    for t, d in zip(todo, fan_out(todo, ex, jobs=a.workers, threads=a.threads)):
+        c, m = t.config, Run(Path(d)).manifest
+        done.append(dict(method=c.model, scale=c.scale, seed=c.seed, run=Path(d).name, seconds=m.get("train_seconds")))
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
         (a.out / "timings.json").write_text(

@@ -22,10 +22,11 @@ _spec.loader.exec_module(drv)
 def test_jobs_are_the_comparison_less_bicubic_and_the_ablations_idman_x2():
     todo = drv.jobs("quick", [0, 1], "cuda")
     assert len(todo) == 2 * (len(cmp.METHODS) - 1) * len(cmp.SCALES) - 2 == 52
-    keys = {(sd, s, m) for _, sd, s, m, _ in todo}
+    keys = {(t.config.seed, t.config.scale, t.config.model) for t in todo}
+    assert len(keys) == len(todo) and {t.config.device for t in todo} == {"cuda"}
     assert ("idman", 2) not in {(m, s) for _, s, m in keys} and ("idman", 3) in {(m, s) for _, s, m in keys}
     assert all(m != "bicubic" for _, _, m in keys)
-    assert [j[1] for j in todo] == sorted(j[1] for j in todo)  # whole seeds first
+    assert [t.config.seed for t in todo] == sorted(t.config.seed for t in todo)  # whole seeds first
     assert set(drv.COST_ORDER) == set(cmp.METHODS) - {"bicubic"}
 
 

@@ -123,15 +123,22 @@ def evaluate_snapshots(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def study_configs(study=STUDY, profile="budget", device="cpu", **overrides) -> list:
+    """``[(BudgetRun, TrainConfig)]`` of every run of ``study`` (data: COVID-CT split with seed 0)."""
+    return [
+        (br, TrainConfig.make(br.method, SCALE, profile, seed=br.seed, options=br.options, device=device, **overrides))
+        for br in study
+    ]
+
+
 def advance(
     stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True, **overrides
 ) -> list:
     """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``."""
-    out = []
-    for br in study:
-        cfg = TrainConfig.make(br.method, SCALE, profile, seed=br.seed, options=br.options, device=device, **overrides)
-        out.append((br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage))))
-    return out
+    return [
+        (br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage)))
+        for br, cfg in study_configs(study, profile, device, **overrides)
+    ]
 
 
 def label_for(method: str, options: dict) -> str:

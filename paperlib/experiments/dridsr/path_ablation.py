@@ -23,7 +23,7 @@ snapshot at or above :data:`CONVERGENCE_PSNR`) and ``frequency_shares`` (:func:`
 
 Run in the background::
 
-    python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000,3000
+    python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from ...stats import paired_verdict, resolve_text
 from .budget import SCALE, BudgetRun, advance, collect, common_step, curve_table, plot_curves
 
 SEEDS = (0, 1, 2)
+#: The stages the study is advanced through (the committed outputs are at the last).
+STAGES = (1000, 2000)
 #: label -> model options; the first is the paper's DRIDSR (the reference of every comparison).
 VARIANTS = {
     "DRIDSR (Sobel)": {},
@@ -218,7 +220,7 @@ def main(argv=None):
     from .tables import load_data, test_images
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
-    ap.add_argument("--stages", default="1000,2000,3000", help="comma-separated step targets, in order")
+    ap.add_argument("--stages", default=",".join(map(str, STAGES)), help="comma-separated step targets, in order")
     ap.add_argument("--profile", default="budget")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--save", action="store_true", help="after the last stage, write the outputs under figures/")

@@ -98,6 +98,16 @@ def table_protocol(intensity: Intensity, scale: int) -> Protocol:
     )
 
 
+def table1_configs(profile, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", options=None) -> dict:
+    """``{(method, scale): TrainConfig}`` of every Table 1 training (data: COVID-CT split with ``seed``)."""
+    options = options or {}
+    return {
+        (m, s): TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {})
+        for s in scales
+        for m in methods
+    }
+
+
 def train_methods(
     profile: str,
     scales=SCALES,
@@ -111,17 +121,8 @@ def train_methods(
 ) -> dict:
     """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
     data = data or load_data(seed=seed, progress=progress, profile=profile if isinstance(profile, str) else None)
-    options = options or {}
-    return {
-        (m, s): train(
-            TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {}),
-            data=data,
-            progress=progress,
-            runs=runs,
-        )
-        for s in scales
-        for m in methods
-    }
+    configs = table1_configs(profile, scales, methods, seed, device, options)
+    return {k: train(cfg, data=data, progress=progress, runs=runs) for k, cfg in configs.items()}
 
 
 def test_images(data: PreparedCovidCT, profile: str) -> list:

@@ -189,16 +189,13 @@ def eval_images(data, plan: StudyPlan) -> list:
     return data.val if plan.n_images is None else data.val[: plan.n_images]
 
 
-def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progress=False) -> dict:
-    """Train (or reuse) every distinct model for every seed; returns ``{(table, variant, seed): Run}``.
-
-    Seed-major order: every model at the first seed, then the second..., so an interrupted study
-    (rerun to resume) has whole seeds done.
-    """
+def study_configs(profile: str, seeds=None, device="cpu", source: str = DATA_SOURCE) -> dict:
+    """``{(options key, seed): (TrainConfig, [(table, variant), ...])}``: every distinct model of the study at
+    every seed, seed-major (an interrupted study has whole seeds done); data: ``source`` split with seed 0."""
     plan = plan_for(profile, seeds)
     out = {}
     for seed in plan.seeds:
-        for opts, rows in distinct_models().values():
+        for key, (opts, rows) in distinct_models().items():
             cfg = TrainConfig.make(
                 "idman",
                 SCALE,
@@ -206,12 +203,20 @@ def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progres
                 seed=seed,
                 options=options(opts, plan),
                 device=device,
-                data=data.manifest["dataset"],
+                data=source,
                 window=DEFAULT_HU_WINDOW,
                 **plan.overrides,
             )
-            run = train(cfg, data=data, runs=runs, progress=progress)
-            out.update({(table, name, seed): run for table, name in rows})
+            out[(key, seed)] = (cfg, rows)
+    return out
+
+
+def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progress=False) -> dict:
+    """Train (or reuse) every distinct model for every seed; returns ``{(table, variant, seed): Run}``."""
+    out = {}
+    for (_, seed), (cfg, rows) in study_configs(profile, seeds, device, data.manifest["dataset"]).items():
+        run = train(cfg, data=data, runs=runs, progress=progress)
+        out.update({(table, name, seed): run for table, name in rows})
     return out
 
 

@@ -338,7 +338,20 @@ def _half_pixel(img: np.ndarray) -> np.ndarray:
 
 def bicubic_pair(hu: np.ndarray, scale: int, variant: Variant) -> tuple[np.ndarray, np.ndarray]:
     """``(sr, hr)`` in the variant's stored units, aligned, before the border crop and the colour conversion."""
+    return protocol_pair(hu, scale, variant)
+
+
+def protocol_pair(hu: np.ndarray, scale: int, variant: Variant, upscale_hu=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(sr, hr)`` of one HU slice under ``variant``: in its stored units, aligned, before the crop and colour step.
+
+    ``upscale_hu``: a super-resolution method in HU, ``f(lr_hu, scale) -> sr_hu`` (e.g. a shipped model through
+    :func:`paperlib.upscale.sr_hu_batch`), used instead of the variant's ``up`` resize. It is given the LR scan in
+    HU (made by the variant's ``down`` and rounded to integer HU when ``round_lr``), so it needs ``order="hu"``
+    and ``hr_size="modcrop"``; its output is then mapped to the domain and stored like the bicubic one.
+    """
     dom = DOMAINS[variant.domain]
+    if upscale_hu is not None and (variant.order != "hu" or variant.hr_size != "modcrop"):
+        raise ValueError(f"a model needs the LR scan in HU at the modcropped size; {variant.changes()} gives another")
     hu = np.asarray(hu, dtype=np.float64)
     hr_hu = modcrop(hu, scale) if variant.hr_size == "modcrop" else hu
     lo, width = (dom.lo, dom.width) if dom.lo is not None else (float(hr_hu.min()), float(np.ptp(hr_hu)) or 1.0)
@@ -355,14 +368,14 @@ def bicubic_pair(hu: np.ndarray, scale: int, variant: Variant) -> tuple[np.ndarr
     h, w = hr.shape
     lr_size = (math.ceil(h / scale), math.ceil(w / scale))
     if variant.order == "hu":  # a low-resolution scan in HU (rounded: an LR DICOM), then the domain's mapping
-        lr = _resize(hr_hu, variant.down, lr_size)
-        lr = to_v(np.round(lr) if variant.round_lr else lr)
-        lr = store(lr) if variant.round_lr else lr
+        lr_hu = _resize(hr_hu, variant.down, lr_size)
+        lr_hu = np.round(lr_hu) if variant.round_lr else lr_hu
+        lr = store(to_v(lr_hu)) if variant.round_lr else to_v(lr_hu)
     else:  # the stored HR image resized (MATLAB imresize of a uint8/uint16 image rounds and saturates)
         lr = _resize(hr, variant.down, lr_size)
         lr = store(lr) if variant.round_lr else lr
     sr_size = (h, w) if variant.hr_size == "resize" else (lr.shape[0] * scale, lr.shape[1] * scale)
-    sr = _resize(lr, variant.up, sr_size)
+    sr = _resize(lr, variant.up, sr_size) if upscale_hu is None else to_v(np.asarray(upscale_hu(lr_hu, scale), float))
     if variant.round_sr:
         sr = store(sr)
     elif dom.clip:

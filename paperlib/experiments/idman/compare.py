@@ -293,33 +293,37 @@ def load_eval_sets(profile: str, plan: ComparePlan, data, seed: int = 0, data_ro
 # --------------------------------------------------------------------------- training and evaluation
 
 
+def compare_configs(
+    profile: str, seeds=None, device="cpu", methods=METHODS, scales=SCALES, source: str = ab.DATA_SOURCE
+) -> dict:
+    """``{(method, scale, seed): TrainConfig}``, seed-major, then scale (an interrupted study has whole seeds and
+    scales done); data: ``source`` split with seed 0. IDMAN at x2 is the ablations' Table 4 model (same key)."""
+    plan = plan_for(profile, seeds)
+    return {
+        (m, s, seed): TrainConfig.make(
+            m,
+            s,
+            profile,
+            seed=seed,
+            options=plan.sizes[m],
+            paper="idman",
+            device=device,
+            data=source,
+            window=DEFAULT_HU_WINDOW,
+            **plan.overrides,
+        )
+        for seed in plan.seeds
+        for s in scales
+        for m in methods
+    }
+
+
 def train_all(
     profile: str, data, seeds=None, device="cpu", runs=None, progress=False, methods=METHODS, scales=SCALES
 ) -> dict:
-    """Train (or reuse) every method at every scale and seed; returns ``{(method, scale, seed): Run}``.
-
-    Seed-major, then scale: an interrupted study (rerun to resume) has whole seeds and scales done. IDMAN at x2
-    is the ablations' Table 4 model, so a finished ablation run of the same seed is reused.
-    """
-    plan = plan_for(profile, seeds)
-    out = {}
-    for seed in plan.seeds:
-        for s in scales:
-            for m in methods:
-                cfg = TrainConfig.make(
-                    m,
-                    s,
-                    profile,
-                    seed=seed,
-                    options=plan.sizes[m],
-                    paper="idman",
-                    device=device,
-                    data=data.manifest["dataset"],
-                    window=DEFAULT_HU_WINDOW,
-                    **plan.overrides,
-                )
-                out[(m, s, seed)] = train(cfg, data=data, runs=runs, progress=progress)
-    return out
+    """Train (or reuse) every method at every scale and seed; returns ``{(method, scale, seed): Run}``."""
+    configs = compare_configs(profile, seeds, device, methods, scales, data.manifest["dataset"])
+    return {k: train(cfg, data=data, runs=runs, progress=progress) for k, cfg in configs.items()}
 
 
 def collect(runs: dict, sets: dict, device="cpu") -> pd.DataFrame:
