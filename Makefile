@@ -43,7 +43,7 @@ reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, O
 
 test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 	$(BIN)/ruff check . && $(BIN)/ruff format --check --quiet .
-	$(BIN)/python -m pytest -q tests notebooks/dridsr notebooks/idman notebooks/claims.ipynb --nbval-lax --nbval-current-env
+	$(BIN)/python -m pytest -q tests notebooks/dridsr notebooks/idman notebooks/claims.ipynb notebooks/teaching --nbval-lax --nbval-current-env
 
 bench: setup  ## CPU/GPU performance suite (prints a table, writes bench/results/*.json)
 	$(BIN)/python -m bench.run

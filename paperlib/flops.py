@@ -29,27 +29,21 @@ def train_step_flops(model, lr_patch: int, batch: int, device="cpu") -> int:
     return count_flops(step) * batch
 
 
-#: LR sides of the two small counts that :func:`model_train_step_flops` extrapolates from.
-SMALL_SIDES = (8, 16)
-
-
 def model_train_step_flops(name: str, scale: int, lr_patch: int, batch: int, **options) -> tuple[int, int]:
     """``(FLOPs of one training step, parameters)`` of registry model ``name`` built with ``options``.
 
-    A post-upsampling model's FLOPs are affine in the number of LR pixels (a convolution costs the same per
-    output pixel; pooled attention adds a constant), so two counts at the small sides :data:`SMALL_SIDES`
-    give them exactly at ``lr_patch`` (tested against direct counts), in a fraction of the time a large model
-    takes at its real patch. A pre-upsampling model (bicubic inside ``forward``, whose resize matrices grow
-    faster than the pixel count) is counted directly.
+    Counted on the ``meta`` device where the model allows it: no weights are allocated and no arithmetic is
+    done, so the count takes the same few seconds at any patch size (tested equal to a count on the CPU). A
+    pre-upsampling model (MATLAB bicubic inside ``forward``, which the meta device cannot run) is counted on the
+    CPU at batch 1; these models are small.
     """
+    import torch
+
     from . import models
 
-    net = models.create(name, scale=scale, **options)
+    with torch.device("meta"):
+        net = models.create(name, scale=scale, **options)
     params = models.count_parameters(net)
-    if getattr(net, "pre_upsampling", False) or lr_patch <= SMALL_SIDES[1]:
-        return train_step_flops(net, lr_patch, batch), params
-    (s0, s1), (f0, f1) = SMALL_SIDES, [train_step_flops(net, s, 1) for s in SMALL_SIDES]
-    per_pixel = (f1 - f0) // (s1**2 - s0**2)
-    if per_pixel * (s1**2 - s0**2) != f1 - f0:
-        raise ArithmeticError(f"{name}: FLOPs not affine in the LR pixel count; count it at its patch directly")
-    return (f0 + per_pixel * (lr_patch**2 - s0**2)) * batch, params
+    if getattr(net, "pre_upsampling", False):
+        return train_step_flops(models.create(name, scale=scale, **options), lr_patch, batch, "cpu"), params
+    return train_step_flops(net, lr_patch, batch, "meta"), params

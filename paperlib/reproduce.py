@@ -32,8 +32,15 @@ NOTEBOOKS = {
         "idman/02_ablations.ipynb",
         "idman/03_comparison.ipynb",
     ],
-    # the ledger reads what the notebooks above saved: it runs last
+    # the ledger reads what the notebooks above saved
     "claims": ["claims.ipynb"],
+    # lessons for teachers: inference with the shipped weights on the embedded sample, no training
+    "teaching": [
+        "teaching/01_protocol_sensitivity.ipynb",
+        "teaching/02_frequencies_and_aliasing.ipynb",
+        "teaching/03_degradation_mismatch.ipynb",
+        "teaching/04_looking_at_ct.ipynb",
+    ],
 }
 
 

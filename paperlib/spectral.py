@@ -46,6 +46,12 @@ def lr_nyquist(scale: int) -> float:
     return 1.0 / (2 * scale)
 
 
+def band_shares(img: np.ndarray, scales=(4, 3, 2), floor: float = FLOOR) -> dict:
+    """``{"x4": share, ...}``: the share of ``img``'s energy above ``floor`` that lies above each scale's LR Nyquist
+    frequency (what that downscale removes and a model would have to restore)."""
+    return {f"x{s}": share_above(img, lr_nyquist(s), floor) for s in scales}
+
+
 def dridsr_path_contributions(model, lr: np.ndarray, device="cpu") -> dict:
     """A trained DRIDSR's output split into its two paths: ``{"low", "high", "bias", "sr"}`` as HR-sized arrays.
 

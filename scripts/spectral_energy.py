@@ -20,13 +20,7 @@ import time
 
 import numpy as np
 
-from paperlib.spectral import lr_nyquist, share_above
-
-CUTS = {f"x{s}": lr_nyquist(s) for s in (4, 3, 2)}
-
-
-def band_fractions(img: np.ndarray) -> dict:
-    return {k: share_above(img, c) for k, c in CUTS.items()}
+from paperlib.spectral import band_shares
 
 
 def main(argv=None) -> int:
@@ -50,10 +44,10 @@ def main(argv=None) -> int:
     }
     for name, images in sets.items():
         rows = [
-            dict(image=f"{label}/{n}", **band_fractions(im if im.ndim == 2 else im[..., 0]))
+            dict(image=f"{label}/{n}", **band_shares(im if im.ndim == 2 else im[..., 0]))
             for n, label, im in images[: a.n]
         ]
-        med = {k: float(np.median([r[k] for r in rows])) for k in CUTS}
+        med = {k: float(np.median([r[k] for r in rows])) for k in ("x4", "x3", "x2")}
         out["sets"][name] = {"median": med, "images": rows}
         print(f"{name:24s} median share above " + ", ".join(f"{k} Nyquist {v:.4f}" for k, v in med.items()))
     path = figures_root() / "pretrained" / "spectral_energy.json"

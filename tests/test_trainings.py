@@ -28,7 +28,7 @@ def test_espcn_step_flops_match_the_conv_formula():
         ("rdn", dict(g0=16, n_blocks=2, n_convs=2, growth=16)),
     ],
 )
-def test_extrapolated_flops_equal_a_direct_count(name, options):
+def test_meta_counts_equal_a_cpu_count(name, options):
     from paperlib import models
     from paperlib.flops import train_step_flops
 

@@ -116,19 +116,61 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return per
 
 
-def print_plan(profile: str, mfu: float | None = None) -> None:
-    """Print the cost table of ``profile``, its totals and the assumptions behind the hours."""
+def assumptions_text(mfu: float, gpu: dict, rate: float, cpu: str) -> str:
+    """The sentence that says what the hours assume."""
+    how = "measured" if mfu == gpu["mfu"] else "given"
+    return (
+        f"H100 hours = FLOPs / ({H100_BF16_DENSE_FLOPS / 1e12:,.0f} TFLOP/s bf16 dense x MFU {mfu:.2%}); the MFU is "
+        f"{how} (the quick IDMAN comparison's trainings on {gpu['device']}: {gpu['mfu']:.2%} of peak over "
+        f"{gpu['wall_seconds']:,.0f} s), an upper estimate for the papers' larger models. CPU hours at "
+        f"{rate / 1e9:,.1f} GFLOP/s, DRIDSR's measured training rate on {cpu} (budget profile). One training at a "
+        "time; the trainings are independent, so a cluster divides the wall time "
+        "(`paperlib.experiments.trainings.fan_out`)."
+    )
+
+
+def print_plan(profile: str, mfu: float | None = None, save: bool = True) -> None:
+    """Print the cost table of ``profile``, its totals and the assumptions behind the hours; with ``save``, also
+    write them under ``figures/plan/<profile>/`` (``cost_plan`` and ``cost_totals``, with provenance)."""
+    from ..results import save_table
+
     gpu = gpu_utilisation()
     mfu = gpu["mfu"] if mfu is None else mfu
     rate, cpu = cpu_flops_per_second()
     table = cost_table(profile, mfu, progress=True)
+    totals = summary(table)
+    note = assumptions_text(mfu, gpu, rate, cpu)
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:,.3g}".format):
         print(table.drop(columns="profile").to_string(index=False))
-        print(f"\nTotals, profile {profile}:\n{summary(table).to_string()}")
-    print(
-        f"\nAssumptions: H100 hours = FLOPs / ({H100_BF16_DENSE_FLOPS / 1e12:,.0f} TFLOP/s bf16 dense x MFU {mfu:.2%});"
-        f" the MFU is {'given' if mfu != gpu['mfu'] else 'measured'} (the quick IDMAN comparison on {gpu['device']}:"
-        f" {gpu['mfu']:.2%} of peak over {gpu['wall_seconds']:,.0f} s), an upper estimate for larger models. CPU hours"
-        f" at {rate / 1e9:,.1f} GFLOP/s, DRIDSR's measured training rate on {cpu} (budget profile). One run at a time;"
-        " trainings are independent, so a cluster divides the wall time (paperlib.experiments.trainings.fan_out)."
+        print(f"\nTotals, profile {profile}:\n{totals.to_string()}")
+    print(f"\nAssumptions: {note}")
+    if save:
+        meta = {"assumptions": note, "mfu": mfu, "gpu_measurement": gpu, "cpu_flops_per_second": rate, "cpu": cpu}
+        save_table(table, "cost_plan", "plan", profile, meta)
+        print(save_table(totals.reset_index(), "cost_totals", "plan", profile, meta))
+        if profile == "paper":
+            from ..results import replace_readme_block
+
+            if replace_readme_block("PLAN", readme_plan_section(profile)):
+                print("README cost plan updated from figures/plan/paper/")
+
+
+def readme_plan_section(profile: str = "paper", root=None) -> str:
+    """The README's cost block: the totals of ``figures/plan/<profile>/cost_totals.csv`` and their assumptions."""
+    import json
+
+    from ..config import figures_root
+
+    csv = figures_root(root) / "plan" / profile / "cost_totals.csv"
+    if not csv.is_file():
+        return f"Cost plan: not made yet (`paperlib reproduce --profile {profile} --plan`)."
+    t, meta = pd.read_csv(csv), json.loads(csv.with_suffix(".json").read_text())
+    t = t.rename(columns={"study": "trainings of"})
+    rel = f"figures/plan/{profile}/cost_plan.csv"
+    return (
+        f"Every training of `PROFILE={profile}`, its FLOPs and estimated hours "
+        f"(`paperlib reproduce --profile {profile} --plan`; per training: [`{rel}`]({rel}); "
+        f"commit {meta.get('git_commit', '?')[:10]}):\n\n"
+        + t.to_markdown(index=False, floatfmt=",.3g")
+        + f"\n\n{meta['assumptions']}"
     )

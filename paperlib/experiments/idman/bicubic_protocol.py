@@ -329,6 +329,16 @@ def _resize(img: np.ndarray, method: str, size: tuple[int, int]) -> np.ndarray:
     return out[0, 0].numpy()
 
 
+def resizer_hu(method: str):
+    """The ``method`` resize as an upscaler in HU, ``f(lr_hu, scale) -> sr_hu``, for :func:`protocol_pair`'s
+    ``upscale_hu``: a protocol's own interpolation run on the LR scan's HU, as a model is."""
+
+    def f(lr_hu, scale):
+        return _resize(np.asarray(lr_hu, np.float64), method, (lr_hu.shape[0] * scale, lr_hu.shape[1] * scale))
+
+    return f
+
+
 def _half_pixel(img: np.ndarray) -> np.ndarray:
     """``img`` sampled at (i + 1.5, j + 1.5) by MATLAB's cubic (taps (-1, 9, 9, -1) / 16): shape (H - 3, W - 3)."""
     k = np.array([-1.0, 9.0, 9.0, -1.0]) / 16.0
