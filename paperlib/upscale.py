@@ -345,8 +345,10 @@ def upscale(
         return [upscale_png(net, inp, dst, scale, device, overwrite)]
     sr = {"window": window, "device": device, "fast": fast, "consistency": consistency}
     if inp.is_file():
+        _note_domain(model, scale, [(inp, inp)], report)
         return [_upscale_dicom_file(net, inp, out, scale, name, sha, accept, overwrite, sr)]
     targets = _series_targets(inp, out, scale, accept, skip_invalid, report, overwrite)
+    _note_domain(model, scale, [(s.files[0].parent, s.files[0]) for s, _ in targets], report)
     written = []
     for s, sub in targets:
         written += upscale_series(
@@ -363,6 +365,24 @@ def upscale(
             **sr,
         )
     return written
+
+
+def _note_domain(model, scale: int, inputs, report) -> None:
+    """One ``report`` line per input (``(where, first DICOM file)``) whose header lies outside what the shipped
+    weights ``model`` were trained on (:func:`paperlib.pretrained.domain.domain_note`); nothing for a user's run,
+    whose training data has no card."""
+    if model is None:
+        return
+    import pydicom
+
+    from .pretrained import read_card, resolve
+    from .pretrained.domain import domain_note
+
+    card = read_card(resolve(model, scale).name)
+    for where, f in inputs:
+        note = domain_note(str(where), card, pydicom.dcmread(f, stop_before_pixels=True))
+        if note:
+            report(note)
 
 
 def load_upscaler(run=None, model: str | None = None, scale: int | None = None, window=None, device="cpu"):

@@ -196,6 +196,58 @@ def test_upscale_dicom_with_shipped_weights(built, shared_data, tmp_path):
     assert got.shape == want.shape and np.abs(got - want).max() <= 0.5 + 1e-3
 
 
+def test_upscale_notes_input_outside_the_training_domain(built, shared_data, tmp_path, capsys):
+    import pydicom
+
+    from paperlib.pretrained.domain import header_facts
+
+    src = sorted((shared_data / "lung-pet-ct-dx").rglob("*.dcm"))[0]
+    facts = header_facts(pydicom.dcmread(src, stop_before_pixels=True))
+    path, saved = P.card_path(NAME), P.card_path(NAME).read_text()
+    card = json.loads(saved)
+    assert "domain" not in card  # trained on the embedded sample: no DICOM header to read
+    assert facts["body_part"] == "UNRECORDED"  # this series does not say: no claim is made about it
+    card["domain"] = {"sources": ["t"], "n_slices": 1, "modality": ["MR"], "body_part": ["HEAD"],
+                      "pixel_spacing_mm": [0.1, 0.2], "slice_thickness_mm": None}  # fmt: skip
+    try:
+        path.write_text(json.dumps(card))
+        assert main(["upscale", str(src), str(tmp_path / "o"), "--model", NAME, "--fp32", "--quiet"]) == 0
+    finally:
+        path.write_text(saved)
+    notes = [line for line in capsys.readouterr().err.splitlines() if "outside what" in line]
+    assert notes == [
+        f"paperlib: note: {src}: outside what {NAME} was trained on: modality 'CT' (trained: MR); "
+        f"pixel spacing {facts['pixel_spacing_mm']:g} mm (trained: 0.1-0.2 mm)"
+    ]
+
+
+def test_outside_names_each_field_and_nothing_inside():
+    from paperlib.pretrained.domain import outside
+
+    dom = {"modality": ["CT"], "body_part": ["CHEST"], "pixel_spacing_mm": [0.5, 1.0], "slice_thickness_mm": [1, 5]}
+    inside = {"modality": "CT", "body_part": "CHEST", "pixel_spacing_mm": 0.5, "slice_thickness_mm": 5.0}
+    assert outside(dom, inside) == []
+    assert outside(dom, inside | {"body_part": "UNRECORDED", "pixel_spacing_mm": None}) == []  # unknown: no claim
+    far = outside(dom, {"modality": "MR", "body_part": "HEAD", "pixel_spacing_mm": 0.3, "slice_thickness_mm": 0.6})
+    assert far == [
+        "modality 'MR' (trained: CT)",
+        "body part 'HEAD' (trained: CHEST)",
+        "pixel spacing 0.3 mm (trained: 0.5-1 mm)",
+        "slice thickness 0.6 mm (trained: 1-5 mm)",
+    ]
+
+
+def test_shipped_hu_cards_record_their_training_domain():
+    for name, spec in REGISTERED.items():
+        card = json.loads((PACKAGE_DIR / f"{name}.json").read_text())
+        if spec.kind == "hu":
+            d = card["domain"]
+            assert d["modality"] == ["CT"] and "CHEST" in d["body_part"] and d["n_slices"] > 0
+            assert 0 < d["pixel_spacing_mm"][0] <= d["pixel_spacing_mm"][1] < 2
+        else:
+            assert "domain" not in card
+
+
 def test_models_pretrained_lists_the_entries(built, capsys):
     assert main(["models", "--pretrained"]) == 0
     text = capsys.readouterr().out

@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--eval-limit", type=int, default=None, help="at most this many images per test set")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     sub.add_parser("list", help="what ships", allow_abbrev=False)
+    d = sub.add_parser(
+        "domain",
+        help="add to the HU cards what their training slices' DICOM headers say (modality, body part, spacing)",
+        allow_abbrev=False,
+    )
+    d.add_argument("--only", nargs="+", metavar="NAME", default=None, help="cards to update (default: every HU card)")
+    d.add_argument("--data-root", default=None, help="data root (default: $PAPERLIB_DATA or ../shared/data)")
     return ap
 
 
@@ -50,6 +57,11 @@ def main(argv=None) -> int:
             from . import pretrained_table
 
             print(pretrained_table().to_string(index=False))
+            return 0
+        if args.cmd == "domain":
+            from .domain import update_cards
+
+            update_cards(args.only, args.data_root)
             return 0
         from .build import build
 

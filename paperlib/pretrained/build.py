@@ -173,7 +173,7 @@ def weights_bytes(model) -> bytes:
     return buf.getvalue()
 
 
-def write_entry(spec: Spec, model, run, split: dict, evaluation: list[dict], out: Path) -> dict:
+def write_entry(spec: Spec, model, run, split: dict, evaluation: list[dict], out: Path, data_root=None) -> dict:
     """Write ``<name>.pt``, ``<name>.md`` and, last, ``<name>.json`` into ``out``; returns the card."""
     import hashlib
 
@@ -192,6 +192,11 @@ def write_entry(spec: Spec, model, run, split: dict, evaluation: list[dict], out
     }
     atomic_write_bytes(weights_path(spec.name, out), data)
     card = make_card(spec, run, weights, split, evaluation)
+    from .domain import training_domain
+
+    domain = training_domain(spec.data, data_root, spec.seed) if spec.kind == "hu" else None
+    if domain:
+        card["domain"] = domain
     atomic_write_bytes(out / f"{spec.name}.md", render(card).encode())
     atomic_write_bytes(card_path(spec.name, out), (json.dumps(card, indent=1) + "\n").encode())
     return card
@@ -227,7 +232,7 @@ def build_one(
         evaluate_held_out(model, spec, src, split, _limit(lim, eval_limit), data_root, device, progress)
         for src, split, lim in spec.tests
     ]
-    card = write_entry(spec, model, run, split_record(spec, data, data_root), evaluation, out)
+    card = write_entry(spec, model, run, split_record(spec, data, data_root), evaluation, out, data_root)
     load_pretrained(spec.name, spec.scale, folder=out)  # every check a user's load makes
     return card
 

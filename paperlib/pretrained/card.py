@@ -175,6 +175,7 @@ def render(card: dict) -> str:
         f"| trained | {tr['train_seconds']} s on {tr['hardware'].get('cpu')} ({tr['hardware'].get('device')}), "
         f"torch {tr['hardware'].get('torch')}, commit `{tr['git_commit']}`, {tr['finished']} |",
         f"| built | {card['built']['date']}, commit `{card['built']['git_commit']}`: `{card['built']['command']}` |",
+        *([f"| trained on (DICOM headers) | {domain_text(card['domain'])} |"] if card.get("domain") else []),
         "",
         "## Data split",
         "",
@@ -186,6 +187,19 @@ def render(card: dict) -> str:
     lines += [f"* **{t['source']}** ({t['collection']}): {t['license']}. {t['citation']}." for t in card["data_terms"]]
     lines += ["", "## Intended use and limitations", "", card["intended_use"], "", card["limitations"], ""]
     return "\n".join(lines)
+
+
+def domain_text(d: dict) -> str:
+    """One line of a card's ``domain`` (:func:`paperlib.pretrained.domain.training_domain`)."""
+
+    def span(v):
+        return f"{v[0]:g}-{v[1]:g} mm" if v else "unrecorded"
+
+    return (
+        f"{d['n_slices']} training slices: modality {', '.join(d['modality'])}; body part "
+        f"{', '.join(d['body_part'])}; pixel spacing {span(d['pixel_spacing_mm'])}; slice thickness "
+        f"{span(d['slice_thickness_mm'])}. `upscale` notes input outside these in one line."
+    )
 
 
 def _split_text(v: dict) -> str:

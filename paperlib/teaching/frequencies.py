@@ -166,6 +166,23 @@ def committed_band_shares(root=None) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(commit=d.get("git_commit", "?")[:10])
 
 
+def band_share_sentence(committed: pd.DataFrame) -> str:
+    """What the committed band shares say about the two sets (numbers from the table)."""
+    hu = committed[committed["set"].str.startswith("tcga")].iloc[0]
+    cc = committed[committed["set"].str.startswith("covid")].iloc[0]
+    more = "less" if hu["x2"] < cc["x2"] else "more"
+    return (
+        f"The HU test slices carry {more} of their energy above the x2 LR Nyquist frequency than the COVID-CT "
+        f"figures ({hu['x2']:.1%} against {cc['x2']:.1%}; above x4's: {hu['x4']:.1%} against {cc['x4']:.1%}). "
+        + (
+            "So a downscale removes less from them, and less must be learned back: consistent with part of the gap "
+            "(that it explains all of it is not established)."
+            if more == "less"
+            else "So this measure does not explain the gap."
+        )
+    )
+
+
 def what_we_see(shares: pd.DataFrame, alias: pd.DataFrame, parts: dict, scale: int) -> list[str]:
     """The lesson's observations with the numbers measured above."""
     c = lr_nyquist(scale)
