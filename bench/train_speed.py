@@ -125,7 +125,7 @@ class FastArm:
         import torch
 
         from paperlib import models
-        from paperlib.data.sources import Prepared
+        from paperlib.data.cache import Prepared
         from paperlib.train import TrainConfig, Trainer
 
         cfg = TrainConfig.make(

@@ -121,7 +121,7 @@ class Trainer:
 
     Args:
         config: the :class:`TrainConfig`.
-        data: a prepared set (:class:`paperlib.data.sources.Prepared` or the COVID-CT cache).
+        data: a prepared set (:class:`paperlib.data.cache.Prepared`: COVID-CT or an HU set).
         runs: root of run directories (default ``$PAPERLIB_RUNS`` or ``<repo>/runs``).
         world, rank, device: from :func:`distributed_context`.
     """
@@ -174,14 +174,8 @@ class Trainer:
         self.fwd = self._wrap_forward()
 
     def _key_config(self, data, patches, paper) -> dict:
-        from .data.sources import Prepared
-
         c = self.config
-        desc = (
-            data.describe()
-            if isinstance(data, Prepared)
-            else Prepared(data.train_patches, [], [], data.manifest).describe()
-        )
+        desc = data.describe()
         cfg = {
             "model": c.model,
             "scale": c.scale,

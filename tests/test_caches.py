@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from paperlib import config
-from paperlib.data.cache import PreparedCovidCT, load_prepared_covid_ct, source_fingerprint
+from paperlib.data.cache import Prepared, load_prepared_covid_ct, source_fingerprint
 from paperlib.errors import DataError
 from paperlib.evaluate import evaluation_key
 from paperlib.metrics import Protocol
@@ -19,14 +19,14 @@ POISON = 999.0
 
 
 # ----------------------------------------------------------------- evaluation cache
-def _synthetic(names=("a.png", "b.png"), seed=0) -> PreparedCovidCT:
+def _synthetic(names=("a.png", "b.png"), seed=0) -> Prepared:
     rng = np.random.default_rng(seed)
 
     def img():
         return np.kron(rng.integers(0, 256, (16, 16)), np.ones((4, 4))).astype(np.uint8)  # 64x64, blocky
 
     man = {"dataset": "COVID-CT", "scheme": "paper", "seed": 0, "patch": 48, "n_train_patches": 4}
-    return PreparedCovidCT(
+    return Prepared(
         np.zeros((4, 48, 48), np.uint8), [("v.png", "COVID", img())], [(n, "COVID", img()) for n in names], man
     )
 

@@ -45,24 +45,40 @@ from ..config import cache_root
 from ..errors import DataError
 from .covid_ct import CLASSES, _all_images, covid_ct_root, covid_ct_split, locate_covid_ct
 from .images import read_gray_u8
+from .intensity import U8, Intensity
 from .patches import extract_patches_from
 
 CACHE_VERSION = 1
 
 
 @dataclass
-class PreparedCovidCT:
-    """In-memory prepared COVID-CT: HR training patches and whole val/test images (uint8)."""
+class Prepared:
+    """A prepared data set in memory: stored HR training patches, whole val/test images, provenance.
 
-    train_patches: np.ndarray  # (N, p, p) uint8
-    val: list  # list of (name, label, HxW uint8)
+    Attributes:
+        train_patches: (N, p, p) uint8 (8-bit sources) or int16 (HU).
+        val, test: lists of ``(name, label, H x W stored image)``.
+        manifest: provenance (source root, file fingerprint, split, seed, counts).
+        intensity: how stored values map to [0, 1] and how LR images are made.
+        path: the prepared ``.npz`` (``None`` for the embedded sample, built in memory).
+        note: a one-line note when the cache was accepted from another (or no) data root.
+    """
+
+    train_patches: np.ndarray
+    val: list
     test: list
     manifest: dict
+    intensity: Intensity = U8
     path: Path | None = None
     note: str | None = None  # set when the cache was used from another (or no) data root
 
     def images(self, split: str) -> list:
         return {"val": self.val, "test": self.test}[split]
+
+    def describe(self) -> dict:
+        """What a run records about its data (part of the run key)."""
+        keys = ("dataset", "scheme", "seed", "patch", "n_train_patches")
+        return {k: self.manifest.get(k) for k in keys} | {"intensity": self.intensity.as_dict()}
 
 
 def _pack(items):
@@ -297,7 +313,8 @@ def load_prepared_covid_ct(
     progress: bool = True,
     allow_other_root: bool = False,
     force: bool = False,
-) -> PreparedCovidCT:
+) -> "Prepared":
     """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
     p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
-    return PreparedCovidCT(*read_prepared(p), p, note)
+    train_patches, val, test, manifest = read_prepared(p)
+    return Prepared(train_patches, val, test, manifest, U8, p, note)

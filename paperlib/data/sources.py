@@ -18,50 +18,21 @@ An HU set's cache stores HU (not windowed values), so one cache serves every win
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..config import cache_root
 from ..errors import DataError, UnknownNameError
-from .intensity import U8, Intensity, hu_intensity
+from .cache import Prepared
+from .intensity import hu_intensity
 
 #: 2: provenance by :func:`paperlib.data.cache.files_fingerprint` of the set's folder (was a slice-list hash).
 HU_CACHE_VERSION = 2
 HU_PATCH = 256
 #: The window HU data are trained and evaluated on unless told otherwise (see paperlib.data.intensity).
 DEFAULT_HU_WINDOW = "ct12"
-
-
-@dataclass
-class Prepared:
-    """A prepared data set in memory: stored HR training patches, whole val/test images, provenance.
-
-    Attributes:
-        train_patches: (N, p, p) uint8 (8-bit sources) or int16 (HU).
-        val, test: lists of ``(name, label, H x W stored image)``.
-        manifest: provenance (source root, file fingerprint, split, seed, counts).
-        intensity: how stored values map to [0, 1] and how LR images are made.
-        path: the prepared ``.npz`` (``None`` for the embedded sample, built in memory).
-        note: a one-line note when the cache was accepted from another (or no) data root.
-    """
-
-    train_patches: np.ndarray
-    val: list
-    test: list
-    manifest: dict
-    intensity: Intensity = U8
-    path: Path | None = None
-    note: str | None = None  # set when the cache was used from another (or no) data root
-
-    def images(self, split: str) -> list:
-        return {"val": self.val, "test": self.test}[split]
-
-    def describe(self) -> dict:
-        """What a run records about its data (part of the run key)."""
-        keys = ("dataset", "scheme", "seed", "patch", "n_train_patches")
-        return {k: self.manifest.get(k) for k in keys} | {"intensity": self.intensity.as_dict()}
 
 
 def source_names() -> list[str]:
@@ -109,9 +80,7 @@ def load_source(
             progress=progress,
             **kw,
         )
-        return (
-            d if isinstance(d, Prepared) else Prepared(d.train_patches, d.val, d.test, d.manifest, U8, d.path, d.note)
-        )
+        return d
     if name == "sample":
         return load_sample_source(seed=seed, window=window or "lung")
     p, note = _prepare_hu(name, seed, root, cache, False, progress, kw.pop("allow_other_root", False))

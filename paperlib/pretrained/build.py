@@ -27,9 +27,9 @@ from . import names as registered
 
 
 def combine(parts: list):
-    """One :class:`~paperlib.data.sources.Prepared` set from several of the same kind (HU, same window, same
+    """One :class:`~paperlib.data.cache.Prepared` set from several of the same kind (HU, same window, same
     patch): training patches, validation and test images concatenated; the manifest keeps each part's."""
-    from ..data.sources import Prepared
+    from ..data.cache import Prepared
 
     if len({p.intensity for p in parts}) != 1 or len({p.manifest.get("patch") for p in parts}) != 1:
         raise DataError(f"cannot combine {[p.manifest.get('dataset') for p in parts]}: different intensity or patch")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...data.cache import PreparedCovidCT, load_prepared_covid_ct
+from ...data.cache import Prepared, load_prepared_covid_ct
 from ...data.intensity import U8, Intensity
 from ...errors import DatasetNotFoundError
 from ...evaluate import evaluate_images, make_pair, summarize, super_resolve
@@ -125,14 +125,14 @@ def train_methods(
     return {k: train(cfg, data=data, progress=progress, runs=runs) for k, cfg in configs.items()}
 
 
-def test_images(data: PreparedCovidCT, profile: str) -> list:
+def test_images(data: Prepared, profile: str) -> list:
     n = get_profile(profile).n_test
     return data.test if n is None else data.test[:n]
 
 
 def evaluate_methods(
     runs: dict,
-    data: PreparedCovidCT,
+    data: Prepared,
     profile: str,
     device="cpu",
     progress: bool = True,
