@@ -75,7 +75,7 @@ class Profile:
         n_val: validation images used for the periodic log.
         fast_path: channels_last + bf16 autocast where supported (reconstruction kept in fp32).
         fp32_models: models trained in fp32 even when ``fast_path`` is on, because the measured
-            parity (``python -m paperlib.experiments.dridsr.parity``, ``bench/results/parity_quick.*``)
+            parity (``python -m bench.parity``, ``bench/results/parity_quick.*``)
             put them outside 0.05 dB of their fp32 twin.
         snapshot_steps: steps at which the weights are also saved to ``snapshots/step_NNNNNN.pt``
             (the budget study evaluates them on the test set).
@@ -103,7 +103,7 @@ class Profile:
 
 
 #: Models trained in fp32 even under the fast path. Empty since the multi-seed parity
-#: (``python -m paperlib.experiments.dridsr.parity --seeds 0,1,2``, ``bench/results/parity_quick.md``; quick,
+#: (``python -m bench.parity --seeds 0,1,2``, ``bench/results/parity_quick.md``; quick,
 #: x4, 46 test images, Intel Xeon with AMX): fast - fp32 = +0.039 dB for DRIDSR and -0.010 dB for
 #: IMDN (means over 3 training seeds, each paired over images with identical batches), while two
 #: fp32 runs of different seeds land up to 0.24 dB (DRIDSR) and 0.11 dB (IMDN) apart. The fast

@@ -289,7 +289,7 @@ class _Stop(Exception):
 
 
 def test_default_data_follows_the_seed(monkeypatch):
-    from paperlib.experiments.dridsr import parity
+    from bench import parity
     from paperlib.experiments.dridsr import tables as dridsr
 
     seen = []

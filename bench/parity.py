@@ -9,7 +9,7 @@ the comparison is repeated over training seeds, seed paired with seed (:func:`pa
 keeps the fast path unless the verdict on "fast is better than fp32" is *contradicted* (both the
 interval over seeds and the one over images below 0).
 
-Run: ``python -m paperlib.experiments.dridsr.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
+Run: ``python -m bench.parity [--profile quick] [--scale 4] [--seeds 0,1,2]``; writes
 ``bench/results/parity_<profile>.{json,md}``.
 """
 
@@ -21,11 +21,11 @@ import time
 
 import pandas as pd
 
-from ...config import REPO_ROOT
-from ...runtime import git_commit, hardware_info
-from ...stats import paired_verdict
-from ...train import TrainConfig, train
-from .tables import evaluate_methods, load_data
+from paperlib.config import REPO_ROOT
+from paperlib.experiments.dridsr.tables import evaluate_methods, load_data
+from paperlib.runtime import git_commit, hardware_info
+from paperlib.stats import paired_verdict
+from paperlib.train import TrainConfig, train
 
 
 def parity_per_image(
