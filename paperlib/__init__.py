@@ -13,28 +13,15 @@
 """
 
 from importlib import import_module
+from pathlib import Path
 
 __version__ = "0.1.0"
 
-_SUBMODULES = (
-    "config",
-    "data",
-    "errors",
-    "evaluate",
-    "experiments",
-    "metrics",
-    "models",
-    "plots",
-    "profiles",
-    "precision",
-    "pretrained",
-    "reproduce",
-    "results",
-    "runs",
-    "runtime",
-    "train",
-    "upscale",
-    "paper_values",
+_HERE = Path(__file__).parent
+#: Every module and package of paperlib, read from the folder (a hand-kept list drifts).
+_SUBMODULES = frozenset(
+    [p.stem for p in _HERE.glob("*.py") if not p.stem.startswith("_")]
+    + [p.parent.name for p in _HERE.glob("*/__init__.py")]
 )
 
 

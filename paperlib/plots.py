@@ -111,3 +111,55 @@ def paired_differences(df, title: str = ""):
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _box(ax, x, y, text, color, w=1.5, h=0.55, fontsize=8):
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", fc=color, ec="0.3", lw=0.8))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, x0, y0, x1, y1):
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", color="0.3", lw=0.9))
+
+
+def model_families(rows):
+    """Where each model upsamples and what it learns, drawn from measured facts.
+
+    ``rows``: dicts with ``method``, ``pre_upsampling``, ``skip`` (what the network returns with its output layer
+    zeroed: what it learns a correction to), ``parameters``, ``gflops`` (forward GFLOPs for one 512x512 output) -
+    :func:`paperlib.models.family_table` makes them.
+    """
+    plt = _plt()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
+    ax.set_xlim(0, 10), ax.set_ylim(0, 4.2), ax.axis("off")
+    for y, pre in ((3.1, True), (1.1, False)):
+        names = ", ".join(r["method"] for r in rows if r["pre_upsampling"] == pre)
+        steps = (
+            [("LR", "0.9"), ("bicubic x s", "#f4d58d"), ("CNN at HR size", "#9ecae1"), ("SR", "0.9")]
+            if pre
+            else [("LR", "0.9"), ("CNN at LR size", "#9ecae1"), ("learned upsampler x s", "#f4d58d"), ("SR", "0.9")]
+        )
+        for i, (t, c) in enumerate(steps):
+            _box(ax, 1 + 2.6 * i, y, t, c, w=2.2, fontsize=7.5)
+            if i:
+                _arrow(ax, 1 + 2.6 * (i - 1) + 1.1, y, 1 + 2.6 * i - 1.1, y)
+        res = [f"{r['method']} ({r['skip']})" for r in rows if r["pre_upsampling"] == pre and r["skip"] != "nothing"]
+        label = "pre-upsampling" if pre else "post-upsampling"
+        ax.text(0.1, y + 0.62, f"{label}: {names}", fontsize=9, weight="bold")
+        if res:
+            ax.text(
+                0.1, y - 0.7, f"learn a correction to an upscaled input (global skip): {', '.join(res)}", fontsize=8
+            )
+    ax.set_title("Where the upsampling happens", fontsize=10)
+    order = sorted(rows, key=lambda r: r["gflops"])
+    bx.barh([r["method"] for r in order], [r["gflops"] for r in order],
+            color=["#f4d58d" if r["pre_upsampling"] else "#9ecae1" for r in order])  # fmt: skip
+    for i, r in enumerate(order):
+        bx.text(r["gflops"], i, f"  {r['parameters'] / 1e3:,.0f}k params", va="center", fontsize=7)
+    bx.set_xscale("log")
+    bx.set_xlabel("forward GFLOPs for one 512x512 output (log scale)")
+    bx.set_title("Cost: a pre-upsampling network runs every layer on s² more pixels", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -225,3 +225,13 @@ def test_empty_group_is_an_error(monkeypatch, capsys):
 def test_profile_that_keeps_no_notebook_of_the_group_is_an_error():
     with pytest.raises(UnknownNameError, match="budget"):
         R.selected("idman", "budget")
+
+
+def test_block_schematic_draws_every_convolution_of_the_block():
+    from matplotlib.patches import FancyBboxPatch
+
+    model = ex.build(2, n_groups=1, n_blocks=2, n_feats=16, reduction=4)
+    fig = ex.block_schematic(model, block=2)
+    boxes = [p for p in fig.axes[0].patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == len(ex.block_table(model, block=2)) == 16
+    assert f"{int(ex.block_table(model, block=2)['parameters'].sum()):,} parameters" in fig.axes[0].get_title()

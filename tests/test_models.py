@@ -352,3 +352,27 @@ def test_dridsr_original_idb_is_eq9_one_3x3_conv_split():
     assert torch.equal(coarse, full[:, :48]) and torch.equal(refined, full[:, 48:])
     with pytest.raises(ValueError, match="idb must be one of"):
         models.create("dridsr", scale=4, idb="imdb")
+
+
+def test_global_skip_is_measured_from_the_built_model():
+    # VDSR learns a residual over the bicubic image (Kim et al. 2016); PAN adds the bilinear upscaling of its input
+    # (Zhao et al. 2020's code); ESPCN and SRCNN predict the image itself
+    from paperlib.models import global_skip
+
+    assert global_skip("vdsr", 4) == "bicubic"
+    assert global_skip("pan", 4) == "another interpolation"
+    assert global_skip("espcn", 4) == "nothing" and global_skip("srcnn", 3) == "nothing"
+
+
+def test_family_table_counts_pre_upsampling_cost_at_hr_size():
+    from paperlib.models import count_parameters, create, family_table
+
+    rows = {r["method"]: r for r in family_table(["espcn", "srcnn"], scale=4)}
+    # ESPCN's three convolutions at LR size (128 x 128 for a 512 x 512 output): 2 * k^2 * Cin * Cout per pixel
+    espcn = 2 * 128 * 128 * (25 * 1 * 64 + 9 * 64 * 32 + 9 * 32 * 16) / 1e9
+    assert rows["espcn"]["gflops"] == pytest.approx(espcn, rel=1e-9)
+    # SRCNN's convolutions run at the HR size (plus its bicubic resize, a small matmul share)
+    srcnn_convs = 2 * 512 * 512 * (81 * 64 + 25 * 64 * 32 + 25 * 32) / 1e9
+    assert srcnn_convs <= rows["srcnn"]["gflops"] < 1.05 * srcnn_convs
+    assert rows["srcnn"]["pre_upsampling"] and not rows["espcn"]["pre_upsampling"]
+    assert rows["espcn"]["parameters"] == count_parameters(create("espcn", scale=4)) == 24_752

@@ -278,3 +278,44 @@ __all__ = [
     "sobel_edges",
     "canny_edges",
 ]
+
+
+def global_skip(name: str, scale: int = 4, **options) -> str:
+    """What the model adds its learned output to, measured: with the output layer's weights and biases set to zero,
+    the network returns ``"bicubic"`` (the MATLAB bicubic upscaling of its input), ``"another interpolation"``
+    (some other non-zero image, e.g. PAN's bilinear one) or ``"nothing"`` (zero: it predicts the image itself)."""
+    import torch
+
+    from ..data.degrade import imresize_torch
+
+    net = create(name, scale=scale, **options).eval()
+    if not getattr(net, "output_layer", None):  # bicubic itself: nothing is learned
+        return "nothing"
+    with torch.no_grad():
+        for p in net.get_submodule(net.output_layer).parameters():
+            p.zero_()
+        x = torch.rand(1, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+        out = net(x)
+    if out.abs().max() <= 1e-3:
+        return "nothing"
+    return "bicubic" if torch.allclose(out, imresize_torch(x, scale=scale), atol=1e-4) else "another interpolation"
+
+
+def family_table(methods, scale: int = 4) -> list[dict]:
+    """Per method: ``pre_upsampling`` (registry), ``skip`` (:func:`global_skip`), ``parameters`` and the
+    forward ``gflops`` for one 512x512 output (FLOPs are linear in the pixel count: counted on a 64x64 output)."""
+    import torch
+
+    from ..flops import count_flops
+
+    rows = []
+    for m in methods:
+        net = create(m, scale=scale).eval()
+        x = torch.rand(1, 1, 64 // scale, 64 // scale)
+        with torch.no_grad():
+            f = count_flops(lambda: net(x)) * (512 / (64 // scale * scale)) ** 2
+        rows.append(
+            dict(method=m, pre_upsampling=model_info(m).pre_upsampling, skip=global_skip(m, scale),
+                 parameters=count_parameters(net), gflops=f / 1e9)
+        )  # fmt: skip
+    return rows

@@ -204,6 +204,44 @@ def block_table(model: nn.Module, group: int = 1, block: int = 1) -> pd.DataFram
     return t[["name", "part", "kernel", "in_channels", "out_channels", "parameters"]].reset_index(drop=True)
 
 
+def block_schematic(model: nn.Module, group: int = 1, block: int = 1):
+    """One IDMAB drawn from the model itself (:func:`block_table`): every convolution as a box (kernel, channels
+    in -> out, parameters), the distillation steps top to bottom, then one column per MAB branch; box area colour
+    by part. What is drawn is what is built, so a changed option changes the picture."""
+    import matplotlib.pyplot as plt
+
+    from ...plots import _arrow, _box
+
+    t = block_table(model, group, block)
+    colors = {"distillation": "#9ecae1", "MAB": "#fdae6b", "attention": "#c7e9c0"}
+    cols = {}
+    for _, r in t.iterrows():
+        branch = r["name"].split("branches.")[1].split(".")[0] if "branches." in r["name"] else None
+        col = 0 if branch is None else 1 + int(branch)
+        cols.setdefault(col, []).append(r)
+    height = max(len(v) for v in cols.values())
+    fig, ax = plt.subplots(figsize=(3.4 * len(cols), 0.75 * height + 1.4))
+    for col, items in cols.items():
+        x = 3.2 * col
+        title = "information distillation" if col == 0 else f"MAB branch {col}"
+        ax.text(x, 0.8, title, ha="center", fontsize=9, weight="bold")
+        for i, r in enumerate(items):
+            y = -i
+            color = next((c for k, c in colors.items() if r["part"].startswith(k)), "0.9")
+            _box(ax, x, y, f"{r['name'].split('.', 1)[-1]}: {r['kernel']}, {r['in_channels']}->{r['out_channels']}"
+                 f"\n{r['parameters']:,} params", color, w=2.9, h=0.6, fontsize=7)  # fmt: skip
+            if i:
+                _arrow(ax, x, y + 0.7, x, y + 0.3)
+    ax.set_xlim(-1.7, 3.2 * (len(cols) - 1) + 1.7)
+    ax.set_ylim(-height + 0.2, 1.3)
+    ax.axis("off")
+    total = int(t["parameters"].sum())
+    ax.set_title(f"One IDMAB (group {group}, block {block}) as built: {len(t)} convolutions, {total:,} parameters; "
+                 "blue: distillation, orange: MAB kxk, green: attention 1x1s", fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
 def parameter_figure(breakdown: pd.DataFrame, title: str = ""):
     """Bar chart of the parts (percent of all parameters) and a pie of the categories."""
     import matplotlib.pyplot as plt
