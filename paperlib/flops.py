@@ -47,3 +47,23 @@ def model_train_step_flops(name: str, scale: int, lr_patch: int, batch: int, **o
     if getattr(net, "pre_upsampling", False):
         return train_step_flops(models.create(name, scale=scale, **options), lr_patch, batch, "cpu"), params
     return train_step_flops(net, lr_patch, batch, "meta"), params
+
+
+def family_table(methods, scale: int = 4) -> list[dict]:
+    """Per method: ``pre_upsampling`` (registry), ``skip`` (:func:`global_skip`), ``parameters`` and the
+    forward ``gflops`` for one 512x512 output (FLOPs are linear in the pixel count: counted on a 64x64 output)."""
+    import torch
+
+    from .models import count_parameters, create, global_skip, model_info
+
+    rows = []
+    for m in methods:
+        net = create(m, scale=scale).eval()
+        x = torch.rand(1, 1, 64 // scale, 64 // scale)
+        with torch.no_grad():
+            f = count_flops(lambda: net(x)) * (512 / (64 // scale * scale)) ** 2
+        rows.append(
+            dict(method=m, pre_upsampling=model_info(m).pre_upsampling, skip=global_skip(m, scale),
+                 parameters=count_parameters(net), gflops=f / 1e9)
+        )  # fmt: skip
+    return rows

@@ -129,7 +129,7 @@ def model_families(rows):
 
     ``rows``: dicts with ``method``, ``pre_upsampling``, ``skip`` (what the network returns with its output layer
     zeroed: what it learns a correction to), ``parameters``, ``gflops`` (forward GFLOPs for one 512x512 output) -
-    :func:`paperlib.models.family_table` makes them.
+    :func:`paperlib.flops.family_table` makes them.
     """
     plt = _plt()
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})

@@ -14,7 +14,7 @@ pydicom = pytest.importorskip("pydicom")
 from paperlib.config import data_root
 from paperlib.data.deeplesion import DeepLesion, read_deeplesion_png
 from paperlib.data.dicom import find_series, load_series, read_dicom_hu
-from paperlib.dicom_export import shifted_position, write_sr_series
+from paperlib.data.dicom_write import shifted_position, write_sr_series
 from paperlib.errors import DataError
 
 ROOT = data_root()

@@ -241,12 +241,21 @@ OLD_WORDS = (
 )
 
 
+def _exercises_start(cells) -> int:
+    """Index of the "## Exercises" cell (the notebook's last section), or len(cells)."""
+    return next((i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Exercises")), len(cells))
+
+
 @pytest.mark.parametrize("nb", RESULTS_NOTEBOOKS)
-def test_results_notebook_ends_with_what_we_see(nb):
+def test_results_notebook_ends_with_what_we_see_then_exercises(nb):
     cells = json.loads((NOTEBOOKS / nb).read_text())["cells"]
-    last = cells[-1]
+    start = _exercises_start(cells)
+    last = cells[start - 1]  # the results end with "What we see"; only the exercises follow it
     src = "".join(last["source"])
     assert last["cell_type"] == "markdown" and src.startswith("## What we see"), nb
+    solutions = [c for c in cells[start:] if "hide-cell" in c.get("metadata", {}).get("tags", [])]
+    assert start < len(cells) and len(solutions) >= 2, f"{nb}: two or three exercises, with collapsed solutions"
+    assert all(c["cell_type"] == "code" and "Solution" in "".join(c["source"]) for c in solutions), nb
     body = src.removeprefix("## What we see").strip()
     assert len(re.findall(r"[.!?](\s|$)", body)) >= 3, f"{nb}: a few sentences, please"
     assert not re.search(r"\d+\.\d+", body), f"{nb}: no result numbers typed by hand in 'What we see'"

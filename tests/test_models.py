@@ -365,7 +365,8 @@ def test_global_skip_is_measured_from_the_built_model():
 
 
 def test_family_table_counts_pre_upsampling_cost_at_hr_size():
-    from paperlib.models import count_parameters, create, family_table
+    from paperlib.flops import family_table
+    from paperlib.models import count_parameters, create
 
     rows = {r["method"]: r for r in family_table(["espcn", "srcnn"], scale=4)}
     # ESPCN's three convolutions at LR size (128 x 128 for a 512 x 512 output): 2 * k^2 * Cin * Cout per pixel

@@ -102,7 +102,8 @@ def test_unknown_consistency_is_an_error(real_slices):
 
 def test_sr_hu_volume_streams_the_same_slices(real_slices):
     """The streaming form (what upscale_series runs) gives sr_hu_batch's slices, whatever the batch."""
-    from paperlib.upscale import _retaining, sr_hu_volume
+    from paperlib.upscale import sr_hu_volume
+    from paperlib.upscale.memory import _retaining
 
     torch.manual_seed(0)
     model = M.create("espcn", scale=SCALE).eval()

@@ -513,7 +513,7 @@ def load_series(series_or_folder, allow_non_ct: bool = False):
     """Load a whole series as ``(volume float32 HU [Z, H, W], headers)``.
 
     ``headers`` are the slices' pydicom Datasets in the same order with their
-    PixelData removed (enough for :func:`paperlib.dicom_export.write_sr_series`).
+    PixelData removed (enough for :func:`paperlib.data.dicom_write.write_sr_series`).
     Raises :class:`DataError` when slices differ in size.
     """
     info = _resolve_series(series_or_folder)

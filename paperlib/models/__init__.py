@@ -299,23 +299,3 @@ def global_skip(name: str, scale: int = 4, **options) -> str:
     if out.abs().max() <= 1e-3:
         return "nothing"
     return "bicubic" if torch.allclose(out, imresize_torch(x, scale=scale), atol=1e-4) else "another interpolation"
-
-
-def family_table(methods, scale: int = 4) -> list[dict]:
-    """Per method: ``pre_upsampling`` (registry), ``skip`` (:func:`global_skip`), ``parameters`` and the
-    forward ``gflops`` for one 512x512 output (FLOPs are linear in the pixel count: counted on a 64x64 output)."""
-    import torch
-
-    from ..flops import count_flops
-
-    rows = []
-    for m in methods:
-        net = create(m, scale=scale).eval()
-        x = torch.rand(1, 1, 64 // scale, 64 // scale)
-        with torch.no_grad():
-            f = count_flops(lambda: net(x)) * (512 / (64 // scale * scale)) ** 2
-        rows.append(
-            dict(method=m, pre_upsampling=model_info(m).pre_upsampling, skip=global_skip(m, scale),
-                 parameters=count_parameters(net), gflops=f / 1e9)
-        )  # fmt: skip
-    return rows

@@ -31,7 +31,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 #: Stored value = HU - OUTPUT_INTERCEPT, in int16.
 OUTPUT_INTERCEPT = -1024
