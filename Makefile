@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 PROFILE ?= smoke
 ONLY    ?= all
 
-.PHONY: setup reproduce test bench book book-check clean
+.PHONY: setup reproduce test paper-shapes bench book book-check clean
 setup: $(VENV)/.installed
 
 # pyiqa is installed without its declared dependencies (~1.2 GB: transformers, bitsandbytes,
@@ -44,6 +44,14 @@ reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, O
 test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 	$(BIN)/ruff check . && $(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -q tests notebooks/dridsr notebooks/idman notebooks/claims.ipynb notebooks/teaching --nbval-lax --nbval-current-env
+
+# The paper profile at the papers' model, patch and batch sizes, but for 2 iterations, 1 seed and 2 evaluation
+# images (paperlib.profiles.CAP_ENV): does every notebook work at those shapes? A check, never a result: outputs
+# go to figures/<paper>/paper-capped/ (ignored by git) and the README is left alone. ONLY=dridsr takes about
+# 20 minutes on 2 CPU cores; ONLY=all adds IDMAN at 85 M parameters (about an hour).
+CAP ?= iterations=2,seeds=1,images=2
+paper-shapes: setup  ## the paper profile capped to a few iterations/seeds/images: every notebook at paper shapes
+	PAPERLIB_CAP=$(CAP) $(BIN)/paperlib reproduce --profile paper --only $(ONLY)
 
 bench: setup  ## CPU/GPU performance suite (prints a table, writes bench/results/*.json)
 	$(BIN)/python -m bench.run

@@ -173,14 +173,59 @@ PROFILES = {
 
 
 def get_profile(name, **overrides) -> Profile:
-    """A profile by name (or a Profile), with optional field overrides."""
+    """A profile by name (or a Profile), with optional field overrides, then the cap of ``PAPERLIB_CAP`` if set."""
     if isinstance(name, Profile):
         prof = name
     else:
         if name not in PROFILES:
             raise UnknownNameError(f"unknown profile {name!r}; known: {sorted(PROFILES)}")
         prof = PROFILES[name]
-    return replace(prof, **overrides) if overrides else prof
+    prof = replace(prof, **overrides) if overrides else prof
+    return _capped(prof) if active_cap() and prof.name != "smoke" else prof
+
+
+#: ``PAPERLIB_CAP="iterations=2,seeds=1,images=2"`` runs a profile at its own model, patch and batch sizes but for
+#: a few iterations, seeds and evaluation images: a check that every notebook works at those shapes (the
+#: ``paper`` profile on a CPU: ``make paper-shapes``), never a result. A capped profile is marked not meaningful,
+#: its runs get other keys (the iterations are part of them) and its outputs go to ``figures/<paper>/<profile>-capped``.
+CAP_ENV = "PAPERLIB_CAP"
+CAP_KEYS = ("iterations", "seeds", "images")
+
+
+def active_cap() -> dict:
+    """The parsed ``PAPERLIB_CAP`` (``{}`` when unset); a malformed value is a one-line error naming the variable."""
+    import os
+
+    raw = os.environ.get(CAP_ENV, "").strip()
+    if not raw:
+        return {}
+    out = {}
+    for part in raw.split(","):
+        key, _, val = part.partition("=")
+        if key.strip() not in CAP_KEYS or not val.strip().isdigit() or int(val) < 1:
+            raise ValueError(f"{CAP_ENV}={raw!r}: expected comma-separated {'/'.join(CAP_KEYS)}=N (N >= 1), e.g. "
+                             "'iterations=2,seeds=1,images=2'")  # fmt: skip
+        out[key.strip()] = int(val)
+    return out
+
+
+def capped_count(n: int | None, key: str) -> int | None:
+    """``n`` (``None``: all) limited by the cap's ``key`` when a cap is set."""
+    c = active_cap().get(key)
+    return n if c is None else (c if n is None else min(n, c))
+
+
+def _capped(prof: Profile) -> Profile:
+    import os
+
+    cap = active_cap()
+    iterations = capped_count(prof.iterations, "iterations") if "iterations" in cap else prof.iterations
+    if prof.iterations is None and "iterations" in cap:  # the paper's schedule: its length is at least the cap
+        iterations = cap["iterations"]
+    note = (
+        f"{prof.note}; CAPPED by {CAP_ENV}={os.environ.get(CAP_ENV)}: a check of the shapes, the numbers mean nothing"
+    )
+    return replace(prof, iterations=iterations, n_test=capped_count(prof.n_test, "images"), meaningful=False, note=note)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from .runtime import git_commit, hardware_info
 
 
 def output_dir(paper: str, profile: str, root=None) -> Path:
-    d = figures_root(root) / paper / profile
+    from .profiles import active_cap
+
+    d = figures_root(root) / paper / (f"{profile}-capped" if active_cap() and profile != "smoke" else profile)
     d.mkdir(parents=True, exist_ok=True)
     return d
 

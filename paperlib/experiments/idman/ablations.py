@@ -114,10 +114,14 @@ def plan_for(profile: str, seeds=None) -> StudyPlan:
         from ...errors import UnknownNameError
 
         raise UnknownNameError(f"the IDMAN ablation study has no plan for profile {profile!r}; known: {sorted(PLANS)}")
+    from ...profiles import active_cap, capped_count
+
     plan = PLANS[profile]
-    if seeds is not None:
-        plan = StudyPlan(plan.size, plan.overrides, tuple(int(s) for s in seeds), plan.n_images, plan.smooth)
-    return plan
+    seeds = plan.seeds if seeds is None else tuple(int(s) for s in seeds)
+    if active_cap() and profile != "smoke":  # PAPERLIB_CAP: fewer seeds and images (profiles.CAP_ENV)
+        seeds, n = seeds[: capped_count(len(seeds), "seeds")], capped_count(plan.n_images, "images")
+        return StudyPlan(plan.size, plan.overrides, seeds, n, plan.smooth)
+    return StudyPlan(plan.size, plan.overrides, seeds, plan.n_images, plan.smooth)
 
 
 def size_text(plan: StudyPlan) -> str:

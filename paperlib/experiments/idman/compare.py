@@ -49,7 +49,7 @@ from ...paper_values import (
     IDMAN_TABLE7,
     IDMAN_TABLE8,
 )
-from ...profiles import get_profile, train_plan
+from ...profiles import capped_count, get_profile, train_plan
 from ...stats import resolve_text
 from ...train import TrainConfig, train
 from . import ablations as ab
@@ -126,7 +126,10 @@ def plan_for(profile: str, seeds=None) -> ComparePlan:
     sizes = {m: dict(REDUCED[profile].get(m, {})) for m in METHODS}
     sizes[TARGET] = ab.options(IDMAN_OPTIONS, base)
     seeds = SEEDS[profile] if seeds is None else tuple(int(s) for s in seeds)
-    return ComparePlan(sizes, dict(base.overrides), seeds, N_IMAGES[profile])
+    n_images = N_IMAGES[profile]
+    if profile != "smoke":  # PAPERLIB_CAP: fewer seeds and images (profiles.CAP_ENV); no-op when unset
+        seeds, n_images = seeds[: capped_count(len(seeds), "seeds")], capped_count(n_images, "images")
+    return ComparePlan(sizes, dict(base.overrides), seeds, n_images)
 
 
 def n_parameters(method: str, options: dict | None = None, scale: int = 2) -> int:
