@@ -235,3 +235,24 @@ def test_block_schematic_draws_every_convolution_of_the_block():
     boxes = [p for p in fig.axes[0].patches if isinstance(p, FancyBboxPatch)]
     assert len(boxes) == len(ex.block_table(model, block=2)) == 16
     assert f"{int(ex.block_table(model, block=2)['parameters'].sum()):,} parameters" in fig.axes[0].get_title()
+
+
+def test_twin_finds_the_width_that_gives_a_known_count():
+    from paperlib.experiments.idman import capacity
+
+    # a model built at a width on the search grid: the search must find that width and its exact count
+    target = capacity.parameters("vdsr", {"n_feats": 40})
+    opts, n = capacity.twin("vdsr", {}, target)
+    assert opts == {"n_feats": 40} and n == target
+    rcan = {"n_resgroups": 2, "n_resblocks": 2, "n_feats": 32, "reduction": 8}
+    opts, n = capacity.twin("rcan", rcan, capacity.parameters("rcan", rcan | {"n_feats": 48}))
+    assert opts == rcan | {"n_feats": 48}
+
+
+def test_capacity_table_flags_every_pair_outside_the_tolerance():
+    from paperlib.experiments.idman import capacity
+
+    t = capacity.capacity_table("smoke")
+    outside = (t["ratio"] - 1).abs() > capacity.TOLERANCE
+    assert (t.loc[outside, "same size"] == "no").all() and (t.loc[~outside, "same size"] == "yes").all()
+    assert t.loc[outside, "twin"].notna().all() and t.loc[~outside, "twin"].isna().all()

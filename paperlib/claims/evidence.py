@@ -155,29 +155,39 @@ def cost_to_reach(fraction: float, methods, root=None) -> str:
     )
 
 
-def dridsr_budget(baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), root=None) -> list[dict]:
-    """DRIDSR against each baseline at x4 at the largest budget both reached (the budget study)."""
-    path = figures_root(root) / "dridsr" / "budget" / "budget_per_image_per_checkpoint.csv"
+def dridsr_budget(
+    baselines=("IMDN", "PAN", "VDSR", "ESPCN", "SRCNN"), profile: str = "budget", root=None
+) -> list[dict]:
+    """DRIDSR against each baseline at x4 at the largest budget both reached, in the study of ``profile``
+    (``budget``: up to 10,000 steps; ``budget30``: toward 30% of the paper's HR pixels), with the margin's change
+    since the previous common snapshot (a margin still moving says the verdict may change)."""
+    path = figures_root(root) / "dridsr" / profile / "budget_per_image_per_checkpoint.csv"
     if not path.is_file():
-        return missing("DRIDSR > each method (budget study)", "python -m paperlib.experiments.dridsr.budget")
+        return missing(
+            f"DRIDSR > each method ({profile} study)",
+            f"python -m paperlib.experiments.dridsr.budget --profile {profile}",
+        )
     from ..experiments.dridsr.budget import common_step, verdict_at
 
-    per, prof, rows = pd.read_csv(path), get_profile("budget"), []
+    per, prof, rows = pd.read_csv(path), get_profile(profile), []
     target = "DRIDSR (interleaved)"
     for b in baselines:
         step = common_step(per, target, b)
         if step is None:
             continue
         v = verdict_at(per, step, target, b)
+        earlier = sorted(set(per.loc[per["run"] == target, "step"]) & set(per.loc[per["run"] == b, "step"]))
+        earlier = [s for s in earlier if s < step]
+        trend = v.margin - verdict_at(per, earlier[-1], target, b).margin if earlier else float("nan")
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
-        cost = cost_to_reach(0.3, ("dridsr", m), root)
         rows.append(
             _verdict_row(
                 v,
                 comparison=f"DRIDSR > {b} (x4, PSNR)",
-                cost=cost,
-                experiment=f"budget study at step {step:,} (COVID-CT, 46 test images; runs of an "
-                "older engine: LR not rounded in training)",
+                cost=cost_to_reach(0.3, ("dridsr", m), root),
+                experiment=f"{profile} study at step {step:,} (COVID-CT, 46 test images); margin moved "
+                f"{trend:+.3f} dB since step {earlier[-1] if earlier else '-'}"
+                + ("; runs of an older engine: LR not rounded in training" if profile == "budget" else ""),
                 params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
                 paper_margin=DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0],
                 source=str(path.relative_to(figures_root(root).parent)),

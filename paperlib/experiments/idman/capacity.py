@@ -1,0 +1,150 @@
+"""Capacity: how far IDMAN's ablation variants and comparison baselines differ in size, and their size-matched twins.
+
+A variant that wins with 3x the parameters of its reference has not shown that its *design* helps. For every
+ablation variant (against its table's reference) and every comparison baseline (against IDMAN, at the profile's
+sizes) this module gives the parameter ratio and, where it lies outside ``1 +- TOLERANCE``, a **twin**: the same
+model with its width (the one knob of :data:`WIDTH`) changed until its parameters come closest to the other
+side's. Training the twins beside the originals (``python -m paperlib.experiments.idman.capacity --train``) turns
+"B beats A" into "B beats A at A's size".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import models
+
+#: Parameters within this fraction of the other side's count are "the same size".
+TOLERANCE = 0.15
+#: The width knob searched per method, with the step its values take (channel counts that keep every
+#: divisibility the model needs: attention reductions, channel splits).
+WIDTH = {
+    "idman": ("n_feats", 8),
+    "rcan": ("n_feats", 8),
+    "edsr": ("n_feats", 4),
+    "mdsr": ("n_feats", 4),
+    "rdn": ("g0", 4),
+    "drrn": ("n_feats", 4),
+    "vdsr": ("n_feats", 4),
+    "srcnn": ("n1", 4),
+    "fsrcnn": ("d", 4),
+}
+
+
+#: A second knob searched with the width, where the width's grid alone is too coarse (IDMAN's channels move in
+#: steps of 8 for its attention reduction: with 2 blocks per group, 16 -> 24 channels is +45% parameters).
+DEPTH = {"idman": ("n_blocks", range(1, 7))}
+
+
+def parameters(method: str, options: dict, scale: int = 2) -> int:
+    return models.count_parameters(models.create(method, scale=scale, **options))
+
+
+def twin(method: str, options: dict, target: int, scale: int = 2) -> tuple[dict, int]:
+    """``(options, parameters)`` of ``method`` with its width (and, for :data:`DEPTH`'s models, its depth) changed
+    so that its parameters come closest to ``target``; the other options are kept (RDN's growth rate follows
+    ``g0``)."""
+    knob, step = WIDTH[method]
+    depth_knob, depths = DEPTH.get(method, (None, [None]))
+    best = None
+    for d in depths:
+        for w in range(step, 513, step):
+            opts = dict(options) | {knob: w} | ({depth_knob: d} if depth_knob else {})
+            if method == "rdn":
+                opts["growth"] = w
+            try:
+                n = parameters(method, opts, scale)
+            except (ValueError, AssertionError, RuntimeError):  # a width the model refuses (divisibility)
+                continue
+            if best is None or abs(n - target) < abs(best[1] - target):
+                best = (opts, n)
+            if n > 2 * target:
+                break
+    if best is None:
+        raise ValueError(f"{method}: no {knob} gives a model near {target:,} parameters")
+    return best
+
+
+def _row(kind: str, name: str, method: str, options: dict, ref_name: str, ref_params: int, scale: int) -> dict:
+    n = parameters(method, options, scale)
+    row = {"study": kind, "model": name, "parameters": n, "against": ref_name, "their parameters": ref_params}
+    row["ratio"] = n / ref_params
+    row["same size"] = abs(row["ratio"] - 1) <= TOLERANCE
+    if not row["same size"]:
+        opts, tn = twin(method, options, ref_params, scale)
+        knobs = [WIDTH[method][0], *([DEPTH[method][0]] if method in DEPTH else [])]
+        row |= {"twin": ", ".join(f"{k}={opts[k]}" for k in knobs), "twin options": opts, "twin parameters": tn}
+        row |= {"twin ratio": tn / ref_params, "twin same size": abs(tn / ref_params - 1) <= TOLERANCE}
+    return row
+
+
+def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
+    """Every ablation variant against its table's reference, and every comparison baseline against IDMAN, at the
+    sizes ``profile`` trains (``scale`` x2: the ablations' scale), with a twin where the sizes differ by more
+    than :data:`TOLERANCE`."""
+    from . import ablations as ab
+    from . import compare as cmp
+
+    plan, rows = ab.plan_for(profile), []
+    for table, variants in ab.ABLATIONS.items():
+        ref = ab.REFERENCE[table]
+        ref_params = parameters("idman", ab.options(variants[ref], plan), scale)
+        for name, v in variants.items():
+            if name != ref:
+                rows.append(_row(table, name, "idman", ab.options(v, plan), ref, ref_params, scale))
+    cplan = cmp.plan_for(profile)
+    target = parameters("idman", cplan.sizes["idman"], scale)
+    for m in cmp.METHODS:
+        if m not in ("bicubic", "idman"):
+            rows.append(_row("comparison", m, m, cplan.sizes[m], "idman", target, scale))
+    out = pd.DataFrame(rows)
+    for col in ("same size", "twin same size"):  # yes / no ("" where no twin was needed)
+        out[col] = out[col].map({True: "yes", False: "no"}).fillna("")
+    return out
+
+
+def twin_configs(profile: str = "quick", device="cpu") -> list:
+    """The :class:`~paperlib.train.TrainConfig` of every twin of :func:`capacity_table` (at x2, the profile's
+    schedule of the IDMAN studies, every seed of the profile): what ``--train`` trains."""
+    from ...data.sources import DEFAULT_HU_WINDOW
+    from ...train import TrainConfig
+    from . import ablations as ab
+
+    plan, out = ab.plan_for(profile), []
+    table = capacity_table(profile)
+    for r in table[table["twin"].notna()].to_dict("records"):
+        method = "idman" if r["study"] != "comparison" else r["model"]
+        for seed in plan.seeds:
+            out.append(
+                TrainConfig.make(method, 2, profile, seed=seed, options=r["twin options"], paper="idman",
+                                 device=device, data=ab.DATA_SOURCE, window=DEFAULT_HU_WINDOW, **plan.overrides)
+            )  # fmt: skip
+    return out
+
+
+def main(argv=None) -> int:
+    """Write ``figures/idman/<profile>/capacity_twins`` (the table, with provenance); ``--train`` trains the twins
+    (resumable; seed-major) with the IDMAN studies' data."""
+    import argparse
+
+    from ...results import save_table
+    from ...train import train
+    from . import ablations as ab
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
+    ap.add_argument("--profile", default="quick", choices=sorted(ab.PLANS))
+    ap.add_argument("--train", action="store_true", help="train every twin (CPU hours at quick)")
+    args = ap.parse_args(argv)
+    table = capacity_table(args.profile)
+    meta = {"tolerance": TOLERANCE, "width_knobs": {k: v[0] for k, v in WIDTH.items()}, "scale": 2}
+    print(save_table(table.drop(columns=["twin options"], errors="ignore"), "capacity_twins", "idman", args.profile,
+                     meta, floatfmt=".3f"))  # fmt: skip
+    if args.train:
+        data = ab.load_data(args.profile)
+        for cfg in sorted(twin_configs(args.profile), key=lambda c: c.seed):
+            print(train(cfg, data=data, progress=True).path, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
