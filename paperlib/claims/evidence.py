@@ -361,18 +361,31 @@ def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[
     plan = ab.plan_for("quick")
     count = {x: models.count_parameters(ab.build(2, **ab.options(ab.ABLATIONS[table][x], plan))) for x in (a, b)}
     paper = PAPER_ABLATIONS[table]
-    return [
-        _verdict_row(
-            v,
-            comparison=f"{a} > {b} ({table}, x2, PSNR)",
-            experiment=f"IDMAN ablation at {ab.size_text(plan)}, {len(rows['image'].unique())} TCGA "
-            "validation slices (DeepLesion stand-in)",
-            params=f"{count[a]:,} vs {count[b]:,}",
-            paper_margin=paper[a] - paper[b],
-            source=str(path.relative_to(figures_root(root).parent)),
-            **_idman_budget("ablation", root),
-        )
-    ]
+    row = _verdict_row(
+        v,
+        comparison=f"{a} > {b} ({table}, x2, PSNR)",
+        experiment=f"IDMAN ablation at {ab.size_text(plan)}, {len(rows['image'].unique())} TCGA "
+        "validation slices (DeepLesion stand-in)",
+        params=f"{count[a]:,} vs {count[b]:,}",
+        paper_margin=paper[a] - paper[b],
+        source=str(path.relative_to(figures_root(root).parent)),
+        **_idman_budget("ablation", root),
+    )
+    return [row | {"to_resolve": row["to_resolve"] + _twin_text(table, a, b, root)}]
+
+
+def _twin_text(table: str, variant: str, reference: str, root=None) -> str:
+    """``; size-matched twin: ...`` when ``variant`` is more than 15% larger or smaller than ``reference``
+    (``figures/idman/quick/capacity_twins.csv``, :mod:`paperlib.experiments.idman.capacity`)."""
+    path = figures_root(root) / "idman" / "quick" / "capacity_twins.csv"
+    if not path.is_file():
+        return ""
+    t = pd.read_csv(path, keep_default_na=False)
+    hit = t[(t["study"] == table) & (t["model"] == variant) & (t["against"] == reference) & (t["same size"] == "no")]
+    if hit.empty:
+        return ""
+    r = hit.iloc[0]
+    return f"; capacity: {float(r['ratio']):.2f}x the parameters, so also train its size-matched twin ({r['twin']})"
 
 
 def _compare_sizes(root=None, column: str = "parameters here (x2)") -> dict:
