@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval_parser(sub)
     _add_upscale_parser(sub)
     _add_data_parser(sub)
+    _add_study_parser(sub)
     p = sub.add_parser("reproduce", help="execute the notebooks headlessly with papermill", allow_abbrev=False)
     p.add_argument("--profile", default="smoke")
     p.add_argument("--only", default="all", help="all, dridsr, idman, or a notebook name")
@@ -199,6 +200,35 @@ def _add_data_parser(sub) -> None:
     add_parsers(dsub)
 
 
+#: ``paperlib study NAME [its options]``: the studies' own command lines, by name (``--help`` after the name).
+STUDIES = {
+    "budget": "paperlib.experiments.dridsr.budget",
+    "path-ablation": "paperlib.experiments.dridsr.path_ablation",
+    "idman-ablations": "paperlib.experiments.idman.ablations",
+    "idman-compare": "paperlib.experiments.idman.compare",
+    "bicubic-protocol": "paperlib.experiments.idman.bicubic_protocol",
+    "capacity": "paperlib.experiments.idman.capacity",
+    "rederive": "paperlib.experiments.rederive",
+}
+
+
+def _add_study_parser(sub) -> None:
+    p = sub.add_parser(
+        "study",
+        help="run one study (long, resumable): " + ", ".join(STUDIES),
+        description="Run a study's own command line; options after NAME go to it (`paperlib study NAME --help`).",
+        allow_abbrev=False,
+    )
+    p.add_argument("name", choices=sorted(STUDIES))
+    p.add_argument("study_args", nargs=argparse.REMAINDER, help="the study's own options")
+
+
+def _cmd_study(args) -> int:
+    import importlib
+
+    return importlib.import_module(STUDIES[args.name]).main(args.study_args) or 0
+
+
 def main(argv=None) -> int:
     from .errors import PaperlibError
 
@@ -222,6 +252,7 @@ def _dispatch(args) -> int:
         "train": _cmd_train,
         "eval": _cmd_eval,
         "upscale": _cmd_upscale,
+        "study": _cmd_study,
     }
     if args.cmd not in handlers:
         raise AssertionError(args.cmd)

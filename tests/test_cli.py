@@ -323,3 +323,14 @@ def test_upscale_folder_refuses_non_ct_series_unless_accepted(bicubic_run, small
     assert _cli("upscale", tmp_path / "in", out, "--run", bicubic_run, "--quiet", "--accept-modality", "mr") == 0
     mods = sorted(pydicom.dcmread(f, stop_before_pixels=True).Modality for f in out.rglob("*.dcm"))
     assert mods == ["CT", "CT", "MR"]
+
+
+def test_study_runs_a_study_by_name_and_every_name_has_a_main(tmp_path, monkeypatch):
+    import importlib
+
+    from paperlib.cli import STUDIES, main
+
+    assert all(callable(getattr(importlib.import_module(m), "main", None)) for m in STUDIES.values())
+    monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path))
+    assert main(["study", "capacity", "--profile", "smoke"]) == 0
+    assert (tmp_path / "idman" / "smoke" / "capacity_twins.csv").is_file()
