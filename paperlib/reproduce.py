@@ -45,8 +45,14 @@ NOTEBOOKS = {
 
 
 #: Profiles that make only some notebooks, and the extra parameters they inject.
-PROFILE_ONLY = {"budget": ["dridsr/07_budget_study.ipynb"]}
-PROFILE_PARAMETERS = {"budget": {"stages": [1000, 2000, 4000, 7000, 10000]}}
+PROFILE_ONLY = {"budget": ["dridsr/07_budget_study.ipynb"], "budget30": ["dridsr/07_budget_study.ipynb"]}
+#: Notebooks that run only under some profiles: the budget study needs a profile with snapshot steps (or smoke's
+#: own tiny study); under quick or paper it would train its study and find no snapshot to evaluate.
+ONLY_UNDER = {"dridsr/07_budget_study.ipynb": ("smoke", "budget", "budget30")}
+PROFILE_PARAMETERS = {
+    "budget": {"stages": [1000, 2000, 4000, 7000, 10000]},
+    "budget30": {"stages": [1000, 2000, 4000, 8000, 14000, 22080]},
+}
 
 
 def selected(only: str = "all", profile: str = "smoke") -> list[str]:
@@ -57,7 +63,13 @@ def selected(only: str = "all", profile: str = "smoke") -> list[str]:
         from .errors import UnknownNameError
 
         raise UnknownNameError(f"profile {profile!r} runs only {keep}; none of them is in {only!r}")
-    return [nb for nb in nbs if nb in keep] if keep else nbs
+    nbs = [nb for nb in nbs if nb in keep] if keep else nbs
+    out = [nb for nb in nbs if profile in ONLY_UNDER.get(nb, (profile,))]
+    if not out:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(f"{nbs} run only under {[ONLY_UNDER[nb] for nb in nbs]}, not profile {profile!r}")
+    return out
 
 
 def _selected(only: str) -> list[str]:

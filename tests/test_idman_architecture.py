@@ -227,6 +227,16 @@ def test_profile_that_keeps_no_notebook_of_the_group_is_an_error():
         R.selected("idman", "budget")
 
 
+def test_the_budget_study_runs_only_under_profiles_with_snapshots():
+    # under quick or paper the study would train and find no snapshot to evaluate (found by make paper-shapes)
+    for profile in ("quick", "paper"):
+        assert "dridsr/07_budget_study.ipynb" not in R.selected("all", profile)
+        with pytest.raises(UnknownNameError, match="not profile"):
+            R.selected("07_budget", profile)
+    for profile in ("smoke", "budget", "budget30"):
+        assert "dridsr/07_budget_study.ipynb" in R.selected("dridsr", profile)
+
+
 def test_block_schematic_draws_every_convolution_of_the_block():
     from matplotlib.patches import FancyBboxPatch
 

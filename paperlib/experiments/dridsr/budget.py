@@ -350,7 +350,7 @@ def run_study(profile: str, stages, data, images, device="cpu", runs=None, progr
 
     ``profile="smoke"`` runs :data:`SMOKE_STUDY` for a few steps (code path only).
     """
-    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDIES[profile], {})
+    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDIES.get(profile, STUDY), {})
     pairs = []
     for stage in stages:
         pairs = advance(int(stage), data, study, profile, device, runs, progress, **over)
