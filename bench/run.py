@@ -188,7 +188,7 @@ def run(argv=None, patches=None, log=print) -> dict:
     log(f"  matmul {pk['n']}: fp32 {pk['fp32_gflops']:.0f} GFLOP/s, bf16 {pk['bf16_gflops']:.0f} GFLOP/s")
     if not args.skip_train:
         if patches is None:
-            from paperlib.data.cache import load_prepared_covid_ct
+            from paperlib.data.covid_ct import load_prepared_covid_ct
 
             patches = load_prepared_covid_ct("paper", seed=0, progress=False).train_patches
         result["n_train_patches"] = int(len(patches))

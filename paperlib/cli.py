@@ -300,7 +300,7 @@ def _cmd_data(args) -> int:
         from .data.commands import run
 
         return run(args)
-    from .data.cache import load_prepared_covid_ct
+    from .data.covid_ct import load_prepared_covid_ct
 
     d = load_prepared_covid_ct(
         args.scheme,

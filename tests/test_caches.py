@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from paperlib import config
-from paperlib.data.cache import Prepared, load_prepared_covid_ct, source_fingerprint
+from paperlib.data.cache import Prepared
+from paperlib.data.covid_ct import load_prepared_covid_ct, source_fingerprint
 from paperlib.errors import DataError
 from paperlib.evaluate import evaluation_key
 from paperlib.metrics import Protocol
@@ -271,17 +272,23 @@ def _calls(code: str, func: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("nb", [p for p in NOTEBOOKS if "load_data(" in p.read_text()], ids=lambda p: p.name)
+LOADERS = ("load_data(", "dridsr_setup(")
+
+
+@pytest.mark.parametrize("nb", [p for p in NOTEBOOKS if any(f in p.read_text() for f in LOADERS)], ids=lambda p: p.name)
 def test_notebooks_pass_their_seed(nb):
     code = _code(nb)
     assert re.search(r"^seed\s*=", code, re.M), f"{nb.name}: no seed parameter"
     for func in ("load_data", "train_methods"):
         for args in _calls(code, func):
             assert re.search(r"\bseed\s*=\s*seed\b", args), f"{nb.name}: {func}({args}) does not pass seed=seed"
+    for args in _calls(code, "dridsr_setup"):  # (profile, seed, data_root, progress)
+        parts = [a.strip() for a in args.split(",")]
+        assert parts[1] in ("seed", "seed=seed") or "seed=seed" in parts, f"{nb.name}: dridsr_setup({args})"
 
 
 def test_dridsr_notebooks_checked():
-    assert len([p for p in NOTEBOOKS if "dridsr" in str(p) and "load_data(" in p.read_text()]) >= 6
+    assert len([p for p in NOTEBOOKS if "dridsr" in str(p) and any(f in p.read_text() for f in LOADERS)]) >= 6
 
 
 class _Stop(Exception):

@@ -7,8 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from paperlib.data.cache import load_prepared_covid_ct
-from paperlib.data.covid_ct import covid_ct_split
+from paperlib.data.covid_ct import covid_ct_split, load_prepared_covid_ct
 from paperlib.data.images import read_gray_u8
 from paperlib.data.patches import PatchSampler, augment_batch, augment_np, grid_patches, random_crop_pair
 from paperlib.errors import DataError, DatasetNotFoundError, UnknownNameError

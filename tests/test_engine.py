@@ -19,7 +19,7 @@ from paperlib.train import TrainConfig, train
 
 @pytest.fixture(scope="module")
 def data(shared_data):
-    from paperlib.data.cache import load_prepared_covid_ct
+    from paperlib.data.covid_ct import load_prepared_covid_ct
 
     return load_prepared_covid_ct("paper", seed=0, root=shared_data, progress=False)
 

@@ -1,20 +1,19 @@
-"""Prepared-data cache: compact arrays with provenance, fast to load, small enough to carry.
+"""Prepared-data format and provenance: the one in-memory type (:class:`Prepared`), its ``.npz`` file, and the
+policy that decides whether a prepared file may be reused.
 
-A prepared COVID-CT set is one ``.npz`` holding the uint8 HR training patches, the uint8
-validation and test images (flattened with their shapes, since sizes differ), their file
-names and a JSON manifest (source root, split scheme, seed, patch size, counts, images too
-small). Written atomically (temporary file, then rename) so an interrupted prepare never
-leaves a half file that a later run would trust.
+A prepared set is one ``.npz`` holding the HR training patches, the validation and test images (flattened with
+their shapes, since sizes differ), their names and a JSON manifest (source root, fingerprint, split, seed, patch
+size, counts). Written atomically (temporary file, then rename) so an interrupted prepare never leaves a half
+file that a later run would trust. What goes into it is made by the data sets' own modules: COVID-CT in
+:mod:`paperlib.data.covid_ct`, the HU sets in :mod:`paperlib.data.hu_sets`.
 
-Provenance, one policy for every prepared set (COVID-CT here, the HU sets in
-:mod:`paperlib.data.sources`). The manifest records the source folder and a fingerprint of the
-files the set depends on (:func:`files_fingerprint`: relative name, size and sha256 of the bytes;
-for COVID-CT every image of ``Images-processed/CT_*`` and every ``Data-split`` list, for an HU set
-every file under its folder). Hashing the bytes is affordable: COVID-CT's 746 images and 6 lists
-are 97 MB, hashed in 0.11-0.18 s (measured, files in the page cache, 2-core machine; a cold read
-is bound by the disk), against tens of seconds to decode them when preparing. Names+sizes alone
-(``listing_sha256``, about 10 ms) are checked first, and the bytes are only hashed when the
-requested folder differs from the recorded one. On reuse (:func:`check_cache_origin`):
+Provenance, one policy for every prepared set. The manifest records the source folder and a fingerprint of the
+files the set depends on (:func:`files_fingerprint`: relative name, size and sha256 of the bytes; for COVID-CT
+every image of ``Images-processed/CT_*`` and every ``Data-split`` list, for an HU set every file under its
+folder). Hashing the bytes is affordable: COVID-CT's 746 images and 6 lists are 97 MB, hashed in 0.11-0.18 s
+(measured, files in the page cache, 2-core machine; a cold read is bound by the disk), against tens of seconds to
+decode them when preparing. Names+sizes alone (``listing_sha256``, about 10 ms) are checked first, and the bytes
+are only hashed when the requested folder differs from the recorded one. On reuse (:func:`check_cache_origin`):
 
 * requested folder = recorded folder: used (refused if the names or sizes changed since);
 * requested folder differs and holds the same files (content hash equal): used, with a one-line note;
@@ -24,9 +23,9 @@ requested folder differs from the recorded one. On reuse (:func:`check_cache_ori
 * no root requested (no argument, ``PAPERLIB_DATA`` unset) and no data found: the cache is used
   with a one-line note (a GPU machine that received ``cache/`` but no data).
 
-Notes go to stderr (one line, ``paperlib: note: ...``) and to :attr:`PreparedCovidCT.note`.
-Caches written before the fingerprint existed carry only ``source_root``: at another root they
-are refused (their content cannot be compared) unless ``allow_other_root``.
+Notes go to stderr (one line, ``paperlib: note: ...``) and to :attr:`Prepared.note`. Caches written before the
+fingerprint existed carry only ``source_root``: at another root they are refused (their content cannot be
+compared) unless ``allow_other_root``.
 """
 
 from __future__ import annotations
@@ -41,14 +40,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..config import cache_root
 from ..errors import DataError
-from .covid_ct import CLASSES, _all_images, covid_ct_root, covid_ct_split, locate_covid_ct
-from .images import read_gray_u8
 from .intensity import U8, Intensity
-from .patches import extract_patches_from
-
-CACHE_VERSION = 1
 
 
 @dataclass
@@ -120,21 +113,6 @@ def read_prepared(path) -> tuple[np.ndarray, list, list, dict]:
         )
 
 
-def cache_path(scheme: str, seed: int, patch: int, cache=None) -> Path:
-    return cache_root(cache) / f"covid-ct_{scheme}_seed{seed}_p{patch}_v{CACHE_VERSION}.npz"
-
-
-def _source_files(src: Path) -> list[Path]:
-    """The files a prepared set depends on: every image and every existing ``Data-split`` list."""
-    files = [r.path for r in _all_images(src)]
-    for label in CLASSES:
-        for split in ("train", "val", "test"):
-            f = src / "Data-split" / label / f"{split}CT_{label}.txt"
-            if f.is_file():
-                files.append(f)
-    return sorted(files)
-
-
 def files_fingerprint(base, files, content: bool = True) -> dict:
     """Fingerprint of ``files`` under ``base``: count, bytes, sha256 of (name, size) and of (name, size, sha256).
 
@@ -152,11 +130,6 @@ def files_fingerprint(base, files, content: bool = True) -> dict:
     if content:
         out["content_sha256"] = full.hexdigest()
     return out
-
-
-def source_fingerprint(src, content: bool = True) -> dict:
-    """:func:`files_fingerprint` of a COVID-CT folder's images and split lists."""
-    return files_fingerprint(src, _source_files(Path(src)), content)
 
 
 def read_manifest(path) -> dict:
@@ -187,10 +160,6 @@ class Origin:
 def explicit_root(root) -> bool:
     """Whether a data root was asked for: an argument, or ``PAPERLIB_DATA``."""
     return root is not None or bool(os.environ.get("PAPERLIB_DATA"))
-
-
-def covid_origin(root=None) -> Origin:
-    return Origin("COVID-CT", *locate_covid_ct(root), explicit_root(root), source_fingerprint)
 
 
 def check_cache_origin(path, origin: Origin, allow_other_root: bool = False) -> str | None:
@@ -246,75 +215,3 @@ def reuse_note(path, origin: Origin, allow_other_root: bool = False) -> str | No
     if note:
         print(f"paperlib: note: {note}", file=sys.stderr, flush=True)
     return note
-
-
-def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
-    from tqdm.auto import tqdm
-
-    out = cache_path(scheme, seed, patch, cache)
-    if out.exists() and not force:
-        return out, reuse_note(out, covid_origin(root), allow_other_root)
-    src = covid_ct_root(root)
-    fingerprint = source_fingerprint(src)
-    splits = {s: covid_ct_split(s, scheme, seed, root) for s in ("train", "val", "test")}
-    loaded = {}
-    for s, refs in splits.items():
-        loaded[s] = [
-            (r.name, r.label, read_gray_u8(r.path))
-            for r in tqdm(refs, desc=f"COVID-CT {s}", disable=not progress, leave=False)
-        ]
-    patches, src_idx, report = extract_patches_from(
-        [im for _, _, im in loaded["train"]], patch, names=[n for n, _, _ in loaded["train"]]
-    )
-    manifest = {
-        "dataset": "COVID-CT",
-        "source_root": str(src),
-        "scheme": scheme,
-        "seed": seed,
-        "patch": patch,
-        "stride": patch,
-        "n_train_images": len(splits["train"]),
-        "n_train_patches": int(report.n_patches),
-        "train_images_too_small": [str(x) for x in report.too_small],
-        "n_val": len(splits["val"]),
-        "n_test": len(splits["test"]),
-        "cache_version": CACHE_VERSION,
-        "source_fingerprint": fingerprint
-        | {"what": "images of Images-processed/CT_* and Data-split lists: relative name, size, sha256 of the bytes"},
-    }
-    write_prepared(out, manifest, patches, loaded["val"], loaded["test"], train_src=src_idx)
-    return out, None
-
-
-def prepare_covid_ct(
-    scheme: str = "paper",
-    seed: int = 0,
-    patch: int = 192,
-    root=None,
-    cache=None,
-    force: bool = False,
-    progress: bool = True,
-    allow_other_root: bool = False,
-) -> Path:
-    """Read COVID-CT once and write the prepared ``.npz`` (skipped when it exists unless ``force``).
-
-    An existing cache is checked against ``root`` first (:func:`check_cache_origin`): made from
-    another root that is missing or differs in content, it is refused unless ``allow_other_root``.
-    """
-    return _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)[0]
-
-
-def load_prepared_covid_ct(
-    scheme: str = "paper",
-    seed: int = 0,
-    patch: int = 192,
-    root=None,
-    cache=None,
-    progress: bool = True,
-    allow_other_root: bool = False,
-    force: bool = False,
-) -> "Prepared":
-    """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
-    p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
-    train_patches, val, test, manifest = read_prepared(p)
-    return Prepared(train_patches, val, test, manifest, U8, p, note)

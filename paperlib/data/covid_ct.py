@@ -25,8 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import data_root
+from ..config import cache_root, data_root
 from ..errors import DataError, DatasetNotFoundError, UnknownNameError
+from .cache import Origin, Prepared, explicit_root, files_fingerprint, read_prepared, reuse_note, write_prepared
+from .images import read_gray_u8
+from .intensity import U8
+from .patches import extract_patches_from
 from .splits import check_split
 
 CLASSES = ("COVID", "NonCOVID")
@@ -127,3 +131,104 @@ def covid_ct_split(
                     )
                 out.append(ImageRef(ref.path, label, split))
     return out[:limit] if limit is not None else out
+
+
+# ----------------------------------------------------------------- the prepared set (format: paperlib.data.cache)
+
+CACHE_VERSION = 1
+
+
+def cache_path(scheme: str, seed: int, patch: int, cache=None) -> Path:
+    return cache_root(cache) / f"covid-ct_{scheme}_seed{seed}_p{patch}_v{CACHE_VERSION}.npz"
+
+
+def _source_files(src: Path) -> list[Path]:
+    """The files a prepared set depends on: every image and every existing ``Data-split`` list."""
+    files = [r.path for r in _all_images(src)]
+    for label in CLASSES:
+        for split in ("train", "val", "test"):
+            f = src / "Data-split" / label / f"{split}CT_{label}.txt"
+            if f.is_file():
+                files.append(f)
+    return sorted(files)
+
+
+def source_fingerprint(src, content: bool = True) -> dict:
+    """:func:`files_fingerprint` of a COVID-CT folder's images and split lists."""
+    return files_fingerprint(src, _source_files(Path(src)), content)
+
+
+def covid_origin(root=None) -> Origin:
+    return Origin("COVID-CT", *locate_covid_ct(root), explicit_root(root), source_fingerprint)
+
+
+def _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
+    from tqdm.auto import tqdm
+
+    out = cache_path(scheme, seed, patch, cache)
+    if out.exists() and not force:
+        return out, reuse_note(out, covid_origin(root), allow_other_root)
+    src = covid_ct_root(root)
+    fingerprint = source_fingerprint(src)
+    splits = {s: covid_ct_split(s, scheme, seed, root) for s in ("train", "val", "test")}
+    loaded = {}
+    for s, refs in splits.items():
+        loaded[s] = [
+            (r.name, r.label, read_gray_u8(r.path))
+            for r in tqdm(refs, desc=f"COVID-CT {s}", disable=not progress, leave=False)
+        ]
+    patches, src_idx, report = extract_patches_from(
+        [im for _, _, im in loaded["train"]], patch, names=[n for n, _, _ in loaded["train"]]
+    )
+    manifest = {
+        "dataset": "COVID-CT",
+        "source_root": str(src),
+        "scheme": scheme,
+        "seed": seed,
+        "patch": patch,
+        "stride": patch,
+        "n_train_images": len(splits["train"]),
+        "n_train_patches": int(report.n_patches),
+        "train_images_too_small": [str(x) for x in report.too_small],
+        "n_val": len(splits["val"]),
+        "n_test": len(splits["test"]),
+        "cache_version": CACHE_VERSION,
+        "source_fingerprint": fingerprint
+        | {"what": "images of Images-processed/CT_* and Data-split lists: relative name, size, sha256 of the bytes"},
+    }
+    write_prepared(out, manifest, patches, loaded["val"], loaded["test"], train_src=src_idx)
+    return out, None
+
+
+def prepare_covid_ct(
+    scheme: str = "paper",
+    seed: int = 0,
+    patch: int = 192,
+    root=None,
+    cache=None,
+    force: bool = False,
+    progress: bool = True,
+    allow_other_root: bool = False,
+) -> Path:
+    """Read COVID-CT once and write the prepared ``.npz`` (skipped when it exists unless ``force``).
+
+    An existing cache is checked against ``root`` first (:func:`check_cache_origin`): made from
+    another root that is missing or differs in content, it is refused unless ``allow_other_root``.
+    """
+    return _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)[0]
+
+
+def load_prepared_covid_ct(
+    scheme: str = "paper",
+    seed: int = 0,
+    patch: int = 192,
+    root=None,
+    cache=None,
+    progress: bool = True,
+    allow_other_root: bool = False,
+    force: bool = False,
+) -> "Prepared":
+    """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
+    p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
+    train_patches, val, test, manifest = read_prepared(p)
+    return Prepared(train_patches, val, test, manifest, U8, p, note)

@@ -33,7 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetNotFoundError, UnknownNameError
+from ..config import cache_root
+from ..errors import DataError, DatasetNotFoundError, UnknownNameError
+from .cache import Origin, Prepared, explicit_root, files_fingerprint, read_prepared, reuse_note, write_prepared
+from .patches import extract_patches_from
 from .splits import check_split, patient_split  # noqa: F401  (patient_split: part of this module's API)
 
 
@@ -210,3 +213,91 @@ def load_hu(ref: SliceRef) -> np.ndarray:
 
         return read_dicom_hu(ref.path)[0]
     raise UnknownNameError(f"unknown slice kind {ref.kind!r}; known: ['deeplesion_png', 'dicom']")
+
+
+# ----------------------------------------------------------------- the prepared set (format: paperlib.data.cache)
+
+#: 2: provenance by :func:`paperlib.data.cache.files_fingerprint` of the set's folder (was a slice-list hash).
+HU_CACHE_VERSION = 2
+HU_PATCH = 256
+
+
+def hu_cache_path(name: str, seed: int, cache=None) -> Path:
+    return cache_root(cache) / f"hu-{name}_seed{seed}_p{HU_PATCH}_v{HU_CACHE_VERSION}.npz"
+
+
+def _to_int16(hu: np.ndarray, ref) -> np.ndarray:
+    if hu.min() < -32768 or hu.max() > 32767:
+        raise DataError(f"{ref.path}: HU outside the int16 range ({hu.min()}..{hu.max()})")
+    return np.round(hu).astype(np.int16)
+
+
+def _folder_fingerprint(folder: Path, content: bool = True) -> dict:
+    """Every file under an HU set's folder (slices, and ``DL_info.csv`` which defines DeepLesion's split)."""
+    return files_fingerprint(folder, sorted(f for f in Path(folder).rglob("*") if f.is_file()), content)
+
+
+def hu_origin(name: str, root=None):
+    """The :class:`~paperlib.data.cache.Origin` of HU set ``name`` under the data root ``root``."""
+    return Origin(f"HU set {name!r}", *locate_folder(name, root), explicit_root(root), _folder_fingerprint)
+
+
+def prepare_hu_set(
+    name: str,
+    seed: int = 0,
+    root=None,
+    cache=None,
+    force: bool = False,
+    progress: bool = True,
+    allow_other_root: bool = False,
+) -> Path:
+    """Read an HU set once and write its prepared ``.npz`` (int16 HU).
+
+    An existing cache is reused unless ``force``, after the provenance check of
+    :func:`paperlib.data.cache.check_cache_origin` (the same policy as COVID-CT's).
+    """
+    return prepare_hu(name, seed, root, cache, force, progress, allow_other_root)[0]
+
+
+def prepare_hu(name, seed, root, cache, force, progress, allow_other_root) -> tuple[Path, str | None]:
+    """``(prepared .npz, reuse note or None)`` of HU set ``name``: reused after the provenance check, or made."""
+    from tqdm.auto import tqdm
+
+    out = hu_cache_path(name, seed, cache)
+    if out.exists() and not force:
+        return out, reuse_note(out, hu_origin(name, root), allow_other_root)
+    folder = dataset_folder(name, root)
+    fingerprint = _folder_fingerprint(folder)
+    splits = hu_splits(name, root, seed)
+    loaded = {
+        s: [
+            (f"{Path(r.path).parent.name}/{Path(r.path).name}", r.patient_id, _to_int16(load_hu(r), r))
+            for r in tqdm(refs, desc=f"{name} {s}", disable=not progress, leave=False)
+        ]
+        for s, refs in splits.items()
+    }
+    if loaded["train"]:
+        patches, _, report = extract_patches_from([im for _, _, im in loaded["train"]], HU_PATCH)
+        too_small = [str(x) for x in report.too_small]
+    else:  # a test-only set: training on it is refused by Prepared users with a clear error
+        patches, too_small = np.zeros((0, HU_PATCH, HU_PATCH), np.int16), []
+    manifest = {
+        "dataset": name,
+        "source_root": str(folder),
+        "scheme": "patient split",
+        "seed": seed,
+        "patch": HU_PATCH,
+        "stride": HU_PATCH,
+        "n_train_patches": int(len(patches)),
+        "train_images_too_small": too_small,
+        "cache_version": HU_CACHE_VERSION,
+        "source_fingerprint": fingerprint
+        | {"what": "every file under the set's folder: relative name, size, sha256 of the bytes"},
+    } | {f"n_{s}": len(v) for s, v in splits.items()}
+    write_prepared(out, manifest, patches, loaded["val"], loaded["test"])
+    return out, None
+
+
+def load_hu_prepared(path: Path) -> Prepared:
+    """The :class:`~paperlib.data.cache.Prepared` set of a prepared HU ``.npz`` (its intensity is set by the caller)."""
+    return Prepared(*read_prepared(path), path=path)

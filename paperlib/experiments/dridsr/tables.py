@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...data.cache import Prepared, load_prepared_covid_ct
+from ...data.cache import Prepared
+from ...data.covid_ct import load_prepared_covid_ct
 from ...data.intensity import U8, Intensity
 from ...errors import DatasetNotFoundError
 from ...evaluate import evaluate_images, make_pair, summarize, super_resolve
@@ -38,7 +39,7 @@ def load_data(
     """COVID-CT prepared with the paper's 600/100/46 split drawn with ``seed`` and 192x192 HR patches.
 
     Notebooks pass their ``seed`` parameter here (the split is part of what the seed means).
-    ``allow_other_root``: see :func:`paperlib.data.cache.prepare_covid_ct`.
+    ``allow_other_root``: see :func:`paperlib.data.covid_ct.prepare_covid_ct`.
 
     When COVID-CT is not found (no folder, no prepared cache) and ``profile == "smoke"``, the CT
     sample embedded in the package is returned instead (:func:`paperlib.data.sources.load_sample_source`,
