@@ -227,7 +227,7 @@ def load_prepared_covid_ct(
     progress: bool = True,
     allow_other_root: bool = False,
     force: bool = False,
-) -> "Prepared":
+) -> Prepared:
     """Load (preparing first if needed) the cached COVID-CT arrays; ``.note`` says if another root was accepted."""
     p, note = _prepare(scheme, seed, patch, root, cache, force, progress, allow_other_root)
     train_patches, val, test, manifest = read_prepared(p)

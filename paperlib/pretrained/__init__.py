@@ -98,6 +98,18 @@ SPECS: dict[str, Spec] = {
             )
             for k in (2, 3, 4)
         ),
+        # IDMAN at the reduced size of this project's quick studies (G=2 groups of B=2 blocks, 32 features, r=8:
+        # 501,954 parameters against the paper's 85.5 M at G=10, B=20, 64 features), x2 as its ablations
+        Spec(
+            "idman-x2-hu",
+            "idman",
+            2,
+            _HU_DATA,
+            "lung",
+            options=dict(n_groups=2, n_blocks=2, n_feats=32, reduction=8),
+            tests=_HU_TESTS,
+            summary="IDMAN x2 for chest CT DICOM (HU through the lung window), reduced size (G2 B2, 32 features)",
+        ),
         *(
             Spec(
                 f"dridsr-x{k}-covid-ct",
