@@ -120,29 +120,14 @@ def dridsr_table1(metric: str = "psnr", scale: int | None = None, baselines=None
     return rows
 
 
-def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
-    """Measured training seconds per step of ``method`` under the budget profile (its saved run manifests), and the
-    CPU that measured it; ``None`` when no finished manifest records it."""
-    rates = []
-    for f in sorted((figures_root(root) / "dridsr" / "budget" / "manifests").glob(f"{method}_x4_budget_*.json")):
-        m = json.loads(f.read_text())
-        if m.get("train_seconds") and m.get("steps"):
-            rates.append((m["train_seconds"] / m["steps"], m.get("hardware", {}).get("cpu", "?")))
-    runs_csv = figures_root(root) / "dridsr" / "quick" / "training_runs.csv"
-    if not rates and runs_csv.is_file():  # the quick profile's x4 runs: the same batch and patch size
-        t = pd.read_csv(runs_csv)
-        t = t[(t["method"] == method) & (t["scale"] == 4) & (t["steps"] > 0)]
-        cpu = _sidecar(runs_csv).get("hardware", {}).get("cpu", "?")
-        rates = [(r.train_seconds / r.steps, cpu) for r in t.itertuples()]
-    return (float(np.median([r for r, _ in rates])), rates[0][1]) if rates else None
-
-
 def cost_to_reach(fraction: float, methods, root=None) -> str:
     """CPU-hours per run to train each method to ``fraction`` of DRIDSR's paper budget (HR pixels), budget profile."""
     prof, pp = get_profile("budget"), paper_plan("dridsr", 4)
     steps = int(
         np.ceil(fraction * pp.iterations * pp.batch_size * pp.hr_patch**2 / (prof.batch_size * prof.hr_patch**2))
     )
+    from ..experiments.dridsr.budget import seconds_per_step
+
     rates = {m: seconds_per_step(m, root) for m in methods}  # each method's manifests read once
     parts = [
         f"{DISPLAY_NAMES.get(m, m)} {steps * r[0] / 3600:.1f} h" if r else f"{DISPLAY_NAMES.get(m, m)} ? h"

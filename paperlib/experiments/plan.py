@@ -70,8 +70,7 @@ def gpu_utilisation(path=DEVICE_TRAININGS) -> dict:
 def cpu_flops_per_second(root=None) -> tuple[float, str]:
     """Achieved training FLOP/s on the CPU: DRIDSR x4's FLOPs per step under ``budget`` over its measured seconds
     per step (committed manifests), and the CPU that measured it."""
-    from ..claims.evidence import seconds_per_step
-    from .dridsr.budget import study_configs
+    from .dridsr.budget import seconds_per_step, study_configs
 
     measured = seconds_per_step("dridsr", root)
     if measured is None:

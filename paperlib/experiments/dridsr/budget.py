@@ -18,12 +18,14 @@ Run in the background: ``python -m paperlib.experiments.dridsr.budget --stages 1
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ...config import figures_root
 from ...evaluate import evaluate_images
 from ...paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
 from ...runs import Run
@@ -86,6 +88,24 @@ SMOKE_STUDY = (
     BudgetRun("espcn", 0),
 )
 SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
+
+
+def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
+    """Measured training seconds per step of ``method`` under the budget profile (its saved run manifests), and the
+    CPU that measured it; ``None`` when no finished manifest records it."""
+    rates = []
+    for f in sorted((figures_root(root) / "dridsr" / "budget" / "manifests").glob(f"{method}_x4_budget_*.json")):
+        m = json.loads(f.read_text())
+        if m.get("train_seconds") and m.get("steps"):
+            rates.append((m["train_seconds"] / m["steps"], m.get("hardware", {}).get("cpu", "?")))
+    runs_csv = figures_root(root) / "dridsr" / "quick" / "training_runs.csv"
+    if not rates and runs_csv.is_file():  # the quick profile's x4 runs: the same batch and patch size
+        t = pd.read_csv(runs_csv)
+        t = t[(t["method"] == method) & (t["scale"] == 4) & (t["steps"] > 0)]
+        side = runs_csv.with_suffix(".json")
+        cpu = (json.loads(side.read_text()) if side.is_file() else {}).get("hardware", {}).get("cpu", "?")
+        rates = [(r.train_seconds / r.steps, cpu) for r in t.itertuples()]
+    return (float(np.median([r for r, _ in rates])), rates[0][1]) if rates else None
 
 
 def evaluate_snapshots(
