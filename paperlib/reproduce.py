@@ -94,9 +94,9 @@ def update_readme_blocks(profile: str, groups: set) -> None:
     """Regenerate the README blocks of the notebook groups that ran (none under smoke; under budget, its block)."""
     from .results import update_readme, update_readme_budget, update_readme_claims, update_readme_idman
 
-    if profile == "budget":
-        if update_readme_budget():
-            print("README budget section updated from figures/dridsr/budget/")
+    if profile in ("budget", "budget30"):
+        if update_readme_budget(profile=profile):
+            print(f"README {profile} section updated from figures/dridsr/{profile}/")
         return
     from .profiles import active_cap
 

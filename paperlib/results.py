@@ -229,14 +229,15 @@ def update_readme(paper: str = "dridsr", profile: str = "quick", readme=None) ->
     return replace_readme_block("RESULTS", readme_results_section(paper, profile), readme)
 
 
-def readme_budget_section(root=None) -> str:
-    """The README's budget-study block: the figure, the claims table and one sentence per claim."""
+def readme_budget_section(root=None, profile: str = "budget") -> str:
+    """The README's block of a budget study (``budget`` or ``budget30``): the figure, the claims table and one
+    sentence per claim."""
     import pandas as pd
 
-    d = figures_root(root) / "dridsr" / "budget"
+    d = figures_root(root) / "dridsr" / profile
     claims_csv, png = d / "budget_claims.csv", d / "budget_psnr_vs_iterations.png"
     if not claims_csv.exists():
-        return "Budget study: not run yet (`make reproduce PROFILE=budget ONLY=dridsr`)."
+        return f"Budget study ({profile}): not run yet (`paperlib study budget --profile {profile}`)."
     meta = json.loads((d / "budget_claims.json").read_text()) if (d / "budget_claims.json").exists() else {}
     cl = pd.read_csv(claims_csv)
     lines = [f"{_md_images(d, {png.stem: 'budget study'}, root)}\n", (d / "budget_claims.md").read_text().strip(), ""]
@@ -260,22 +261,23 @@ def readme_budget_section(root=None) -> str:
         )
     from .paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES
 
-    for b in DRIDSR_CLAIM_BASELINES:
+    for b in DRIDSR_CLAIM_BASELINES if profile == "budget" else ("imdn", "pan"):
         name = DISPLAY_NAMES.get(b, b)
         if not cl["claim"].str.contains(f"> {name} ", regex=False).any():
             lines.append(f"* **DRIDSR > {name} (x4)**: not tested: no {name} run reached a budget in common.")
-    note = meta.get("note", "")
+    note = f"{meta['note']}. " if meta.get("note") else f"stages reached: {meta.get('stages', '?')}. "
     lines.append(
-        f"\n<sub>{note}. Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
+        f"\n<sub>{note}Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
         f"runs trained at {', '.join(str(c)[:12] for c in meta.get('run_commits', []))}; per-checkpoint CSV, "
         f"curves and run manifests in {_md_link(d, root)}.</sub>"
     )
     return "\n".join(lines)
 
 
-def update_readme_budget(readme=None) -> bool:
-    """Regenerate the README's budget block from ``figures/dridsr/budget/``."""
-    return replace_readme_block("BUDGET", readme_budget_section(), readme)
+def update_readme_budget(readme=None, profile: str = "budget") -> bool:
+    """Regenerate the README's block of a budget study from ``figures/dridsr/<profile>/`` (``BUDGET`` or
+    ``BUDGET30``)."""
+    return replace_readme_block(profile.upper(), readme_budget_section(profile=profile), readme)
 
 
 def readme_idman_section(profile: str = "quick", root=None) -> str:

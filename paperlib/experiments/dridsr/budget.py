@@ -433,6 +433,9 @@ def main(argv=None):
         runs = advance(stage, data, STUDIES[args.profile], profile=args.profile, device=args.device)
         per = collect(runs, images, args.device, progress=True)
         curves, cl, png = save_outputs(per, runs, args.profile, study_meta(data, args.seed, stages[: i + 1], runs))
+        from ...results import update_readme_budget
+
+        update_readme_budget(profile=args.profile)
         print(f"== stage {stage}: {png}\n", curves.to_string(index=False), "\n", cl.to_string(index=False), flush=True)
 
 
