@@ -135,6 +135,14 @@ def test_each_fact_is_defined_once(fact):
         "evaluation_key",
         "replace_readme_block",
         "cached_evaluation",
+        "count_flops",
+        "train_step_flops",
+        "band_shares",
+        "profile_trainings",
+        "fan_out",
+        "active_cap",
+        "seconds_per_step",
+        "protocol_pair",
     ],
 )
 def test_each_concept_is_implemented_once(concept):
@@ -200,3 +208,14 @@ def test_environment_yml_lists_every_requirement_of_pyproject():
     }
     missing = sorted({name(r) for r in reqs} - env)
     assert not missing, f"environment.yml lacks {missing}"
+
+
+def test_one_prepared_data_type():
+    """Every data set is prepared into the one type, :class:`paperlib.data.cache.Prepared` (there were two)."""
+    where = [
+        f"{path.relative_to(PKG.parent)}:{node.name}"
+        for _, path, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name.startswith("Prepared")
+    ]
+    assert where == ["paperlib/data/cache.py:Prepared"], where
