@@ -215,13 +215,19 @@ def capped_count(n: int | None, key: str) -> int | None:
     return n if c is None else (c if n is None else min(n, c))
 
 
+def capped_study(profile: str, seeds, n_images: int | None) -> tuple[tuple, int | None]:
+    """A study's training seeds and evaluation images under the cap (as given under ``smoke`` or without a cap)."""
+    seeds = tuple(seeds)
+    if profile == "smoke" or not active_cap():
+        return seeds, n_images
+    return seeds[: capped_count(len(seeds), "seeds")], capped_count(n_images, "images")
+
+
 def _capped(prof: Profile) -> Profile:
     import os
 
-    cap = active_cap()
-    iterations = capped_count(prof.iterations, "iterations") if "iterations" in cap else prof.iterations
-    if prof.iterations is None and "iterations" in cap:  # the paper's schedule: its length is at least the cap
-        iterations = cap["iterations"]
+    # iterations None (the paper's schedule, at least as long as the cap) becomes the cap itself
+    iterations = capped_count(prof.iterations, "iterations")
     note = (
         f"{prof.note}; CAPPED by {CAP_ENV}={os.environ.get(CAP_ENV)}: a check of the shapes, the numbers mean nothing"
     )

@@ -152,7 +152,7 @@ def dridsr_budget(
             f"DRIDSR > each method ({profile} study)",
             f"python -m paperlib.experiments.dridsr.budget --profile {profile}",
         )
-    from ..experiments.dridsr.budget import common_step, verdict_at
+    from ..experiments.dridsr.budget import common_step, margin_trend, verdict_at
 
     per, prof, rows = pd.read_csv(path), get_profile(profile), []
     target = "DRIDSR (interleaved)"
@@ -161,9 +161,7 @@ def dridsr_budget(
         if step is None:
             continue
         v = verdict_at(per, step, target, b)
-        earlier = sorted(set(per.loc[per["run"] == target, "step"]) & set(per.loc[per["run"] == b, "step"]))
-        earlier = [s for s in earlier if s < step]
-        trend = v.margin - verdict_at(per, earlier[-1], target, b).margin if earlier else float("nan")
+        trend, prev = margin_trend(per, step, target, b, v.margin)
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
         rows.append(
             _verdict_row(
@@ -171,7 +169,7 @@ def dridsr_budget(
                 comparison=f"DRIDSR > {b} (x4, PSNR)",
                 cost=cost_to_reach(0.3, ("dridsr", m), root),
                 experiment=f"{profile} study at step {step:,} (COVID-CT, 46 test images); margin moved "
-                f"{trend:+.3f} dB since step {earlier[-1] if earlier else '-'}"
+                f"{trend:+.3f} dB since step {prev if prev else '-'}"
                 + ("; runs of an older engine: LR not rounded in training" if profile == "budget" else ""),
                 params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
                 paper_margin=DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0],

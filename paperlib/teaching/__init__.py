@@ -112,7 +112,9 @@ class Lesson:
         from ..results import save_figure
 
         info = {"lesson": self.name, "scale": self.scale, "weights": self.card["name"]}
-        png = save_figure(fig, f"{self.name}_{what}", "teaching", self.profile, info)
+        # 90 dpi: the executed notebook embeds the PNG, and a lesson shows several full slices (the PDF beside it
+        # keeps the vector version)
+        png = save_figure(fig, f"{self.name}_{what}", "teaching", self.profile, info, dpi=90)
         plt.close(fig)
         return Image(str(png))
 

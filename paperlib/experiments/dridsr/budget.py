@@ -250,18 +250,25 @@ def verdict_at(per_image: pd.DataFrame, step: int, target: str, baseline: str):
     return paired_verdict(per_image[per_image["step"] == step], target, baseline, "psnr", by="run")
 
 
+def margin_trend(per_image: pd.DataFrame, step: int, target: str, baseline: str, margin: float) -> tuple:
+    """``(change of ``margin``, the margin at ``step``, since the previous snapshot both labels reached, that
+    step)``; NaN and ``None`` when ``step`` is the first (a margin still moving says the verdict may change)."""
+    common = set(per_image.loc[per_image["run"] == target, "step"]) & set(
+        per_image.loc[per_image["run"] == baseline, "step"]
+    )
+    prev = sorted(s for s in common if s < step)
+    if not prev:
+        return np.nan, None
+    return margin - verdict_at(per_image, prev[-1], target, baseline).margin, prev[-1]
+
+
 def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
     """One row of :func:`claims`: ``target`` minus ``blabel`` at their largest common step."""
     step = common_step(per_image, target, blabel)
     if step is None:
         return None
     v = verdict_at(per_image, step, target, blabel)
-    prev = sorted(
-        s
-        for s in per_image.loc[per_image["run"] == target, "step"].unique()
-        if s < step and s in set(per_image.loc[per_image["run"] == blabel, "step"])
-    )
-    trend = v.margin - verdict_at(per_image, prev[-1], target, blabel).margin if prev else np.nan
+    trend, prev = margin_trend(per_image, step, target, blabel, v.margin)
     seeds = per_image[per_image["step"] == step].groupby("run")["seed"].nunique()
     name = f"{target.replace(' (interleaved)', '')} > {blabel} (x{SCALE})"
     return {
@@ -276,7 +283,7 @@ def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float)
         "seed_ci_high": v.seed_ci_high,
         "seed_sd_dB": v.seed_sd,
         "trend_dB_since_prev": trend,
-        "prev_step": prev[-1] if prev else None,
+        "prev_step": prev,
         "paper_margin_dB": paper,
         "verdict_at_this_budget": v.verdict,
         "why": v.why,

@@ -114,14 +114,11 @@ def plan_for(profile: str, seeds=None) -> StudyPlan:
         from ...errors import UnknownNameError
 
         raise UnknownNameError(f"the IDMAN ablation study has no plan for profile {profile!r}; known: {sorted(PLANS)}")
-    from ...profiles import active_cap, capped_count
+    from ...profiles import capped_study
 
     plan = PLANS[profile]
-    seeds = plan.seeds if seeds is None else tuple(int(s) for s in seeds)
-    if active_cap() and profile != "smoke":  # PAPERLIB_CAP: fewer seeds and images (profiles.CAP_ENV)
-        seeds, n = seeds[: capped_count(len(seeds), "seeds")], capped_count(plan.n_images, "images")
-        return StudyPlan(plan.size, plan.overrides, seeds, n, plan.smooth)
-    return StudyPlan(plan.size, plan.overrides, seeds, plan.n_images, plan.smooth)
+    seeds, n_images = capped_study(profile, plan.seeds if seeds is None else map(int, seeds), plan.n_images)
+    return StudyPlan(plan.size, plan.overrides, seeds, n_images, plan.smooth)
 
 
 def size_text(plan: StudyPlan) -> str:

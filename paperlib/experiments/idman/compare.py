@@ -49,7 +49,7 @@ from ...paper_values import (
     IDMAN_TABLE7,
     IDMAN_TABLE8,
 )
-from ...profiles import capped_count, get_profile, train_plan
+from ...profiles import capped_study, get_profile, train_plan
 from ...stats import resolve_text
 from ...train import TrainConfig, train
 from . import ablations as ab
@@ -125,10 +125,7 @@ def plan_for(profile: str, seeds=None) -> ComparePlan:
     base = ab.plan_for(profile)  # names the known profiles when ``profile`` is not one
     sizes = {m: dict(REDUCED[profile].get(m, {})) for m in METHODS}
     sizes[TARGET] = ab.options(IDMAN_OPTIONS, base)
-    seeds = SEEDS[profile] if seeds is None else tuple(int(s) for s in seeds)
-    n_images = N_IMAGES[profile]
-    if profile != "smoke":  # PAPERLIB_CAP: fewer seeds and images (profiles.CAP_ENV); no-op when unset
-        seeds, n_images = seeds[: capped_count(len(seeds), "seeds")], capped_count(n_images, "images")
+    seeds, n_images = capped_study(profile, SEEDS[profile] if seeds is None else map(int, seeds), N_IMAGES[profile])
     return ComparePlan(sizes, dict(base.overrides), seeds, n_images)
 
 
