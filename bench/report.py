@@ -154,6 +154,28 @@ def _training_table(rows) -> str:
     )
 
 
+def _candidate_table(rows) -> str:
+    """One row per (configuration, candidate arm): the candidate against today's fast path."""
+    return _table(
+        [
+            {
+                "model": r["model"],
+                "x": r["scale"],
+                "size": r["size"],
+                "candidate": m,
+                "fast s/step": f"{r['fast']['s_per_step']:.3f}",
+                "candidate s/step": f"{r[m]['s_per_step']:.3f}",
+                "fast/candidate": f"{r[m]['vs_fast']:.2f}",
+                "candidate / bf16 peak": f"{r[m]['fraction_of_bf16_matmul_peak']:.3f}",
+                "warm-up s": f"{r[m]['warmup_s']:.1f}",
+            }
+            for r in rows
+            for m in r
+            if isinstance(r[m], dict) and "vs_fast" in r[m]
+        ]
+    )
+
+
 def _inference_table(rows) -> str:
     return _table(
         [
@@ -247,6 +269,13 @@ def markdown(result: dict) -> str:
             _training_table(tr),
             "",
         ]
+        if any("vs_fast" in v for r in tr for v in r.values() if isinstance(v, dict)):
+            L += [
+                "### Candidates for the fast path (timed interleaved with plain and fast; > 1 = faster)",
+                "",
+                _candidate_table(tr),
+                "",
+            ]
     if result.get("inference"):
         L += [
             "## Inference, one ~512x512 output slice (median ms, torch.utils.benchmark.Timer)",

@@ -87,6 +87,11 @@ def parse_args(argv=None):
     p.add_argument("--lr-patch", type=int, default=48, help="LR patch side (HR = lr_patch * scale)")
     p.add_argument("--workers", type=int, default=1, help="DataLoader workers of the plain loop")
     p.add_argument("--compile", action="store_true", help="torch.compile the fast path (training and inference)")
+    p.add_argument(
+        "--candidates",
+        default="",
+        help="candidate changes to the fast path timed as extra arms in the same run (comma list: compile)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--matmul-n", type=int, default=None, help="matmul side (default 2048 on CPU, 8192 on CUDA)")
     p.add_argument("--infer-iters", type=int, default=5, help="forward passes per inference repeat")
@@ -99,6 +104,12 @@ def parse_args(argv=None):
     a.models = [m.strip() for m in a.models.split(",") if m.strip()]
     a.scales = [int(s) for s in a.scales.split(",") if s.strip()]
     a.sizes = ["quick", "paper"] if a.size == "both" else [a.size]
+    a.candidates = [c.strip() for c in a.candidates.split(",") if c.strip()]
+    from .train_speed import CANDIDATES
+
+    bad = [c for c in a.candidates if c not in CANDIDATES]
+    if bad:
+        p.error(f"--candidates: unknown {', '.join(bad)} (known: {', '.join(CANDIDATES)})")
     if a.matmul_n is None:
         a.matmul_n = 8192 if a.device == "cuda" else 2048
     if a.compile:

@@ -24,6 +24,12 @@ from paperlib.flops import train_step_flops
 from .common import RSSMonitor, configurations, median, sync
 
 
+# Candidate changes to the fast path, each timed as a third arm beside plain and fast in the same
+# process (`--candidates compile`); a candidate is adopted only when this comparison shows a gain.
+CANDIDATES = {"compile": {"compile": True}}
+CANDIDATE_ARM = {"compile": "fast+compile"}
+
+
 def scales_for(name: str, scales: list[int]) -> list[int]:
     """DRIDSR is also measured at x3 by default (the paper's Table 1 scales)."""
     out = list(scales)
@@ -248,10 +254,17 @@ def measure_pair(args, name, scale, size, opts, patches, peak: dict, gpu_peak, r
         "plain": PlainArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, args.workers),
         "fast": FastArm(name, scale, opts, patches, args.device, args.batch, args.lr_patch, runs, args.compile),
     }
+    for cand in getattr(args, "candidates", []):
+        arms[CANDIDATE_ARM[cand]] = FastArm(
+            name, scale, opts, patches, args.device, args.batch, args.lr_patch, runs, **CANDIDATES[cand]
+        )
     flops = train_step_flops(arms["plain"].model, args.lr_patch, args.batch, args.device)
-    for arm in arms.values():  # warm-up (DataLoader start, compile, allocator)
-        for _ in range(args.warmup):
+    warm_s = {}
+    for m, arm in arms.items():  # warm-up (DataLoader start, compile, allocator)
+        t0 = time.perf_counter()
+        for _ in range(args.warmup if m in ("plain", "fast") else max(args.warmup, 1)):  # never time a compile
             arm.step()
+        warm_s[m] = time.perf_counter() - t0
     res = {m: [] for m in arms}
     for _ in range(args.repeats):
         for m, arm in arms.items():
@@ -275,6 +288,10 @@ def measure_pair(args, name, scale, size, opts, patches, peak: dict, gpu_peak, r
     row["plain"]["dataloader_workers"] = args.workers
     row["fast"]["loop"] = "paperlib.train.Trainer.step"
     row["speedup"] = row["plain"]["s_per_step"] / row["fast"]["s_per_step"]
+    for m in arms:
+        if m not in ("plain", "fast"):
+            row[m]["warmup_s"] = warm_s[m]
+            row[m]["vs_fast"] = row["fast"]["s_per_step"] / row[m]["s_per_step"]
     return row
 
 
@@ -287,9 +304,13 @@ def bench_training(args, patches, peak: dict, gpu_peak=None, log=print) -> list[
         for name, scale, size, opts in configurations(args, lambda n: scales_for(n, args.scales)):
             row = measure_pair(args, name, scale, size, opts, patches, peak, gpu_peak, runs)
             rows.append(row)
+            extra = "".join(
+                f", {CANDIDATE_ARM[c]} {row[CANDIDATE_ARM[c]]['s_per_step']:.3f} s/step"
+                for c in getattr(args, "candidates", [])
+            )
             log(
                 f"  train {name} x{scale} {size}: plain {row['plain']['s_per_step']:.3f} s/step, "
-                f"fast {row['fast']['s_per_step']:.3f} s/step, x{row['speedup']:.2f}"
+                f"fast {row['fast']['s_per_step']:.3f} s/step, x{row['speedup']:.2f}{extra}"
             )
             if args.device == "cuda":
                 torch.cuda.empty_cache()

@@ -89,3 +89,24 @@ def test_suite_tiny_cpu(tmp_path):
     (inf,) = res["inference"]
     assert inf["out_shape"] == [512, 512] and inf["eager_fp32_ms"] > 0 and inf["fast_ms"] > 0
     assert all({"target", "want", "got", "pass"} <= set(t) for t in res["targets"])
+
+
+def test_candidates_flag_rejects_unknown_names(capsys):
+    from bench.run import parse_args
+
+    with pytest.raises(SystemExit) as e:
+        parse_args(["--candidates", "compile,fusion"])
+    assert e.value.code == 2 and "--candidates: unknown fusion (known: compile)" in capsys.readouterr().err
+    assert parse_args(["--candidates", "compile"]).candidates == ["compile"]
+
+
+def test_candidate_table_reports_the_candidate_against_fast():
+    from bench.report import _candidate_table
+
+    row = {"model": "pan", "scale": 4, "size": "quick", "fast": {"s_per_step": 0.8}, "plain": {"s_per_step": 3.0}}
+    row["fast+compile"] = {"s_per_step": 1.0, "vs_fast": 0.8, "fraction_of_bf16_matmul_peak": 0.25, "warmup_s": 41.0}
+    md = _candidate_table([row])
+    header, _, line = md.splitlines()
+    cells = dict(zip([c.strip() for c in header.split("|")], [c.strip() for c in line.split("|")]))
+    assert cells["candidate"] == "fast+compile" and float(cells["fast/candidate"]) == 0.8
+    assert float(cells["fast s/step"]) == 0.8 and float(cells["candidate s/step"]) == 1.0
