@@ -377,3 +377,44 @@ def test_family_table_counts_pre_upsampling_cost_at_hr_size():
     assert srcnn_convs <= rows["srcnn"]["gflops"] < 1.05 * srcnn_convs
     assert rows["srcnn"]["pre_upsampling"] and not rows["espcn"]["pre_upsampling"]
     assert rows["espcn"]["parameters"] == count_parameters(create("espcn", scale=4)) == 24_752
+
+
+def test_dridsr_without_low_path_drops_exactly_its_convs():
+    """``low_path=False``: the low-frequency path's three convs go (by hand: 5x5 1->48 = 1,248, 3x3 48->48 = 20,784,
+    1x1 48->28 = 1,372; 23,404 in all) and the output is the reconstruction of F_H alone."""
+    import torch
+
+    from paperlib import models
+
+    torch.manual_seed(0)
+    full = models.create("dridsr", scale=4).eval()
+    single = models.create("dridsr", scale=4, low_path=False).eval()
+    assert models.count_parameters(full) - models.count_parameters(single) == 23_404
+    assert single.low is None
+    single.load_state_dict({k: v for k, v in full.state_dict().items() if not k.startswith("low.")})
+    x = torch.rand(1, 1, 9, 7)
+    with torch.no_grad():
+        out = single(x, return_paths=True)
+        f_high = full.f3(full.ridm(full.f1(x)) + full.f2(full.edge_filter(x)))
+        assert torch.equal(out["low"], torch.zeros_like(f_high))
+        torch.testing.assert_close(out["sr"], full.recon(f_high))
+
+
+def test_dridsr_ridm_without_idbs_is_a_plain_chain_fused_by_1x1():
+    """``idb='none'``: no IDBs; every residual block's output (6 x 48 channels) enters the 1x1 fusion. By hand:
+    5 simple IDBs (5 x 25,416) and the 168 -> 48 fusion (8,112) go, a 288 -> 48 fusion (13,872) comes."""
+    import torch
+
+    from paperlib import models
+
+    torch.manual_seed(0)
+    ref, plain = models.create("dridsr", scale=4), models.create("dridsr", scale=4, idb="none")
+    assert models.count_parameters(ref) - models.count_parameters(plain) == 5 * 25_416 + 8_112 - 13_872
+    ridm = plain.ridm
+    f0 = torch.randn(2, 48, 6, 5)
+    outs, fi = [], f0
+    for rb in ridm.resblocks:
+        fi = rb(fi)
+        outs.append(fi)
+    with torch.no_grad():
+        torch.testing.assert_close(ridm(f0), ridm.fuse(torch.cat(outs, 1)) + f0)
