@@ -448,8 +448,20 @@ def readme_claims_section(profile: str = "quick", root=None) -> str:
         counts.to_markdown() + "\n",
         s.drop(columns=["rows"]).to_markdown(index=False, disable_numparse=True),
         "",
-        f"<sub>{_made_text(meta)}; made from the saved results under `figures/` (sources per row in the ledger).</sub>",
     ]
+    cost = d / "claims_compute.csv"
+    if cost.exists():
+        c = pd.read_csv(cost)
+        c["training_hours"] = c["training_hours"].map(lambda h: "-" if pd.isna(h) else f"{h:.2f}")
+        lines += [
+            "What the experiments behind it cost to train (hours from each run's own record; the hardware "
+            "that measured them):\n",
+            c.to_markdown(index=False, disable_numparse=True),
+            "",
+        ]
+    lines.append(
+        f"<sub>{_made_text(meta)}; made from the saved results under `figures/` (sources per row in the ledger).</sub>"
+    )
     return "\n".join(lines)
 
 

@@ -93,6 +93,17 @@ class Run:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str).encode())
 
+    def record(self) -> dict:
+        """The manifest plus what training has done so far, for a run that a staged study has not finished:
+        ``steps_trained`` and ``train_seconds`` summed from ``log.csv`` (cumulative across resumes: the log is
+        restored from the checkpoint). A finished run's own ``steps`` / ``train_seconds`` are kept as they are."""
+        m = self.manifest
+        log = self.path / "log.csv"
+        if "train_seconds" not in m and log.is_file():
+            rows = [r.split(",") for r in log.read_text().splitlines()[1:] if r]
+            m |= {"steps_trained": len(rows), "train_seconds": sum(float(r[3]) for r in rows)}
+        return m
+
     @property
     def complete(self) -> bool:
         return (

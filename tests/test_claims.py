@@ -103,3 +103,36 @@ def test_readme_block_is_made_from_the_saved_summary(tmp_path):
     (d / "claims_summary.json").write_text(json.dumps({"made": "2026-01-01T00:00:00", "git_commit": "abc"}))
     text = results.readme_claims_section("quick", root=tmp_path)
     assert "| dridsr.sobel_vs_canny " in text and "Made 2026-01-01T00:00:00 at commit `abc`" in text
+
+
+def test_compute_spent_sums_each_runs_own_record(tmp_path):
+    """Hours come from the runs' records: finished manifests' train_seconds, a running staged run's log.csv
+    (through Run.record), and a study's provenance sidecar; a run without any record is counted, not timed."""
+    import json
+
+    from paperlib.claims import compute_spent
+    from paperlib.runs import Run
+
+    man = tmp_path / "dridsr" / "budget" / "manifests"
+    man.mkdir(parents=True)
+    (man / "a.json").write_text(json.dumps({"train_seconds": 3600.0, "hardware": {"cpu": "CPU X"}}))
+    (man / "b.json").write_text(json.dumps({"status": "running", "hardware": {"cpu": "CPU X"}}))
+    run = Run(tmp_path / "runs" / "dridsr_x4_budget30_k")
+    run.write_manifest({"status": "running", "hardware": {"cpu": "CPU Y", "gpu": None}})
+    (run.path / "log.csv").write_text("step,loss,lr,seconds\n1,0.1,0.001,900\n2,0.1,0.001,450\n")
+    rec = run.record()
+    assert rec["steps_trained"] == 2 and rec["train_seconds"] == 1350.0
+    b30 = tmp_path / "dridsr" / "budget30" / "manifests"
+    b30.mkdir(parents=True)
+    (b30 / "k.json").write_text(json.dumps(rec))
+    (tmp_path / "idman" / "quick").mkdir(parents=True)
+    (tmp_path / "idman" / "quick" / "ablation_provenance.json").write_text(
+        json.dumps({"runs": {"r1": {"train_seconds": 720.0, "cpu": "CPU X", "gpu": None}, "r2": {"gpu": "H200"}}})
+    )
+    out = compute_spent(tmp_path).set_index("experiment")
+    assert list(out.index) == ["DRIDSR budget study", "DRIDSR budget30 study", "IDMAN ablations (quick)"]
+    assert out.loc["DRIDSR budget study", ["runs", "runs_timed", "training_hours"]].tolist() == [2, 1, 1.0]
+    assert out.loc["DRIDSR budget30 study", "training_hours"] == 1350 / 3600
+    assert out.loc["DRIDSR budget30 study", "hardware"] == "CPU Y"
+    assert out.loc["IDMAN ablations (quick)", "hardware"] == "CPU X, H200"
+    assert out.loc["IDMAN ablations (quick)", "training_hours"] == 0.2

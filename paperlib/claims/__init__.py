@@ -6,6 +6,7 @@ judge them by the one rule (:mod:`paperlib.stats`); :data:`UNTESTED` says, for a
 tests yet, what would. :func:`ledger` joins them into one table (one row per comparison), each row with the
 budget as a fraction of the paper's, the parameter counts of both sides, seeds, the margin, its intervals
 and a verdict from {supported, contradicted, unresolved}; an unresolved row says what would resolve it.
+:func:`compute_spent` (:mod:`paperlib.claims.compute`) says what each experiment behind it cost to train.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 
 from . import evidence as ev
 from .catalog import BUDGET_QUOTES, CLAIMS
+from .compute import compute_spent
 
 D_BASE = ("imdn", "pan", "vdsr", "espcn", "srcnn", "bicubic")
 
@@ -243,6 +245,7 @@ __all__ = [
     "UNTESTED",
     "claim",
     "claim_verdict",
+    "compute_spent",
     "ledger",
     "summary",
     "verdict_counts",

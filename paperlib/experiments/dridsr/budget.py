@@ -419,7 +419,7 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
     man_dir = output_dir("dridsr", profile) / "manifests"
     man_dir.mkdir(exist_ok=True)
     for _, run in pairs:
-        (man_dir / f"{Path(run.path).name}.json").write_text((Path(run.path) / "manifest.json").read_text())
+        (man_dir / f"{Path(run.path).name}.json").write_text(json.dumps(run.record(), indent=2, default=str))
     return curves, cl, png
 
 

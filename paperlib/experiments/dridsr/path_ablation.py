@@ -191,7 +191,7 @@ def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root
     git_commit()  # the commit is read before any output is written
     per = collect(runs, images, progress=False)
     final = min(common_step(per, REFERENCE, v) or 0 for v in {br.name for br, _ in runs} if v != REFERENCE)
-    manifests = {run.path.name: run.manifest for _, run in runs}
+    manifests = {run.path.name: run.record() for _, run in runs}
     meta = {
         "study": "dridsr path ablation",
         "variants": VARIANTS,
@@ -199,7 +199,12 @@ def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root
         "scale": SCALE,
         "test_images": len(images),
         "runs": {
-            k: {"config": m["config"], "git_commit": m.get("git_commit"), "hardware": m.get("hardware")}
+            k: {
+                "config": m["config"],
+                "git_commit": m.get("git_commit"),
+                "hardware": m.get("hardware"),
+                "train_seconds": m.get("train_seconds"),
+            }
             for k, m in manifests.items()
         },
         "early_step": EARLY_STEP,
