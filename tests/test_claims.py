@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -136,3 +137,31 @@ def test_compute_spent_sums_each_runs_own_record(tmp_path):
     assert out.loc["DRIDSR budget30 study", "hardware"] == "CPU Y"
     assert out.loc["IDMAN ablations (quick)", "hardware"] == "CPU X, H200"
     assert out.loc["IDMAN ablations (quick)", "training_hours"] == 0.2
+
+
+def test_equal_size_ablation_pairs_the_twin_with_the_reference(tmp_path):
+    """The twin of a variant that is 1.49x its reference replaces it; the reference (the size target) stays; the
+    one rule then judges twin against reference on the same images and seeds (a constant +0.5 dB: supported)."""
+    q = tmp_path / "idman" / "quick"
+    q.mkdir(parents=True)
+    pd.DataFrame(
+        [{"study": "table2", "model": "3", "parameters": 224674, "against": "none", "their parameters": 150434,
+          "ratio": 1.494, "same size": "no", "twin": "n_feats=32, n_blocks=1", "twin parameters": 149778}]
+    ).to_csv(q / "capacity_twins.csv", index=False)  # fmt: skip
+    rng = np.random.default_rng(0)
+    base = [
+        {"table": "table2", "seed": s, "image": f"i{i}", "psnr": 40 + rng.normal()} for s in range(3) for i in range(5)
+    ]
+    orig = pd.DataFrame([r | {"variant": "none"} for r in base] + [r | {"variant": "3", "psnr": 0.0} for r in base])
+    orig.to_csv(q / "ablation_per_image.csv", index=False)
+    twin = pd.DataFrame([r | {"variant": "3 (twin)", "psnr": r["psnr"] + 0.5} for r in base])
+    twin.to_csv(q / "capacity_twins_per_image.csv", index=False)
+    (q / "capacity_twins_per_image.json").write_text(json.dumps({"profile_settings": {"iterations": 2000}}))
+    (row,) = ev.idman_ablation_twins("table2", "3", root=tmp_path)
+    assert row["iterations"] == 2000 and row["paper_iterations"] == 200_000
+    assert row["comparison"] == "3 (twin) > none (table2, x2, PSNR, equal size)"
+    assert row["params"] == "149,778 vs 150,434" and row["seeds"] == 3 and row["images"] == 5
+    assert row["margin"] == pytest.approx(0.5) and row["verdict"] == "supported"
+    twin.assign(variant="5 (twin)").to_csv(q / "capacity_twins_per_image.csv", index=False)
+    (row,) = ev.idman_ablation_twins("table2", "3", root=tmp_path)  # the twin was not trained: said so
+    assert row["verdict"] == "unresolved" and "--ablations" in row["to_resolve"]

@@ -19,6 +19,11 @@ from .compute import compute_spent
 
 D_BASE = ("imdn", "pan", "vdsr", "espcn", "srcnn", "bicubic")
 
+def _with_twins(*comparisons: dict) -> list:
+    """Each IDMAN ablation comparison as trained (variants of different sizes), then at equal size (twins)."""
+    return [(ev.idman_ablation, c) for c in comparisons] + [(ev.idman_ablation_twins, c) for c in comparisons]
+
+
 #: claim id -> [(evidence function, keyword arguments)]: the experiments that test it.
 EVIDENCE = {
     "dridsr.psnr_margins_x3": [(ev.dridsr_table1, dict(metric="psnr", scale=3, baselines=D_BASE))],
@@ -61,17 +66,13 @@ EVIDENCE = {
     "idman.bicubic_external": [(ev.idman_bicubic_protocol, dict(set_name="lung_pet_ct_dx"))],
     "idman.lower_scale_better": [(ev.idman_scale_order, {})],
     "idman.srcnn_worst_deep": [(ev.idman_srcnn_worst, {})],
-    "idman.info_distill_ablation": [(ev.idman_ablation, dict(table="table1", a="info_distill"))],
-    "idman.mab_single_branch_convs": [(ev.idman_ablation, dict(table="table2", a="3"))],
-    "idman.mab_multi_branch": [
-        (ev.idman_ablation, dict(table="table2", a="3+5", b="3")),
-        (ev.idman_ablation, dict(table="table2", a="3+5", b="5")),
-    ],
-    "idman.mab_three_branch_best": [(ev.idman_ablation, dict(table="table2", a="3+5+7", b="3+5"))],
-    "idman.modules_combined_best": [
-        (ev.idman_ablation, dict(table="table3", a="both", b="mab")),
-        (ev.idman_ablation, dict(table="table3", a="both", b="info_distill")),
-    ],
+    "idman.info_distill_ablation": _with_twins(dict(table="table1", a="info_distill")),
+    "idman.mab_single_branch_convs": _with_twins(dict(table="table2", a="3")),
+    "idman.mab_multi_branch": _with_twins(dict(table="table2", a="3+5", b="3"), dict(table="table2", a="3+5", b="5")),
+    "idman.mab_three_branch_best": _with_twins(dict(table="table2", a="3+5+7", b="3+5")),
+    "idman.modules_combined_best": _with_twins(
+        dict(table="table3", a="both", b="mab"), dict(table="table3", a="both", b="info_distill")
+    ),
     "idman.wn_psnr": [(ev.idman_ablation, dict(table="table4", a="idman"))],
     "idman.wn_convergence": [(ev.idman_curves, dict(fig="fig6", a="idman", b="without_wn"))],
     "idman.convergence_vs_rcan": [(ev.idman_curves, dict(fig="fig7", a="idman", b="rcan"))],

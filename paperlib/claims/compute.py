@@ -60,6 +60,7 @@ SOURCES = {
     "DRIDSR budget30 study": ("dridsr/budget30/manifests", _manifest_runs),
     "IDMAN ablations (quick)": ("idman/quick/ablation_provenance.json", _sidecar_runs),
     "IDMAN comparison (quick)": ("idman/quick/comparison_provenance.json", _sidecar_runs),
+    "IDMAN ablation twins (quick)": ("idman/quick/capacity_twins_per_image.json", _sidecar_runs),
 }
 
 

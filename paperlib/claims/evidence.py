@@ -317,11 +317,12 @@ def dridsr_frequency(root=None) -> list[dict]:
 # --------------------------------------------------------------------------- IDMAN
 
 
-def _idman_budget(kind: str, root=None) -> dict:
+def _idman_budget(kind: str, root=None, provenance: Path | None = None) -> dict:
     """The IDMAN studies' budget (quick: 2,000 it x 10 x 48²) against the paper's: its ablations' stated 2e5
-    iterations, or for the comparison our reading of its unstated length (profiles.SCHEDULES)."""
+    iterations, or for the comparison our reading of its unstated length (profiles.SCHEDULES). The iterations are
+    read from ``provenance`` (default: the study's ``<kind>_provenance.json``)."""
     d = figures_root(root) / "idman" / "quick"
-    prov = json.loads((d / f"{kind}_provenance.json").read_text())
+    prov = json.loads((provenance or d / f"{kind}_provenance.json").read_text())
     it = int(prov["profile_settings"]["iterations"])
     sch = SCHEDULES["idman"]
     return budget(
@@ -357,13 +358,54 @@ def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[
     return [row | {"to_resolve": row["to_resolve"] + _twin_text(table, a, b, root)}]
 
 
+def idman_ablation_twins(table: str, a: str, b: str | None = None, root=None) -> list[dict]:
+    """The same comparison as :func:`idman_ablation` at equal size: each side that is more than 15% off its table's
+    reference replaced by its trained twin (``capacity_twins_per_image``), the reference itself kept."""
+    from ..experiments.idman import ablations as ab
+    from ..experiments.idman.capacity import twin_label
+
+    q = figures_root(root) / "idman" / "quick"
+    path, orig, sizes = q / "capacity_twins_per_image.csv", q / "ablation_per_image.csv", q / "capacity_twins.csv"
+    b = b or ab.REFERENCE[table]
+    if not (path.is_file() and orig.is_file() and sizes.is_file()):
+        return missing(
+            f"{a} > {b} at equal size ({table})", "python -m paperlib.experiments.idman.capacity --ablations"
+        )
+    t = pd.read_csv(sizes, keep_default_na=False, dtype={"model": str, "against": str})  # "3" is a name
+    t = t[(t["study"] == table) & (t["same size"] == "no")].set_index("model")
+    twins, rows = pd.read_csv(path), pd.read_csv(orig)
+    side, count = {}, {}
+    for x in (a, b):
+        if x in t.index:
+            side[x], count[x] = twin_label(x), int(float(t.loc[x, "twin parameters"]))
+        else:
+            side[x], count[x] = x, int(float(t["their parameters"].iloc[0])) if len(t) else 0
+    both = pd.concat([twins[twins["table"] == table], rows[rows["table"] == table]], ignore_index=True)
+    both = both[both["variant"].isin(side.values())]
+    if set(both["variant"]) != set(side.values()):
+        return missing(f"{side[a]} > {side[b]} ({table})", "python -m paperlib.experiments.idman.capacity --ablations")
+    v = paired_verdict(both, side[a], side[b], "psnr", by="variant")
+    plan = ab.plan_for("quick")
+    return [
+        _verdict_row(
+            v,
+            comparison=f"{side[a]} > {side[b]} ({table}, x2, PSNR, equal size)",
+            experiment=f"IDMAN ablation at {ab.size_text(plan)} with size-matched twins (within 15% of the "
+            f"reference's parameters), {both['image'].nunique()} TCGA validation slices",
+            params=f"{count[a]:,} vs {count[b]:,}",
+            source=str(path.relative_to(figures_root(root).parent)),
+            **_idman_budget("ablation", root, provenance=path.with_suffix(".json")),
+        )
+    ]
+
+
 def _twin_text(table: str, variant: str, reference: str, root=None) -> str:
     """``; size-matched twin: ...`` when ``variant`` is more than 15% larger or smaller than ``reference``
     (``figures/idman/quick/capacity_twins.csv``, :mod:`paperlib.experiments.idman.capacity`)."""
     path = figures_root(root) / "idman" / "quick" / "capacity_twins.csv"
     if not path.is_file():
         return ""
-    t = pd.read_csv(path, keep_default_na=False)
+    t = pd.read_csv(path, keep_default_na=False, dtype={"model": str, "against": str})
     hit = t[(t["study"] == table) & (t["model"] == variant) & (t["against"] == reference) & (t["same size"] == "no")]
     if hit.empty:
         return ""

@@ -103,23 +103,49 @@ def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
     return out
 
 
-def twin_configs(profile: str = "quick", device="cpu") -> list:
-    """The :class:`~paperlib.train.TrainConfig` of every twin of :func:`capacity_table` (at x2, the profile's
-    schedule of the IDMAN studies, every seed of the profile): what ``--train`` trains."""
+#: The studies whose twins ``--ablations`` trains and evaluates: the ablation tables with a size confound
+#: (Table 4's two models are the same size).
+ABLATION_STUDIES = ("table1", "table2", "table3")
+
+
+def twin_label(model: str) -> str:
+    """How a twin is named in the per-image results: the variant's name and ``(twin)``."""
+    return f"{model} (twin)"
+
+
+def twin_configs(profile: str = "quick", device="cpu", studies=None) -> list:
+    """``[(study, model, TrainConfig)]`` of every twin of :func:`capacity_table` (at x2, the profile's schedule of
+    the IDMAN studies, every seed of the profile), seed-major; ``studies`` keeps only those studies' rows."""
     from ...data.sources import DEFAULT_HU_WINDOW
     from ...train import TrainConfig
     from . import ablations as ab
 
     plan, out = ab.plan_for(profile), []
     table = capacity_table(profile)
-    for r in table[table["twin"].notna()].to_dict("records"):
-        method = "idman" if r["study"] != "comparison" else r["model"]
-        for seed in plan.seeds:
-            out.append(
-                TrainConfig.make(method, 2, profile, seed=seed, options=r["twin options"], paper="idman",
-                                 device=device, data=ab.DATA_SOURCE, window=DEFAULT_HU_WINDOW, **plan.overrides)
-            )  # fmt: skip
+    rows = table[table["twin"].notna()].to_dict("records")
+    for seed in plan.seeds:
+        for r in rows:
+            if studies is not None and r["study"] not in studies:
+                continue
+            method = "idman" if r["study"] != "comparison" else r["model"]
+            cfg = TrainConfig.make(method, 2, profile, seed=seed, options=r["twin options"], paper="idman",
+                                   device=device, data=ab.DATA_SOURCE, window=DEFAULT_HU_WINDOW, **plan.overrides)
+            out.append((r["study"], r["model"], cfg))  # fmt: skip
     return out
+
+
+def ablation_twins(profile: str, data, device="cpu", runs=None, progress=False) -> pd.DataFrame:
+    """Train (or reuse by key) the twins of :data:`ABLATION_STUDIES` and evaluate them on the ablation study's
+    images with its protocol: per-image rows ``table, variant, seed, image, label, psnr, ssim, run`` with
+    ``variant`` = :func:`twin_label` of the variant, so that they pair with ``ablation_per_image`` by image and
+    seed."""
+    from ...train import train
+    from . import ablations as ab
+
+    twins = {}
+    for study, model, cfg in twin_configs(profile, device, ABLATION_STUDIES):
+        twins[(study, twin_label(model), cfg.seed)] = train(cfg, data=data, runs=runs, progress=progress)
+    return ab.collect(twins, ab.eval_images(data, ab.plan_for(profile)), data.intensity, device), twins
 
 
 def main(argv=None) -> int:
@@ -134,6 +160,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--profile", default="quick", choices=sorted(ab.PLANS))
     ap.add_argument("--train", action="store_true", help="train every twin (CPU hours at quick)")
+    ap.add_argument(
+        "--ablations",
+        action="store_true",
+        help="train and evaluate the ablation tables' twins; write capacity_twins_per_image (the ledger's "
+        "equal-size rows)",
+    )
     args = ap.parse_args(argv)
     table = capacity_table(args.profile)
     meta = {"tolerance": TOLERANCE, "width_knobs": {k: v[0] for k, v in WIDTH.items()}, "scale": 2}
@@ -141,8 +173,14 @@ def main(argv=None) -> int:
                      meta, floatfmt=".3f"))  # fmt: skip
     if args.train:
         data = ab.load_data(args.profile)
-        for cfg in sorted(twin_configs(args.profile), key=lambda c: c.seed):
+        for _, _, cfg in twin_configs(args.profile):
             print(train(cfg, data=data, progress=True).path, flush=True)
+    if args.ablations:
+        data = ab.load_data(args.profile)
+        per, twins = ablation_twins(args.profile, data, progress=True)
+        plan = ab.plan_for(args.profile)
+        side = ab.provenance(args.profile, plan, data, twins) | {"study": "IDMAN ablation twins (equal size)"}
+        print(save_table(per, "capacity_twins_per_image", "idman", args.profile, side))
     return 0
 
 
