@@ -334,3 +334,28 @@ def test_study_runs_a_study_by_name_and_every_name_has_a_main(tmp_path, monkeypa
     monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path))
     assert main(["study", "capacity", "--profile", "smoke"]) == 0
     assert (tmp_path / "idman" / "smoke" / "capacity_twins.csv").is_file()
+
+
+def test_capacity_ablations_trains_the_twins_and_saves_rows_that_pair_with_the_study(tmp_path, monkeypatch):
+    """``study capacity --ablations`` at smoke: every twin the ledger needs, per seed, evaluated on the ablation
+    images, labelled '<variant> (twin)', with the runs' training seconds in the sidecar."""
+    import json
+
+    import pandas as pd
+
+    from paperlib.cli import main
+    from paperlib.experiments.idman import ablations as ab
+    from paperlib.experiments.idman.capacity import ABLATION_TWINS
+
+    monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs"))
+    assert main(["study", "capacity", "--profile", "smoke", "--ablations", "--seeds", "1"]) == 0  # 6 trainings
+    out = tmp_path / "figures" / "idman" / "smoke" / "capacity_twins_per_image.csv"
+    per = pd.read_csv(out, dtype={"variant": str})
+    want = {(t, f"{m} (twin)") for t, ms in ABLATION_TWINS.items() for m in ms}
+    assert set(zip(per["table"], per["variant"])) == want
+    plan = ab.plan_for("smoke", [1])
+    assert set(per["seed"]) == {1} and per["psnr"].notna().all()
+    assert len(per) == len(want) * len(plan.seeds) * per["image"].nunique()
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["train_seconds_total"] > 0 and len(meta["runs"]) == 6 * len(plan.seeds)  # 8 rows share 6 models

@@ -103,9 +103,10 @@ def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
     return out
 
 
-#: The studies whose twins ``--ablations`` trains and evaluates: the ablation tables with a size confound
-#: (Table 4's two models are the same size).
-ABLATION_STUDIES = ("table1", "table2", "table3")
+#: The twins ``--ablations`` trains and evaluates, per ablation table: the variants of the comparisons the paper
+#: states in words (its claims; Table 4's two models are the same size). Table 2's other variants (7, 3+7, 5+7)
+#: have twins in the table too, trained by ``--train``.
+ABLATION_TWINS = {"table1": ("info_distill",), "table2": ("3", "5", "3+5", "3+5+7"), "table3": ("info_distill", "mab", "both")}
 
 
 def twin_label(model: str) -> str:
@@ -113,19 +114,20 @@ def twin_label(model: str) -> str:
     return f"{model} (twin)"
 
 
-def twin_configs(profile: str = "quick", device="cpu", studies=None) -> list:
+def twin_configs(profile: str = "quick", device="cpu", only: dict | None = None, seeds=None) -> list:
     """``[(study, model, TrainConfig)]`` of every twin of :func:`capacity_table` (at x2, the profile's schedule of
-    the IDMAN studies, every seed of the profile), seed-major; ``studies`` keeps only those studies' rows."""
+    the IDMAN studies, every seed of the profile or ``seeds``), seed-major; ``only`` (``{study: models}``) keeps
+    those rows."""
     from ...data.sources import DEFAULT_HU_WINDOW
     from ...train import TrainConfig
     from . import ablations as ab
 
-    plan, out = ab.plan_for(profile), []
+    plan, out = ab.plan_for(profile, seeds), []
     table = capacity_table(profile)
     rows = table[table["twin"].notna()].to_dict("records")
     for seed in plan.seeds:
         for r in rows:
-            if studies is not None and r["study"] not in studies:
+            if only is not None and r["model"] not in only.get(r["study"], ()):
                 continue
             method = "idman" if r["study"] != "comparison" else r["model"]
             cfg = TrainConfig.make(method, 2, profile, seed=seed, options=r["twin options"], paper="idman",
@@ -134,16 +136,16 @@ def twin_configs(profile: str = "quick", device="cpu", studies=None) -> list:
     return out
 
 
-def ablation_twins(profile: str, data, device="cpu", runs=None, progress=False) -> pd.DataFrame:
-    """Train (or reuse by key) the twins of :data:`ABLATION_STUDIES` and evaluate them on the ablation study's
+def ablation_twins(profile: str, data, device="cpu", runs=None, progress=False, seeds=None) -> tuple:
+    """Train (or reuse by key) the twins of :data:`ABLATION_TWINS` and evaluate them on the ablation study's
     images with its protocol: per-image rows ``table, variant, seed, image, label, psnr, ssim, run`` with
     ``variant`` = :func:`twin_label` of the variant, so that they pair with ``ablation_per_image`` by image and
-    seed."""
+    seed; returns ``(rows, {(table, variant, seed): Run})``."""
     from ...train import train
     from . import ablations as ab
 
     twins = {}
-    for study, model, cfg in twin_configs(profile, device, ABLATION_STUDIES):
+    for study, model, cfg in twin_configs(profile, device, ABLATION_TWINS, seeds):
         twins[(study, twin_label(model), cfg.seed)] = train(cfg, data=data, runs=runs, progress=progress)
     return ab.collect(twins, ab.eval_images(data, ab.plan_for(profile)), data.intensity, device), twins
 
@@ -160,6 +162,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--profile", default="quick", choices=sorted(ab.PLANS))
     ap.add_argument("--train", action="store_true", help="train every twin (CPU hours at quick)")
+    ap.add_argument("--seeds", default=None, help="comma-separated training seeds (default: the profile's)")
     ap.add_argument(
         "--ablations",
         action="store_true",
@@ -167,18 +170,19 @@ def main(argv=None) -> int:
         "equal-size rows)",
     )
     args = ap.parse_args(argv)
+    seeds = None if args.seeds is None else [int(x) for x in args.seeds.split(",")]
     table = capacity_table(args.profile)
     meta = {"tolerance": TOLERANCE, "width_knobs": {k: v[0] for k, v in WIDTH.items()}, "scale": 2}
     print(save_table(table.drop(columns=["twin options"], errors="ignore"), "capacity_twins", "idman", args.profile,
                      meta, floatfmt=".3f"))  # fmt: skip
     if args.train:
         data = ab.load_data(args.profile)
-        for _, _, cfg in twin_configs(args.profile):
+        for _, _, cfg in twin_configs(args.profile, seeds=seeds):
             print(train(cfg, data=data, progress=True).path, flush=True)
     if args.ablations:
         data = ab.load_data(args.profile)
-        per, twins = ablation_twins(args.profile, data, progress=True)
-        plan = ab.plan_for(args.profile)
+        per, twins = ablation_twins(args.profile, data, progress=True, seeds=seeds)
+        plan = ab.plan_for(args.profile, seeds)
         side = ab.provenance(args.profile, plan, data, twins) | {"study": "IDMAN ablation twins (equal size)"}
         print(save_table(per, "capacity_twins_per_image", "idman", args.profile, side))
     return 0
