@@ -23,7 +23,6 @@ from paperlib.flops import train_step_flops
 
 from .common import RSSMonitor, configurations, median, sync
 
-
 # Candidate changes to the fast path, each timed as a third arm beside plain and fast in the same
 # process (`--candidates compile`); a candidate is adopted only when this comparison shows a gain.
 CANDIDATES = {"compile": {"compile": True}}

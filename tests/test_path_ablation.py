@@ -22,8 +22,9 @@ def test_variants_change_one_design_each_and_study_is_seed_major():
     assert n[pa.REFERENCE] - n["DRIDSR (no gradient path)"] == 9 * 48 + 48
     assert n["DRIDSR (Canny)"] == n[pa.REFERENCE]
     # every variant but the original IDB within the +-15% of a size match (the original IDB is the paper's own
-    # change of size: +35%, so its comparison is not size-matched, and says so in its parameter counts); by hand, 3 extra residual blocks (2 x (48*48*9 + 48) each),
-    # 5 simple IDBs (25,416 each) gone, the fusion 168 -> 48 (8,112) become 432 -> 48 (20,784)
+    # change of size: +35%, so its comparison is not size-matched, and says so in its parameter counts);
+    # by hand, 3 extra residual blocks (2 x (48*48*9 + 48) each), 5 simple IDBs (25,416 each) gone, the fusion
+    # 168 -> 48 (8,112) become 432 -> 48 (20,784)
     assert all(abs(v / n[pa.REFERENCE] - 1) <= 0.15 for k, v in n.items() if k != "DRIDSR (original IDB)")
     assert n["DRIDSR (no IDBs, 9 blocks)"] - n[pa.REFERENCE] == 3 * 41_568 - 5 * 25_416 - 8_112 + 20_784
 

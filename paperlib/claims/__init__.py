@@ -19,6 +19,7 @@ from .compute import compute_spent
 
 D_BASE = ("imdn", "pan", "vdsr", "espcn", "srcnn", "bicubic")
 
+
 def _with_twins(*comparisons: dict) -> list:
     """Each IDMAN ablation comparison as trained (variants of different sizes), then at equal size (twins)."""
     return [(ev.idman_ablation, c) for c in comparisons] + [(ev.idman_ablation_twins, c) for c in comparisons]

@@ -12,8 +12,9 @@ The paper argues three things that it never measures:
   block and the IDB" in the RIDM (the IDBs dropped, their parameters spent on residual blocks).
 
 Each variant is DRIDSR at x4 with one design changed (``edge='sobel'|'canny'|'none'``,
-``idb='simple'|'original'``, ``low_path=False``, ``idb='none'`` with 9 residual blocks), trained under the ``budget`` profile (the same batches for every run
-of a seed, snapshots at fixed steps) with 3 seeds, advanced in stages with exact resume like the
+``idb='simple'|'original'``, ``low_path=False``, ``idb='none'`` with 9 residual blocks), trained
+under the ``budget`` profile (the same batches for every run of a seed, snapshots at fixed steps) with 3
+seeds, advanced in stages with exact resume like the
 budget study (:func:`paperlib.experiments.dridsr.budget.advance`), and evaluated on the 46 test
 images under the Table 1 protocol. The Sobel, seed-0 run is the budget study's own DRIDSR run (same
 key), so the two studies share it.

@@ -106,7 +106,11 @@ def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
 #: The twins ``--ablations`` trains and evaluates, per ablation table: the variants of the comparisons the paper
 #: states in words (its claims; Table 4's two models are the same size). Table 2's other variants (7, 3+7, 5+7)
 #: have twins in the table too, trained by ``--train``.
-ABLATION_TWINS = {"table1": ("info_distill",), "table2": ("3", "5", "3+5", "3+5+7"), "table3": ("info_distill", "mab", "both")}
+ABLATION_TWINS = {
+    "table1": ("info_distill",),
+    "table2": ("3", "5", "3+5", "3+5+7"),
+    "table3": ("info_distill", "mab", "both"),
+}
 
 
 def twin_label(model: str) -> str:
@@ -130,8 +134,18 @@ def twin_configs(profile: str = "quick", device="cpu", only: dict | None = None,
             if only is not None and r["model"] not in only.get(r["study"], ()):
                 continue
             method = "idman" if r["study"] != "comparison" else r["model"]
-            cfg = TrainConfig.make(method, 2, profile, seed=seed, options=r["twin options"], paper="idman",
-                                   device=device, data=ab.DATA_SOURCE, window=DEFAULT_HU_WINDOW, **plan.overrides)
+            cfg = TrainConfig.make(
+                method,
+                2,
+                profile,
+                seed=seed,
+                options=r["twin options"],
+                paper="idman",
+                device=device,
+                data=ab.DATA_SOURCE,
+                window=DEFAULT_HU_WINDOW,
+                **plan.overrides,
+            )
             out.append((r["study"], r["model"], cfg))  # fmt: skip
     return out
 
