@@ -16,8 +16,8 @@ Each variant is DRIDSR at x4 with one design changed (``edge='sobel'|'canny'|'no
 under the ``budget`` profile (the same batches for every run of a seed, snapshots at fixed steps) with 3
 seeds, advanced in stages with exact resume like the
 budget study (:func:`paperlib.experiments.dridsr.budget.advance`), and evaluated on the 46 test
-images under the Table 1 protocol. The Sobel, seed-0 run is the budget study's own DRIDSR run (same
-key), so the two studies share it.
+images under the Table 1 protocol. Its runs were trained with rounded LR patches; the budget
+study's older runs were not, so the two studies share no run.
 
 Outputs (``figures/dridsr/budget/``, beside the budget study whose profile they share):
 ``path_ablation_per_image`` (every snapshot of every run on the 46 test images), ``path_ablation_curves``
