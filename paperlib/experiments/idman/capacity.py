@@ -146,7 +146,7 @@ def twin_configs(profile: str = "quick", device="cpu", only: dict | None = None,
                 window=DEFAULT_HU_WINDOW,
                 **plan.overrides,
             )
-            out.append((r["study"], r["model"], cfg))  # fmt: skip
+            out.append((r["study"], r["model"], cfg))
     return out
 
 
