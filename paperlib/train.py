@@ -204,19 +204,36 @@ class Trainer:
         return torch.compile(fwd) if self.config.compile else fwd
 
     def start(self, restart: bool = False) -> None:
-        """Write the manifest (status ``running``) and resume from ``last.pt`` when there is one."""
+        """Write the manifest (status ``running``) and resume from ``last.pt`` when there is one.
+
+        ``git_commit``, ``hardware`` and ``started`` name this session; ``sessions`` keeps every session that
+        trained the run (commit, CPU or GPU, start time, the step it started from), so that a run resumed across
+        commits or machines says so.
+        """
+        prev = self.run.manifest if (self.run.path / "manifest.json").is_file() and not restart else {}
+        sessions = list(prev.get("sessions", [])) if prev.get("key") == self.key else []
+        hw = hardware_info(self.device)
         self.manifest = {
             "config": self.key_config,
             "key": self.key,
             "status": "running",
             "git_commit": git_commit(),
-            "hardware": hardware_info(self.device),
+            "hardware": hw,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         if self.writer:
+            self.run.write_manifest(self.manifest | {"sessions": sessions})
+        step = self.resume(restart) if self.has_params else 0
+        self.manifest["sessions"] = sessions + [
+            {
+                "git_commit": self.manifest["git_commit"],
+                "hardware": hw.get("gpu") or hw.get("cpu"),
+                "started": self.manifest["started"],
+                "from_step": step,
+            }
+        ]
+        if self.writer:
             self.run.write_manifest(self.manifest)
-        if self.has_params:
-            self.resume(restart)
 
     def resume(self, restart: bool = False) -> int:
         """Load ``last.pt`` (model, optimiser, schedule, sampler, RNG, logs); returns the step reached."""

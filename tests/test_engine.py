@@ -1,5 +1,6 @@
 """Training engine: determinism, exact resume after a real SIGKILL, corrupt checkpoints, evaluation."""
 
+import json
 import os
 import signal
 import subprocess
@@ -108,6 +109,10 @@ def test_resume_after_sigkill_gives_identical_weights(shared_data, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert (ref_dir / "log.csv").read_text().count("\n") == (run_dir / "log.csv").read_text().count("\n") == iters + 1
     assert load_checkpoint(run_dir / "last.pt")["step"] == iters
+    # both sessions that trained the killed run are on record, the second from the step it resumed at
+    sessions = json.loads((run_dir / "manifest.json").read_text())["sessions"]
+    assert len(sessions) == 2 and sessions[0]["from_step"] == 0 and 0 < sessions[1]["from_step"] < iters
+    assert len(json.loads((ref_dir / "manifest.json").read_text())["sessions"]) == 1
 
 
 def test_corrupt_checkpoint_is_reported_and_kept(data, tmp_path):
