@@ -98,10 +98,9 @@ class Run:
         ``steps_trained`` and ``train_seconds`` summed from ``log.csv`` (cumulative across resumes: the log is
         restored from the checkpoint). A finished run's own ``steps`` / ``train_seconds`` are kept as they are."""
         m = self.manifest
-        log = self.path / "log.csv"
-        if "train_seconds" not in m and log.is_file():
-            rows = [r.split(",") for r in log.read_text().splitlines()[1:] if r]
-            m |= {"steps_trained": len(rows), "train_seconds": sum(float(r[3]) for r in rows)}
+        if "train_seconds" not in m and (self.path / "log.csv").is_file():
+            log = self.log()
+            m |= {"steps_trained": len(log), "train_seconds": float(log["seconds"].sum())}
         return m
 
     @property

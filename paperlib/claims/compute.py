@@ -19,7 +19,7 @@ __all__ = ["SOURCES", "compute_spent"]
 
 
 def _manifest_runs(folder: Path) -> list[dict]:
-    """``{steps, train_seconds, hardware}`` of every run manifest saved in ``folder``."""
+    """``{train_seconds, hardware}`` of every run manifest saved in ``folder``."""
     out = []
     for f in sorted(folder.glob("*.json")):
         m = json.loads(f.read_text())

@@ -330,6 +330,13 @@ def _idman_budget(kind: str, root=None, provenance: Path | None = None) -> dict:
     )
 
 
+def _ablation_params(table: str, variant: str) -> int:
+    """Parameters of an IDMAN ablation variant as the quick study trains it (x2)."""
+    from ..experiments.idman import ablations as ab
+
+    return models.count_parameters(ab.build(2, **ab.options(ab.ABLATIONS[table][variant], ab.plan_for("quick"))))
+
+
 def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[dict]:
     """One ablation comparison (``a`` better than ``b``; ``b`` defaults to the table's reference)."""
     from ..experiments.idman import ablations as ab
@@ -343,7 +350,7 @@ def idman_ablation(table: str, a: str, b: str | None = None, root=None) -> list[
     rows = rows[rows["table"] == table]
     v = paired_verdict(rows, a, b, "psnr", by="variant")
     plan = ab.plan_for("quick")
-    count = {x: models.count_parameters(ab.build(2, **ab.options(ab.ABLATIONS[table][x], plan))) for x in (a, b)}
+    count = {x: _ablation_params(table, x) for x in (a, b)}
     paper = PAPER_ABLATIONS[table]
     row = _verdict_row(
         v,
@@ -379,7 +386,7 @@ def idman_ablation_twins(table: str, a: str, b: str | None = None, root=None) ->
         if x in t.index:
             side[x], count[x] = twin_label(x), int(float(t.loc[x, "twin parameters"]))
         else:
-            side[x], count[x] = x, int(float(t["their parameters"].iloc[0])) if len(t) else 0
+            side[x], count[x] = x, _ablation_params(table, x)
     both = pd.concat([twins[twins["table"] == table], rows[rows["table"] == table]], ignore_index=True)
     both = both[both["variant"].isin(side.values())]
     if set(both["variant"]) != set(side.values()):
