@@ -203,12 +203,13 @@ class Trainer:
             fwd = DistributedDataParallel(self.model)
         return torch.compile(fwd) if self.config.compile else fwd
 
-    def start(self, restart: bool = False) -> None:
+    def start(self, restart: bool = False, target: int | None = None) -> None:
         """Write the manifest (status ``running``) and resume from ``last.pt`` when there is one.
 
         ``git_commit``, ``hardware`` and ``started`` name this session; ``sessions`` keeps every session that
         trained the run (commit, CPU or GPU, start time, the step it started from), so that a run resumed across
-        commits or machines says so.
+        commits or machines says so. A call that finds the run already at ``target`` (a staged study asking for a
+        stage the run has passed) trains nothing: the manifest is left as it was.
         """
         prev = self.run.manifest if (self.run.path / "manifest.json").is_file() and not restart else {}
         sessions = list(prev.get("sessions", [])) if prev.get("key") == self.key else []
@@ -224,6 +225,11 @@ class Trainer:
         if self.writer:
             self.run.write_manifest(self.manifest | {"sessions": sessions})
         step = self.resume(restart) if self.has_params else 0
+        if prev and target is not None and self.has_params and step >= target:
+            self.manifest = prev
+            if self.writer:
+                self.run.write_manifest(prev)
+            return
         self.manifest["sessions"] = sessions + [
             {
                 "git_commit": self.manifest["git_commit"],
@@ -404,9 +410,9 @@ def train(
     t = Trainer(config, data, runs, world, rank, device)
     if t.run.complete:
         return t.run
-    t.start(restart)
     prof, plan = t.prof, t.plan
     target = plan.iterations if stop_at is None else min(plan.iterations, int(stop_at))
+    t.start(restart, target)
     bar = tqdm(
         total=target,
         initial=t.step_count,

@@ -165,3 +165,48 @@ def test_equal_size_ablation_pairs_the_twin_with_the_reference(tmp_path):
     twin.assign(variant="5 (twin)").to_csv(q / "capacity_twins_per_image.csv", index=False)
     (row,) = ev.idman_ablation_twins("table2", "3", root=tmp_path)  # the twin was not trained: said so
     assert row["verdict"] == "unresolved" and "--ablations" in row["to_resolve"]
+
+
+def test_equal_size_comparison_pairs_idman_twin_with_each_baseline_on_the_tables_set(tmp_path):
+    """IDMAN's twin at RCAN's size against RCAN's own runs (+0.5 dB on every image and seed: supported), and at
+    SRCNN's size against SRCNN (-0.3 dB: contradicted); rows of another set or scale are not paired; the paper's
+    margins are its Table 5 x2 values (34.056 - 33.993 and 34.056 - 32.136, read off the paper's text); the
+    summary counts both verdicts."""
+    q = tmp_path / "idman" / "quick"
+    q.mkdir(parents=True)
+    sizes = [("rcan", 140497, "n_feats=16, n_blocks=2", 126562), ("srcnn", 57281, "n_feats=8, n_blocks=4", 59458)]
+    pd.DataFrame(
+        [{"study": "comparison", "model": m, "parameters": n, "against": "idman", "their parameters": 501954,
+          "same size": "no", "twin of": "idman", "twin": t, "twin parameters": tn, "twin ratio": tn / n}
+         for m, n, t, tn in sizes]
+    ).to_csv(q / "capacity_twins.csv", index=False)  # fmt: skip
+    rng = np.random.default_rng(1)
+    base = [
+        {"set": "deeplesion", "scale": 2, "seed": s, "image": f"i{i}", "psnr": 40 + rng.normal()}
+        for s in range(3)
+        for i in range(6)
+    ]
+    other = [r | {"set": "lung_pet_ct_dx", "psnr": 0.0} for r in base] + [r | {"scale": 3, "psnr": 0.0} for r in base]
+    orig = pd.DataFrame([r | {"method": m} for r in base + other for m in ("rcan", "srcnn")])
+    orig.to_csv(q / "compare_per_image.csv", index=False)
+    twin = pd.DataFrame(
+        [r | {"method": "idman (rcan's size)", "psnr": r["psnr"] + 0.5} for r in base]
+        + [r | {"method": "idman (srcnn's size)", "psnr": r["psnr"] - 0.3} for r in base]
+        + [r | {"method": "idman (rcan's size)", "set": "lung_pet_ct_dx", "psnr": 99.0} for r in base]
+    )
+    twin.to_csv(q / "capacity_comparison_twins_per_image.csv", index=False)
+    (q / "capacity_comparison_twins_per_image.json").write_text(json.dumps({"profile_settings": {"iterations": 2000}}))
+    rcan, srcnn = ev.idman_compare_twins("table5", root=tmp_path)
+    assert rcan["comparison"] == "IDMAN at RCAN's size > RCAN (table5, x2, PSNR, equal size)"
+    assert rcan["params"] == "126,562 vs 140,497" and rcan["seeds"] == 3 and rcan["images"] == 6
+    assert rcan["margin"] == pytest.approx(0.5) and rcan["verdict"] == "supported"
+    assert rcan["paper_margin"] == pytest.approx(0.063) and srcnn["paper_margin"] == pytest.approx(1.92)
+    assert srcnn["margin"] == pytest.approx(-0.3) and srcnn["verdict"] == "contradicted"
+    assert srcnn["params"] == "59,458 vs 57,281" and rcan["iterations"] == 2000
+    (only,) = ev.idman_compare_twins("table5", baselines=("RCAN",), root=tmp_path)
+    assert only == rcan
+    (summary,) = ev.idman_compare_twins("table5", summary=True, root=tmp_path)
+    assert summary["verdict"] == "contradicted" and summary["comparison"].startswith("IDMAN at each baseline's size")
+    assert set(summary["why"].split(", ")) == {"supported: 1", "contradicted: 1"}
+    (gone,) = ev.idman_compare_twins("table7", root=tmp_path)  # no rows of that set: said so, with the command
+    assert gone["verdict"] == "unresolved" and "--comparison" in gone["to_resolve"]

@@ -359,3 +359,29 @@ def test_capacity_ablations_trains_the_twins_and_saves_rows_that_pair_with_the_s
     assert len(per) == len(want) * len(plan.seeds) * per["image"].nunique()
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["train_seconds_total"] > 0 and len(meta["runs"]) == 6 * len(plan.seeds)  # 8 rows share 6 models
+
+
+def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_the_comparison(tmp_path, monkeypatch):
+    """``study capacity --comparison`` at smoke: one IDMAN twin per baseline of a different size, labelled
+    "idman (<baseline>'s size)", evaluated at x2 on every test set of the comparison with its columns, so that the
+    ledger pairs it with ``compare_per_image``; twins with the same options are one run."""
+    import json
+
+    import pandas as pd
+
+    from paperlib.cli import main
+    from paperlib.experiments.idman import capacity, compare
+
+    monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs"))
+    assert main(["study", "capacity", "--profile", "smoke", "--comparison", "--seeds", "1"]) == 0
+    out = tmp_path / "figures" / "idman" / "smoke" / "capacity_comparison_twins_per_image.csv"
+    per = pd.read_csv(out)
+    table = capacity.capacity_table("smoke")
+    rows = table[(table["study"] == "comparison") & (table["same size"] == "no")]
+    assert set(per["method"]) == {capacity.comparison_twin_label(m) for m in rows["model"]}
+    assert set(per["set"]) == set(compare.EVAL_SETS) and set(per["scale"]) == {2} and set(per["seed"]) == {1}
+    assert list(per.columns) == ["set", "method", "scale", "seed", "image", "label", "psnr", "ssim", "run"]
+    assert per["psnr"].notna().all()
+    distinct = {str(sorted(o.items())) for o in rows["twin options"]}
+    assert per["run"].nunique() == len(distinct) == len(json.loads(out.with_suffix(".json").read_text())["runs"])

@@ -56,6 +56,19 @@ def test_finished_run_is_reused(data, tmp_path):
     assert b.path == a.path and (b.path / "weights.pt").stat().st_mtime_ns == mtime
 
 
+def test_a_staged_call_that_trains_nothing_leaves_the_manifest_alone(data, tmp_path):
+    """A staged study asks again for stages the run has passed: no session is added, nothing is rewritten; the call
+    that trains on records a second session from the step it resumed at."""
+    cfg = TrainConfig.make("espcn", 4, "smoke", iterations=8)
+    run = train(cfg, data=data, runs=tmp_path, progress=False, stop_at=4)
+    before = (run.path / "manifest.json").read_text()
+    for stage in (4, 2):
+        train(cfg, data=data, runs=tmp_path, progress=False, stop_at=stage)
+        assert (run.path / "manifest.json").read_text() == before
+    run = train(cfg, data=data, runs=tmp_path, progress=False, stop_at=8)
+    assert [s["from_step"] for s in run.manifest["sessions"]] == [0, 4] and run.complete
+
+
 def _train_cmd(runs, iters):
     return [
         sys.executable,

@@ -266,3 +266,22 @@ def test_capacity_table_flags_every_pair_outside_the_tolerance():
     outside = (t["ratio"] - 1).abs() > capacity.TOLERANCE
     assert (t.loc[outside, "same size"] == "no").all() and (t.loc[~outside, "same size"] == "yes").all()
     assert t.loc[outside, "twin"].notna().all() and t.loc[~outside, "twin"].isna().all()
+
+
+def test_a_comparison_twin_is_idman_at_the_baselines_size():
+    """The comparison's twins change IDMAN (its width and depth only), never the baseline: at quick each is an IDMAN
+    within 15% of its baseline's parameters, except FSRCNN (12,809), below the smallest IDMAN of this design."""
+    from paperlib.experiments.idman import capacity, compare
+
+    t = capacity.capacity_table("quick")
+    idman = compare.plan_for("quick").sizes["idman"]
+    rows = t[t["study"] == "comparison"].set_index("model")
+    assert (rows["twin of"] == "idman").all()
+    for m, r in rows.iterrows():
+        opts = r["twin options"]
+        assert {k: v for k, v in opts.items() if k not in ("n_feats", "n_blocks")} == {
+            k: v for k, v in idman.items() if k not in ("n_feats", "n_blocks")
+        }
+        assert capacity.parameters("idman", opts) == r["twin parameters"]
+        assert r["twin ratio"] == r["twin parameters"] / r["parameters"]
+    assert rows.loc[rows["twin same size"] == "no"].index.tolist() == ["fsrcnn"]

@@ -456,6 +456,74 @@ def idman_compare(table: str, scales=(2, 3, 4), baselines=("RCAN",), metric: str
     return rows
 
 
+def idman_compare_twins(
+    table: str, baselines=None, metric: str = "PSNR", summary: bool = False, root=None
+) -> list[dict]:
+    """IDMAN against comparison baselines at equal size (x2): IDMAN's twin at each baseline's size
+    (``capacity_comparison_twins_per_image``) paired with that baseline's own runs (``compare_per_image``) on the
+    table's test set, image by image and seed by seed. ``baselines``: display names (default: every baseline with
+    a twin); one row each, or with ``summary`` one row counting their verdicts."""
+    from ..experiments.idman import compare as cmp
+    from ..experiments.idman.capacity import comparison_twin_label
+
+    q = figures_root(root) / "idman" / "quick"
+    path, orig = q / "capacity_comparison_twins_per_image.csv", q / "compare_per_image.csv"
+    sizes = q / "capacity_twins.csv"
+    how = "python -m paperlib.experiments.idman.capacity --comparison"
+    if not (path.is_file() and orig.is_file() and sizes.is_file()):
+        return missing(f"IDMAN > baselines at equal size ({table})", how)
+    t = pd.read_csv(sizes, keep_default_na=False)
+    t = t[(t["study"] == "comparison") & (t["twin of"] == "idman")].set_index("model")
+    key = {DISPLAY_NAMES[m]: m for m in t.index}
+    names = list(key) if baselines is None else list(baselines)
+    at = lambda df: df[(df["set"] == cmp.table_set(table)) & (df["scale"] == 2)]  # noqa: E731
+    twins, base = at(pd.read_csv(path)), at(pd.read_csv(orig))
+    budget_ = _idman_budget("comparison", root, provenance=path.with_suffix(".json"))
+    paper = cmp.PAPER_TABLES[table][metric.lower()]
+    rows = []
+    for name in names:
+        m = key[name]
+        label = comparison_twin_label(m)
+        both = pd.concat([twins[twins["method"] == label], base[base["method"] == m]], ignore_index=True)
+        if set(both["method"]) != {label, m}:
+            return missing(f"IDMAN at {name}'s size > {name} ({table})", how)
+        v = paired_verdict(both, label, m, metric.lower(), by="method")
+        r = t.loc[m]
+        rows.append(
+            _verdict_row(
+                v,
+                comparison=f"IDMAN at {name}'s size > {name} ({table}, x2, {metric}, equal size)",
+                experiment=f"IDMAN comparison, quick, with IDMAN's twin at the baseline's size "
+                f"({r['twin']}; {float(r['twin ratio']):.2f}x its parameters), {both['image'].nunique()} "
+                f"{cmp.table_set(table)} test slices",
+                params=f"{int(float(r['twin parameters'])):,} vs {int(r['parameters']):,}",
+                paper_margin=round(paper[cmp.TARGET][0] - paper[m][0], 4),
+                source=str(path.relative_to(figures_root(root).parent)),
+                **budget_,
+            )
+        )
+    if not summary:
+        return rows
+    counts = pd.Series([r["verdict"] for r in rows]).value_counts()
+    return [
+        {
+            "comparison": f"IDMAN at each baseline's size > that baseline, all {len(rows)} x2 pairs ({table}, "
+            f"{metric}, equal size)",
+            "seeds": max(r["seeds"] for r in rows),
+            "images": max(r["images"] for r in rows),
+            "verdict": "supported"
+            if counts.get("supported", 0) == len(rows)
+            else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+            "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
+            "to_resolve": "more seeds for the unresolved pairs: "
+            + ", ".join(n for n, r in zip(names, rows) if r["verdict"] == "unresolved"),
+            "experiment": "IDMAN comparison, quick, IDMAN's twin at each baseline's size",
+            "source": rows[0]["source"],
+        }
+        | budget_
+    ]
+
+
 def idman_compare_summary(tables=("table5", "table7", "table8"), metric: str = "PSNR", root=None) -> list[dict]:
     """How many of IDMAN's pairs (method x scale) each verdict got, per table."""
     rows = []

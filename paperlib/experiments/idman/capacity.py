@@ -2,10 +2,18 @@
 
 A variant that wins with 3x the parameters of its reference has not shown that its *design* helps. For every
 ablation variant (against its table's reference) and every comparison baseline (against IDMAN, at the profile's
-sizes) this module gives the parameter ratio and, where it lies outside ``1 +- TOLERANCE``, a **twin**: the same
-model with its width (the one knob of :data:`WIDTH`) changed until its parameters come closest to the other
-side's. Training the twins beside the originals (``python -m paperlib.experiments.idman.capacity --train``) turns
-"B beats A" into "B beats A at A's size".
+sizes) this module gives the parameter ratio and, where it lies outside ``1 +- TOLERANCE``, a **twin**: an IDMAN
+with its width and depth (:data:`WIDTH`, :data:`DEPTH`) changed until its parameters come closest to the other
+side's. Every twin is an IDMAN, so the claim under test keeps its subject:
+
+- an ablation variant's twin is that variant at its table's reference size: "B beats A at A's size";
+- a comparison row's twin is IDMAN at the baseline's size: "IDMAN beats X at X's size". Matching IDMAN to each
+  baseline (rather than each baseline to IDMAN) is this project's choice: it asks about IDMAN's design, and it is
+  what a CPU can train (VDSR, DRRN and SRCNN work at HR size: grown to IDMAN's 0.5 M parameters, one of them
+  costs hours a run here; IDMAN twins cost minutes).
+
+``--ablations`` and ``--comparison`` train the twins (resumable, reused by run key) and evaluate them so that they
+pair image by image and seed by seed with the studies' own results (the ledger's equal-size rows).
 """
 
 from __future__ import annotations
@@ -65,23 +73,26 @@ def twin(method: str, options: dict, target: int, scale: int = 2) -> tuple[dict,
     return best
 
 
-def _row(kind: str, name: str, method: str, options: dict, ref_name: str, ref_params: int, scale: int) -> dict:
-    n = parameters(method, options, scale)
+def _row(kind: str, name: str, n: int, ref_name: str, ref_params: int, twin_of: str, options: dict, target: int,
+         scale: int) -> dict:  # fmt: skip
+    """One row of :func:`capacity_table`: ``name`` (``n`` parameters) against ``ref_name``; outside the tolerance,
+    the twin of ``twin_of`` (IDMAN with ``options``) sized to ``target`` parameters."""
     row = {"study": kind, "model": name, "parameters": n, "against": ref_name, "their parameters": ref_params}
     row["ratio"] = n / ref_params
     row["same size"] = abs(row["ratio"] - 1) <= TOLERANCE
     if not row["same size"]:
-        opts, tn = twin(method, options, ref_params, scale)
-        knobs = [WIDTH[method][0], *([DEPTH[method][0]] if method in DEPTH else [])]
-        row |= {"twin": ", ".join(f"{k}={opts[k]}" for k in knobs), "twin options": opts, "twin parameters": tn}
-        row |= {"twin ratio": tn / ref_params, "twin same size": abs(tn / ref_params - 1) <= TOLERANCE}
+        opts, tn = twin("idman", options, target, scale)
+        knobs = [WIDTH["idman"][0], DEPTH["idman"][0]]
+        row |= {"twin of": twin_of, "twin": ", ".join(f"{k}={opts[k]}" for k in knobs), "twin options": opts}
+        row |= {"twin parameters": tn, "twin ratio": tn / target, "twin same size": abs(tn / target - 1) <= TOLERANCE}
     return row
 
 
 def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
     """Every ablation variant against its table's reference, and every comparison baseline against IDMAN, at the
-    sizes ``profile`` trains (``scale`` x2: the ablations' scale), with a twin where the sizes differ by more
-    than :data:`TOLERANCE`."""
+    sizes ``profile`` trains (``scale`` x2: the ablations' scale), with an IDMAN twin where the sizes differ by
+    more than :data:`TOLERANCE` (``twin of``: the variant, or ``idman`` for a comparison row; ``twin ratio``: the
+    twin's parameters over the size it is matched to)."""
     from . import ablations as ab
     from . import compare as cmp
 
@@ -91,12 +102,16 @@ def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
         ref_params = parameters("idman", ab.options(variants[ref], plan), scale)
         for name, v in variants.items():
             if name != ref:
-                rows.append(_row(table, name, "idman", ab.options(v, plan), ref, ref_params, scale))
+                opts = ab.options(v, plan)
+                n = parameters("idman", opts, scale)
+                rows.append(_row(table, name, n, ref, ref_params, name, opts, ref_params, scale))
     cplan = cmp.plan_for(profile)
-    target = parameters("idman", cplan.sizes["idman"], scale)
+    idman = cplan.sizes["idman"]
+    target = parameters("idman", idman, scale)
     for m in cmp.METHODS:
         if m not in ("bicubic", "idman"):
-            rows.append(_row("comparison", m, m, cplan.sizes[m], "idman", target, scale))
+            n = parameters(m, cplan.sizes[m], scale)
+            rows.append(_row("comparison", m, n, "idman", target, "idman", idman, n, scale))
     out = pd.DataFrame(rows)
     for col in ("same size", "twin same size"):  # yes / no ("" where no twin was needed)
         out[col] = out[col].map({True: "yes", False: "no"}).fillna("")
@@ -114,14 +129,19 @@ ABLATION_TWINS = {
 
 
 def twin_label(model: str) -> str:
-    """How a twin is named in the per-image results: the variant's name and ``(twin)``."""
+    """How an ablation variant's twin is named in the per-image results: the variant's name and ``(twin)``."""
     return f"{model} (twin)"
 
 
+def comparison_twin_label(baseline: str) -> str:
+    """How IDMAN's twin at a comparison baseline's size is named in the per-image results (column ``method``)."""
+    return f"idman ({baseline}'s size)"
+
+
 def twin_configs(profile: str = "quick", device="cpu", only: dict | None = None, seeds=None) -> list:
-    """``[(study, model, TrainConfig)]`` of every twin of :func:`capacity_table` (at x2, the profile's schedule of
-    the IDMAN studies, every seed of the profile or ``seeds``), seed-major; ``only`` (``{study: models}``) keeps
-    those rows."""
+    """``[(study, model, TrainConfig)]`` of every twin of :func:`capacity_table` (an IDMAN at x2, the profile's
+    schedule of the IDMAN studies, every seed of the profile or ``seeds``), seed-major; ``only`` (``{study:
+    models}``) keeps those rows. Twins with the same options share one run key: trained once."""
     from ...data.sources import DEFAULT_HU_WINDOW
     from ...train import TrainConfig
     from . import ablations as ab
@@ -133,9 +153,8 @@ def twin_configs(profile: str = "quick", device="cpu", only: dict | None = None,
         for r in rows:
             if only is not None and r["model"] not in only.get(r["study"], ()):
                 continue
-            method = "idman" if r["study"] != "comparison" else r["model"]
             cfg = TrainConfig.make(
-                method,
+                "idman",
                 2,
                 profile,
                 seed=seed,
@@ -164,9 +183,25 @@ def ablation_twins(profile: str, data, device="cpu", runs=None, progress=False, 
     return ab.collect(twins, ab.eval_images(data, ab.plan_for(profile)), data.intensity, device), twins
 
 
+def comparison_twins(profile: str, data, sets: dict, device="cpu", runs=None, progress=False, seeds=None) -> tuple:
+    """Train (or reuse by key) IDMAN at the size of every comparison baseline more than :data:`TOLERANCE` off
+    IDMAN's, and evaluate it on the comparison's test ``sets`` (:func:`~.compare.load_eval_sets`) with its
+    protocol: per-image rows of :func:`~.compare.collect` with ``method`` = :func:`comparison_twin_label` of the
+    baseline and ``scale`` 2, so that they pair with ``compare_per_image`` by set, image and seed; returns
+    ``(rows, {(label, 2, seed): Run})``."""
+    from ...train import train
+    from . import compare as cmp
+
+    twins = {}
+    for _, model, cfg in twin_configs(profile, device, {"comparison": tuple(cmp.METHODS)}, seeds):
+        twins[(comparison_twin_label(model), 2, cfg.seed)] = train(cfg, data=data, runs=runs, progress=progress)
+    return cmp.collect(twins, sets, device), twins
+
+
 def main(argv=None) -> int:
-    """Write ``figures/idman/<profile>/capacity_twins`` (the table, with provenance); ``--train`` trains the twins
-    (resumable; seed-major) with the IDMAN studies' data."""
+    """Write ``figures/idman/<profile>/capacity_twins`` (the table, with provenance); ``--train`` trains every
+    twin, ``--ablations`` / ``--comparison`` train and evaluate one study's twins (resumable; seed-major) with the
+    IDMAN studies' data and write their per-image results."""
     import argparse
 
     from ...results import save_table
@@ -183,10 +218,16 @@ def main(argv=None) -> int:
         help="train and evaluate the ablation tables' twins; write capacity_twins_per_image (the ledger's "
         "equal-size rows)",
     )
+    ap.add_argument(
+        "--comparison",
+        action="store_true",
+        help="train IDMAN at every comparison baseline's size and evaluate it on the comparison's test sets at x2; "
+        "write capacity_comparison_twins_per_image (the ledger's equal-size comparison rows)",
+    )
     args = ap.parse_args(argv)
     seeds = None if args.seeds is None else [int(x) for x in args.seeds.split(",")]
     table = capacity_table(args.profile)
-    meta = {"tolerance": TOLERANCE, "width_knobs": {k: v[0] for k, v in WIDTH.items()}, "scale": 2}
+    meta = {"tolerance": TOLERANCE, "twin_knobs": [WIDTH["idman"][0], DEPTH["idman"][0]], "scale": 2}
     print(save_table(table.drop(columns=["twin options"], errors="ignore"), "capacity_twins", "idman", args.profile,
                      meta, floatfmt=".3f"))  # fmt: skip
     if args.train:
@@ -199,6 +240,17 @@ def main(argv=None) -> int:
         plan = ab.plan_for(args.profile, seeds)
         side = ab.provenance(args.profile, plan, data, twins) | {"study": "IDMAN ablation twins (equal size)"}
         print(save_table(per, "capacity_twins_per_image", "idman", args.profile, side))
+    if args.comparison:
+        from . import compare as cmp
+
+        data, plan = ab.load_data(args.profile), cmp.plan_for(args.profile, seeds)
+        sets = cmp.load_eval_sets(args.profile, plan, data)
+        per, twins = comparison_twins(args.profile, data, sets, progress=True, seeds=seeds)
+        side = cmp.provenance(args.profile, plan, data, sets, twins) | {
+            "study": "IDMAN at each comparison baseline's size (equal-size twins)",
+            "scales": [2],
+        }
+        print(save_table(per, "capacity_comparison_twins_per_image", "idman", args.profile, side))
     return 0
 
 
