@@ -61,6 +61,7 @@ SOURCES = {
     "IDMAN ablations (quick)": ("idman/quick/ablation_provenance.json", _sidecar_runs),
     "IDMAN comparison (quick)": ("idman/quick/comparison_provenance.json", _sidecar_runs),
     "IDMAN ablation twins (quick)": ("idman/quick/capacity_twins_per_image.json", _sidecar_runs),
+    "IDMAN comparison twins (quick)": ("idman/quick/capacity_comparison_twins_per_image.json", _sidecar_runs),
 }
 
 
