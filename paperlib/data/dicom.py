@@ -135,19 +135,30 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
     Outside-the-scan-field padding (e.g. -2000 raw, -3024 HU on GE scanners)
     is returned as stored; window or clip it downstream.
     """
+    path = Path(path)
+    ds = _read_dataset(path)
+    _check_single_ct_slice(ds, path, allow_non_ct)
+    return _decode_hu(ds, path), ds
+
+
+def _read_dataset(path: Path):
+    """The pydicom Dataset of ``path``; a missing, non-DICOM or unparseable file is an error naming it."""
     pydicom = _pydicom()
     from pydicom.errors import InvalidDicomError
 
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"DICOM file not found: {path}")
     try:
-        ds = pydicom.dcmread(path)
+        return pydicom.dcmread(path)
     except InvalidDicomError as exc:
         raise _unreadable(path, _NOT_DICOM) from exc
     except Exception as exc:  # EOFError, struct/ValueError on truncated headers...
         raise _unreadable(path, f"corrupt or truncated: {type(exc).__name__}: {exc}") from exc
 
+
+def _check_single_ct_slice(ds, path: Path, allow_non_ct: bool) -> None:
+    """Raise :class:`DataError` unless ``ds`` holds one single-channel image frame of a CT (or, with
+    ``allow_non_ct``, of any modality)."""
     if "PixelData" not in ds:
         extra = (
             " (float pixel data is not supported)" if ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds) else ""
@@ -174,6 +185,10 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
             f"{path}: {spp} samples per pixel ({ds.get('PhotometricInterpretation', '?')}); "
             f"a CT slice must be single-channel"
         )
+
+
+def _decode_hu(ds, path: Path) -> np.ndarray:
+    """Decode the pixel data of ``ds`` and apply its modality LUT: float32 HU, finite, ``(Rows, Columns)``."""
     try:
         arr = ds.pixel_array
     except Exception as exc:
@@ -193,7 +208,7 @@ def read_dicom_hu(path: str | os.PathLike, allow_non_ct: bool = False):
     hu = np.ascontiguousarray(hu, dtype=np.float32)
     if not np.isfinite(hu).all():
         raise DataError(f"{path}: non-finite values after the modality LUT")
-    return hu, ds
+    return hu
 
 
 @dataclass(frozen=True)
