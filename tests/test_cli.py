@@ -362,10 +362,12 @@ def test_capacity_ablations_trains_the_twins_and_saves_rows_that_pair_with_the_s
 
 
 def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_the_comparison(tmp_path, monkeypatch):
-    """``study capacity --comparison`` at smoke: one IDMAN twin per baseline of a different size, labelled
-    "idman (<baseline>'s size)", evaluated at x2 on every test set of the comparison with its columns, so that the
-    ledger pairs it with ``compare_per_image``; twins with the same options are one run."""
+    """``study capacity --comparison --jobs 2`` at smoke: one IDMAN twin per baseline of a different size, trained
+    in two submitit local processes (each with half the cores), labelled "idman (<baseline>'s size)", evaluated at
+    x2 on every test set of the comparison with its columns, so that the ledger pairs it with
+    ``compare_per_image``; twins with the same options are one run."""
     import json
+    import os
 
     import pandas as pd
 
@@ -374,7 +376,7 @@ def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_
 
     monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path / "figures"))
     monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs"))
-    assert main(["study", "capacity", "--profile", "smoke", "--comparison", "--seeds", "1"]) == 0
+    assert main(["study", "capacity", "--profile", "smoke", "--comparison", "--seeds", "1", "--jobs", "2"]) == 0
     out = tmp_path / "figures" / "idman" / "smoke" / "capacity_comparison_twins_per_image.csv"
     per = pd.read_csv(out)
     table = capacity.capacity_table("smoke")
@@ -385,3 +387,7 @@ def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_
     assert per["psnr"].notna().all()
     distinct = {str(sorted(o.items())) for o in rows["twin options"]}
     assert per["run"].nunique() == len(distinct) == len(json.loads(out.with_suffix(".json").read_text())["runs"])
+    assert len(list((tmp_path / "runs" / "submitit").glob("*_log.out"))) == 2  # the two local jobs
+    for run in set(per["run"]):  # trained in the jobs (their thread count), then reused by key here
+        manifest = json.loads((tmp_path / "runs" / run / "manifest.json").read_text())
+        assert manifest["hardware"]["torch_threads"] == max(1, (os.cpu_count() or 1) // 2)
