@@ -201,8 +201,9 @@ def comparison_twins(profile: str, data, sets: dict, device="cpu", runs=None, pr
 def fan_out_locally(configs: list, jobs: int) -> list[str]:
     """Train ``configs`` (``[(study, model, TrainConfig)]`` of :func:`twin_configs`, each run once) in ``jobs``
     local processes side by side through submitit's local executor (:func:`~..trainings.fan_out`), the largest
-    first, each process with its share of this machine's cores; returns the run directories. On a 2-core CPU two
-    one-thread trainings do about 1.3x the work of one two-thread training (measured on the AMD EPYC)."""
+    first, each process with its share of this machine's cores; returns the run directories. On a 2-core AMD EPYC,
+    IMDN x4 trained at 3.7 steps/s on one thread beside another one-thread training and at 5.8 steps/s alone on
+    both cores: two side by side did about 1.3x the work of one."""
     import os
 
     import submitit
