@@ -128,3 +128,19 @@ def test_readme_sentences_name_the_wiring_row_as_no_claim_of_the_paper(tmp_path)
     )
     assert "nan" not in text.split("<sub>")[0]
     assert "* **DRIDSR > VDSR (x4)**: not tested" in text
+
+
+def test_study_meta_names_every_commit_that_trained_a_staged_run(tmp_path):
+    """A run resumed across sessions was trained at several commits: the provenance lists each of them once."""
+    from types import SimpleNamespace
+
+    from paperlib.experiments.dridsr.budget import study_meta
+    from paperlib.runs import Run
+
+    run = Run(tmp_path / "dridsr_x4_budget30_k")
+    sessions = [{"git_commit": c, "from_step": s} for c, s in (("aaa", 0), ("bbb", 1000), ("ccc", 2000))]
+    run.write_manifest({"git_commit": "ccc", "sessions": sessions})
+    other = Run(tmp_path / "imdn_x4_budget30_k")
+    other.write_manifest({"git_commit": "ddd"})  # a run from before sessions were recorded
+    meta = study_meta(SimpleNamespace(manifest={"dataset": "covid-ct"}), 0, [1000, 2000], [(None, run), (None, other)])
+    assert meta["run_commits"] == ["aaa", "bbb", "ccc", "ddd"]

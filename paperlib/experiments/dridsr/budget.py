@@ -394,7 +394,11 @@ def study_meta(data, seed: int, stages, pairs: list) -> dict:
         "seed": seed,
         "stages": list(stages),
         "runs": sorted({str(r.path.name) for _, r in pairs}),
-        "run_commits": sorted({r.manifest.get("git_commit", "?") for _, r in pairs}),
+        # every commit that trained some of the runs' steps (a staged run is resumed across sessions)
+        "run_commits": sorted(
+            {s["git_commit"] for _, r in pairs for s in r.manifest.get("sessions", [])}
+            | {r.manifest.get("git_commit", "?") for _, r in pairs}
+        ),
         "paper_values": "dashed lines / paper_margin_dB are the paper's Table 1 x4 values (its own 46-image split)",
     }
 
