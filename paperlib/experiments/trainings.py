@@ -84,6 +84,7 @@ LOADERS = {
     "dridsr.path_ablation": _load_covid_ct,
     "idman.ablations": _load_hu,
     "idman.compare": _load_hu,
+    "idman.capacity": _load_hu,
 }
 
 

@@ -213,7 +213,7 @@ def fan_out_locally(configs: list, jobs: int) -> list[str]:
 
     todo, seen = [], set()
     for _, model, cfg in sorted(configs, key=lambda c: -parameters("idman", c[2].options)):
-        t = Training("idman.compare", f"idman twin ({model}) seed {cfg.seed}", cfg)
+        t = Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg)
         if t.identity() not in seen:
             seen.add(t.identity())
             todo.append(t)
