@@ -203,6 +203,7 @@ def _add_data_parser(sub) -> None:
 #: ``paperlib study NAME [its options]``: the studies' own command lines, by name (``--help`` after the name).
 STUDIES = {
     "budget": "paperlib.experiments.dridsr.budget",
+    "edges": "paperlib.experiments.dridsr.edges",
     "path-ablation": "paperlib.experiments.dridsr.path_ablation",
     "idman-ablations": "paperlib.experiments.idman.ablations",
     "idman-compare": "paperlib.experiments.idman.compare",

@@ -101,8 +101,10 @@ def sr_metrics(
     with_niqe: bool = False,
     return_images: bool = False,
     intensity: Intensity = U8,
+    with_edges: bool = False,
 ) -> dict:
-    """Metrics of one stored test image under ``protocol`` (default: :func:`default_protocol`)."""
+    """Metrics of one stored test image under ``protocol`` (default: :func:`default_protocol`); ``with_edges``
+    adds :func:`paperlib.metrics.gradient_error`."""
     from .metrics import niqe
 
     protocol = protocol or default_protocol(intensity, scale)
@@ -110,7 +112,7 @@ def sr_metrics(
     t0 = time.perf_counter()
     sr = intensity.store_sr(super_resolve(model, lr, device, fast=fast))
     row = {"seconds": time.perf_counter() - t0}
-    row.update(full_reference(sr, hr, protocol, with_ms_ssim=with_ms_ssim))
+    row.update(full_reference(sr, hr, protocol, with_ms_ssim=with_ms_ssim, with_edges=with_edges))
     if with_niqe:
         try:
             row["niqe"] = niqe(sr, crop_border=protocol.crop_border)
@@ -132,6 +134,7 @@ def evaluate_images(
     with_niqe: bool = True,
     progress: bool = True,
     intensity: Intensity = U8,
+    with_edges: bool = False,
 ):
     """Per-image metrics on ``images`` (list of ``(name, label, stored HxW)``) as a tidy DataFrame."""
     import pandas as pd
@@ -149,6 +152,7 @@ def evaluate_images(
             with_ms_ssim=with_ms_ssim,
             with_niqe=with_niqe,
             intensity=intensity,
+            with_edges=with_edges,
         )
         rows.append(
             {

@@ -18,6 +18,11 @@ Contract for the full-reference metrics (``psnr``, ``ssim``, ``ms_ssim``):
 * MS-SSIM: Wang et al. 2003, 5 scales, weights (0.0448, 0.2856, 0.3001, 0.2363, 0.1333),
   via pyiqa's implementation (needs >= 161 px per side after cropping).
 
+Edge fidelity (``gradient_error``): the mean absolute difference of the two images' Sobel gradient magnitudes
+(scikit-image's ``sobel``: kernels [1, 2, 1] x [1, 0, -1] / 4, magnitude sqrt((gx² + gy²) / 2), reflected borders),
+after the same channel conversion and border crop as PSNR, in units of ``data_range``; lower is better, 0 when the
+edges match. A step of height ``data_range`` has magnitude 1/sqrt(2) on the two pixels beside it.
+
 No-reference metrics: NIQE through pyiqa with the original LIVE parameters (offline:
 ``niqe_modelparameters.mat`` is taken from pyiqa's weight cache or ``$PAPERLIB_DATA/iqa``);
 Ma (NRQM) and PI = ((10 - Ma) + NIQE) / 2 need ``NRQM_model.mat``; without it they raise
@@ -118,6 +123,14 @@ def ssim(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: str
             channel_axis=2 if a.ndim == 3 else None,
         )
     )
+
+
+def gradient_error(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: str = "gray") -> float:
+    """Mean |Sobel magnitude(img1) - Sobel magnitude(img2)| in units of ``data_range``. See module docstring."""
+    from skimage.filters import sobel
+
+    a, b = _prepare(img1, img2, crop_border, channel, data_range)
+    return float(np.mean(np.abs(sobel(a / data_range) - sobel(b / data_range))))
 
 
 def ms_ssim(img1, img2, data_range: float = 1.0, crop_border: int = 0, channel: str = "gray") -> float:
@@ -261,10 +274,13 @@ def psnr_y(img1, img2, crop_border: int = 0, data_range: float = 1.0) -> float:
     return psnr(img1, img2, data_range, crop_border, channel="y")
 
 
-def full_reference(sr, hr, protocol: Protocol, with_ms_ssim: bool = True) -> dict[str, float]:
-    """PSNR, SSIM (and MS-SSIM when the image is large enough) under ``protocol``."""
+def full_reference(sr, hr, protocol: Protocol, with_ms_ssim: bool = True, with_edges: bool = False) -> dict[str, float]:
+    """PSNR, SSIM (and MS-SSIM when the image is large enough; ``gradient_error`` with ``with_edges``) under
+    ``protocol``."""
     kw = dict(data_range=protocol.data_range, crop_border=protocol.crop_border, channel=protocol.channel)
     out = {"psnr": psnr(sr, hr, **kw), "ssim": ssim(sr, hr, **kw)}
+    if with_edges:
+        out["gradient_error"] = gradient_error(sr, hr, **kw)
     if with_ms_ssim:
         try:
             out["ms_ssim"] = ms_ssim(sr, hr, **kw)

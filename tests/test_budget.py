@@ -144,3 +144,25 @@ def test_study_meta_names_every_commit_that_trained_a_staged_run(tmp_path):
     other.write_manifest({"git_commit": "ddd"})  # a run from before sessions were recorded
     meta = study_meta(SimpleNamespace(manifest={"dataset": "covid-ct"}), 0, [1000, 2000], [(None, run), (None, other)])
     assert meta["run_commits"] == ["aaa", "bbb", "ccc", "ddd"]
+
+
+def test_edges_evaluates_the_studys_runs_at_one_snapshot_with_the_gradient_error(tmp_path, monkeypatch):
+    """``study edges`` reads the budget runs from disk (nothing trained), evaluates only the asked snapshot of each
+    with the gradient-magnitude error beside PSNR, and its PSNR is the budget study's own for that snapshot."""
+    from paperlib.cli import main
+    from paperlib.experiments.dridsr import budget, edges
+    from paperlib.experiments.dridsr.tables import load_data, test_images
+
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("PAPERLIB_FIGURES", str(tmp_path / "figures"))
+    data = load_data(seed=0, progress=False, profile="smoke")
+    per, pairs = budget.run_study("smoke", [4], data, test_images(data, "smoke"))
+    assert main(["study", "edges", "--profile", "smoke", "--step", "2"]) == 0
+    out = pd.read_csv(tmp_path / "figures" / "dridsr" / "smoke" / "edges_per_image.csv")
+    assert set(out["step"]) == {2} and set(out["run"]) == {br.name for br in budget.SMOKE_STUDY}
+    assert (out["gradient_error"] > 0).all()
+    mine = out.set_index(["run", "image"])["psnr"].sort_index()
+    theirs = per[per["step"] == 2].set_index(["run", "image"])["psnr"].sort_index()
+    assert mine.round(9).equals(theirs.round(9))
+    rows, step, _ = edges.edge_per_image("smoke", 4)
+    assert step == 4 and set(rows["step"]) == {4}

@@ -210,3 +210,30 @@ def test_equal_size_comparison_pairs_idman_twin_with_each_baseline_on_the_tables
     assert set(summary["why"].split(", ")) == {"supported: 1", "contradicted: 1"}
     (gone,) = ev.idman_compare_twins("table7", root=tmp_path)  # no rows of that set: said so, with the command
     assert gone["verdict"] == "unresolved" and "--comparison" in gone["to_resolve"]
+
+
+def test_edge_rows_judge_the_lower_gradient_error_as_better_at_the_studys_step(tmp_path):
+    """DRIDSR's error 0.001 (of the [0, 1] range) below IMDN's on every image and seed: DRIDSR's edges are closer,
+    supported, margin -0.255 grey levels; 0.002 above PAN's: contradicted. Rows of another step are not read."""
+    d = tmp_path / "dridsr" / "budget30"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(2)
+    base = [
+        {"seed": s, "image": f"i{i}", "gradient_error": 0.02 + 0.001 * rng.normal()} for s in (0, 1) for i in range(8)
+    ]
+    rows = []
+    for r in base:
+        rows += [
+            r | {"run": "DRIDSR (interleaved)"},
+            r | {"run": "IMDN", "gradient_error": r["gradient_error"] + 0.001},
+        ]
+        rows += [r | {"run": "PAN", "gradient_error": r["gradient_error"] - 0.002}]
+    per = pd.DataFrame(rows).assign(step=2000)
+    late = per.assign(step=4000, gradient_error=lambda x: np.where(x["run"] == "IMDN", 0.0, 1.0))
+    pd.concat([per, late]).to_csv(d / "edges_per_image.csv", index=False)
+    (d / "edges_per_image.json").write_text(json.dumps({"step": 2000}))
+    imdn, pan = ev.dridsr_edges(root=tmp_path)
+    assert imdn["margin"] == pytest.approx(-0.255) and imdn["verdict"] == "supported"
+    assert pan["margin"] == pytest.approx(0.51) and pan["verdict"] == "contradicted"
+    assert imdn["iterations"] == 2000 and imdn["seeds"] == 2 and imdn["images"] == 8
+    assert "IMDN" in imdn["comparison"] and "lower is better" in imdn["comparison"]

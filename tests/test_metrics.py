@@ -103,3 +103,27 @@ def test_contract_errors():
         metrics.psnr(np.zeros((8, 8)), np.zeros((8, 8)), crop_border=4)
     assert metrics.psnr(np.ones((8, 8)), np.ones((8, 8))) == float("inf")
     assert metrics.psnr(np.zeros((4, 4)), np.full((4, 4), 25.5), data_range=255) == pytest.approx(20.0)
+
+
+def test_gradient_error_of_a_step_edge_by_hand():
+    """A vertical step of height 1 in an 8x8 image: Sobel ([1,2,1] x [1,0,-1] / 4) gives 1 on the two columns beside
+    the step, magnitude sqrt((1 + 0) / 2); against a flat image the error is 2 x 8 x sqrt(1/2) / 64 = sqrt(2)/8. On
+    MATLAB's Y channel a gray step of 1 becomes 219/255; in 0-255 units with data_range 255 the value is the same;
+    a border crop of 2 leaves both edge columns in a 4x4 image: 2 x 4 x sqrt(1/2) / 16."""
+    step = np.zeros((8, 8))
+    step[:, 4:] = 1.0
+    flat = np.zeros((8, 8))
+    assert metrics.gradient_error(step, flat) == pytest.approx(math.sqrt(2) / 8, abs=1e-12)
+    assert metrics.gradient_error(flat, step) == metrics.gradient_error(step, flat)
+    assert metrics.gradient_error(step, step) == 0.0
+    assert metrics.gradient_error(step, flat, channel="y") == pytest.approx(math.sqrt(2) / 8 * 219 / 255, abs=1e-12)
+    assert metrics.gradient_error(255 * step, flat, data_range=255) == pytest.approx(math.sqrt(2) / 8, abs=1e-12)
+    assert metrics.gradient_error(step, flat, crop_border=2) == pytest.approx(8 * math.sqrt(0.5) / 16, abs=1e-12)
+
+
+def test_full_reference_adds_the_gradient_error_only_when_asked(pair):
+    sr, hr = pair
+    p = metrics.Protocol(channel="gray", crop_border=4)
+    assert "gradient_error" not in metrics.full_reference(sr, hr, p, with_ms_ssim=False)
+    got = metrics.full_reference(sr, hr, p, with_ms_ssim=False, with_edges=True)["gradient_error"]
+    assert got == metrics.gradient_error(sr, hr, crop_border=4) and got > 0

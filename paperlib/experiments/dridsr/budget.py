@@ -109,14 +109,16 @@ def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
 
 
 def evaluate_snapshots(
-    run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False, steps=None
+    run: Run, images, scale: int = SCALE, device="cpu", progress: bool = False, steps=None, with_edges: bool = False
 ) -> pd.DataFrame:
-    """Per-image PSNR/SSIM of the saved snapshots of ``run`` (all, or those in ``steps``), cached per snapshot."""
+    """Per-image PSNR/SSIM (and with ``with_edges`` :func:`paperlib.metrics.gradient_error`) of the saved snapshots
+    of ``run`` (all, or those in ``steps``), cached per snapshot."""
     from .tables import run_intensity, table_protocol
 
     method = run.manifest["config"]["model"]
     intensity = run_intensity(run)  # 8-bit for COVID-CT runs; the HU window for runs on the embedded sample
     protocol = table_protocol(intensity, scale)
+    cols = ["method", "scale", "image", "label", "step", "psnr", "ssim"] + ["gradient_error"] * with_edges
     frames = []
     for snap in sorted((run.path / "snapshots").glob("step_*.pt")):
         step = int(snap.stem.split("_")[1])
@@ -135,11 +137,17 @@ def evaluate_snapshots(
                 with_niqe=False,
                 progress=progress,
                 intensity=intensity,
+                with_edges=with_edges,
             )
-            return df.assign(step=step)[["method", "scale", "image", "label", "step", "psnr", "ssim"]]
+            return df.assign(step=step)[cols]
 
         stem = snap.with_name(f"{snap.stem}_eval")
-        frames.append(cached_evaluation(stem, snap, images, protocol, compute, with_ms_ssim=False, with_niqe=False))
+        edges = True if with_edges else None  # None: the key of an evaluation without edges is unchanged
+        frames.append(
+            cached_evaluation(
+                stem, snap, images, protocol, compute, with_ms_ssim=False, with_niqe=False, with_edges=edges
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -187,11 +195,12 @@ def runs_on_disk(runs_root, profile: str = "budget") -> list:
     return out
 
 
-def collect(runs: list, images, device="cpu", progress=False, steps=None) -> pd.DataFrame:
-    """Tidy per-image rows for every snapshot of every run: run label, seed, step, image, psnr, ssim."""
+def collect(runs: list, images, device="cpu", progress=False, steps=None, with_edges: bool = False) -> pd.DataFrame:
+    """Tidy per-image rows for every snapshot of every run: run label, seed, step, image, psnr, ssim (and
+    ``gradient_error`` with ``with_edges``)."""
     frames = []
     for br, run in runs:
-        df = evaluate_snapshots(run, images, SCALE, device, progress, steps)
+        df = evaluate_snapshots(run, images, SCALE, device, progress, steps, with_edges)
         if len(df):
             frames.append(df.assign(run=br.name, seed=br.seed, run_dir=Path(run.path).name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
