@@ -96,7 +96,9 @@ EVIDENCE = {
 #: claim id -> what experiment would test a claim nothing here tests yet.
 UNTESTED = {
     "dridsr.simple_models_suffice": "PSNR against parameter count over a family of sizes at the paper's budget",
-    "idman.visual_edges": "a stated edge metric per image judged by the one rule, as for DRIDSR",
+    "idman.visual_edges": "the comparison's runs evaluated with paperlib.metrics.gradient_error per image and judged "
+    "by the one rule, as dridsr.edges_visual is (paperlib study edges); those runs were trained on a lent GPU and are "
+    "not on this machine: retrain them (about 3 CPU-hours) or keep them where the GPU ran",
 }
 
 
