@@ -113,6 +113,7 @@ def capacity_table(profile: str = "quick", scale: int = 2) -> pd.DataFrame:
             n = parameters(m, cplan.sizes[m], scale)
             rows.append(_row("comparison", m, n, "idman", target, "idman", idman, n, scale))
     out = pd.DataFrame(rows)
+    out["twin parameters"] = out["twin parameters"].astype("Int64")  # a count: blank where no twin, never 1.0e5
     for col in ("same size", "twin same size"):  # yes / no ("" where no twin was needed)
         out[col] = out[col].map({True: "yes", False: "no"}).fillna("")
     return out
