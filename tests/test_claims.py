@@ -52,6 +52,27 @@ def test_claim_verdict_one_counter_example_contradicts():
     assert claims.claim_verdict(["supported", "unresolved"]) == "unresolved"
 
 
+def test_a_context_row_is_shown_but_never_decides_a_claim():
+    """IDMAN at a baseline's size losing (contradicted) says what the paper's margin owes to size; the paper's claim
+    (IDMAN at its own size) stays as its deciding rows judge it; a claim with only context rows is judged by them."""
+    led = pd.DataFrame(
+        [
+            {"paper": "idman", "claim": "idman.lungpet_best", "comparison": "IDMAN > RCAN", "verdict": "unresolved",
+             "decides": True},
+            {"paper": "idman", "claim": "idman.lungpet_best", "comparison": "IDMAN at RCAN's size > RCAN",
+             "verdict": "contradicted", "decides": False},
+            {"paper": "idman", "claim": "idman.large_slow", "comparison": "x", "verdict": "supported",
+             "decides": False},
+        ]
+    ).assign(seeds=3, pixel_fraction=0.01)  # fmt: skip
+    s = claims.summary(led).set_index("claim")
+    assert s.loc["idman.lungpet_best", "verdict"] == "unresolved"
+    assert s.loc["idman.lungpet_best", "deciding comparison"] == "IDMAN > RCAN"
+    assert s.loc["idman.lungpet_best", "rows"] == "1 unresolved; 1 context"
+    assert s.loc["idman.large_slow", "verdict"] == "supported"
+    assert claims.verdict_counts(led).loc["idman"].to_dict() == {"supported": 1, "unresolved": 1}
+
+
 def _table1(root: Path, seeds=(0,)):
     """A saved Table 1 per-image CSV: DRIDSR 0.30 or 0.31 dB above IMDN on every image (and seed), at x4 only."""
     d = root / "dridsr" / "quick"

@@ -131,6 +131,7 @@ def ledger(root=None) -> pd.DataFrame:
         "claim",
         "comparison",
         "verdict",
+        "decides",
         "margin",
         "unit",
         "image_ci",
@@ -150,7 +151,14 @@ def ledger(root=None) -> pd.DataFrame:
         "statement",
     ]
     df = pd.DataFrame(rows)
+    # a context row (e.g. IDMAN at a baseline's size) asks a stronger question than the paper's: shown, not deciding
+    df["decides"] = df["decides"].fillna(True).astype(bool) if "decides" in df else True
     return df.reindex(columns=cols + [c for c in df.columns if c not in cols])
+
+
+def deciding(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one claim that decide its verdict: all but the context rows (``decides`` False)."""
+    return rows[rows["decides"].astype(bool)] if "decides" in rows and rows["decides"].astype(bool).any() else rows
 
 
 def claim_verdict(verdicts) -> str:
@@ -170,7 +178,8 @@ def summary(led: pd.DataFrame) -> pd.DataFrame:
     budget), its margin and intervals beside the paper's margin, seeds, parameter counts, the budget as a
     fraction of the paper's, and what would resolve it."""
     out = []
-    for (paper, cid), g in led.groupby(["paper", "claim"], sort=False):
+    for (paper, cid), everything in led.groupby(["paper", "claim"], sort=False):
+        g = deciding(everything)
         verdict = claim_verdict(g["verdict"])
         key = g[g["verdict"] == "contradicted"] if verdict == "contradicted" else g[g["verdict"] == "unresolved"]
         key = key if len(key) else g
@@ -179,13 +188,14 @@ def summary(led: pd.DataFrame) -> pd.DataFrame:
         r = key.loc[rank.idxmax()] if rank.max() > 0 else key.iloc[0]
         quote = claim(cid)["quote"]
         counts = g["verdict"].value_counts()
+        context = len(everything) - len(g)
         out.append(
             {
                 "paper": paper,
                 "claim": cid,
                 "the paper says": quote if len(quote) <= 110 else quote[:107] + "...",
                 "verdict": verdict,
-                "rows": ", ".join(f"{n} {k}" for k, n in counts.items()),
+                "rows": ", ".join(f"{n} {k}" for k, n in counts.items()) + (f"; {context} context" if context else ""),
                 "deciding comparison": r["comparison"],
                 "margin": "" if pd.isna(r.get("margin")) else f"{r['margin']:+.3g}",
                 "95% CI images": _ci(r.get("image_ci")),
@@ -204,7 +214,9 @@ def summary(led: pd.DataFrame) -> pd.DataFrame:
 
 def verdict_counts(led: pd.DataFrame) -> pd.DataFrame:
     """Per paper, how many claims got each verdict (:func:`claim_verdict`)."""
-    by_claim = led.groupby(["paper", "claim"])["verdict"].agg(claim_verdict)
+    by_claim = led.groupby(["paper", "claim"]).apply(
+        lambda g: claim_verdict(deciding(g)["verdict"]), include_groups=False
+    )
     return by_claim.groupby(level=0).value_counts().unstack(fill_value=0)
 
 
@@ -261,6 +273,7 @@ __all__ = [
     "claim",
     "claim_verdict",
     "compute_spent",
+    "deciding",
     "ledger",
     "summary",
     "verdict_counts",

@@ -494,7 +494,9 @@ def idman_compare_twins(
     """IDMAN against comparison baselines at equal size (x2): IDMAN's twin at each baseline's size
     (``capacity_comparison_twins_per_image``) paired with that baseline's own runs (``compare_per_image``) on the
     table's test set, image by image and seed by seed. ``baselines``: display names (default: every baseline with
-    a twin); one row each, or with ``summary`` one row counting their verdicts."""
+    a twin); one row each, or with ``summary`` one row counting their verdicts. Every row is context
+    (``decides`` False): the paper claims IDMAN at its own size beats each baseline at its own; a row here asks
+    the stronger question of what the margin owes to size, and does not decide that claim's verdict."""
     from ..experiments.idman import compare as cmp
     from ..experiments.idman.capacity import comparison_twin_label
 
@@ -530,6 +532,7 @@ def idman_compare_twins(
                 f"{cmp.table_set(table)} test slices",
                 params=f"{int(float(r['twin parameters'])):,} vs {int(r['parameters']):,}",
                 paper_margin=round(paper[cmp.TARGET][0] - paper[m][0], 4),
+                decides=False,  # the paper's claim is about IDMAN at its own size: context, not a verdict on it
                 source=str(path.relative_to(figures_root(root).parent)),
                 **budget_,
             )
@@ -551,6 +554,7 @@ def idman_compare_twins(
             + ", ".join(n for n, r in zip(names, rows) if r["verdict"] == "unresolved"),
             "experiment": "IDMAN comparison, quick, IDMAN's twin at each baseline's size",
             "source": rows[0]["source"],
+            "decides": False,
         }
         | budget_
     ]
