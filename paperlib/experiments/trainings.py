@@ -9,7 +9,8 @@ study's, not the training seed) and train exactly the run the notebook will late
 
 * :func:`profile_trainings` - the deduplicated list for a profile, in the notebooks' order.
 * :func:`run_training` - train one; :func:`run_trainings` - a job of the fan-out.
-* :func:`fan_out` - submit a list as a job array through submitit (SLURM, or its local executor).
+* :func:`fan_out` - submit a list as a job array through submitit (SLURM, or its local executor);
+  :func:`fan_out_locally` - the same in N processes on this machine.
 * :mod:`paperlib.experiments.plan` - FLOPs per step and the estimated hours of each training.
 """
 
@@ -201,3 +202,24 @@ def fan_out(
     for i, dirs in enumerate(results):
         out[i::n] = dirs
     return out
+
+
+def fan_out_locally(trainings: list[Training], jobs: int, runs=None, data_root=None) -> list[str]:
+    """:func:`fan_out` on this machine: ``trainings`` (each run once, in the given order) in ``jobs`` processes side
+    by side through submitit's local executor (job logs under ``<runs>/submitit``), each with its share of the
+    cores; returns the run directories. On a 2-core AMD EPYC, IMDN x4 trained at 3.7 steps/s on one thread beside
+    another one-thread training and at 5.8 steps/s alone on both cores: two side by side did about 1.3x the work."""
+    import os
+
+    import submitit
+
+    from ..config import runs_root
+
+    seen, todo = set(), []
+    for t in trainings:
+        if t.identity() not in seen:
+            seen.add(t.identity())
+            todo.append(t)
+    ex = submitit.LocalExecutor(folder=runs_root(runs) / "submitit")
+    ex.update_parameters(timeout_min=24 * 60)
+    return fan_out(todo, ex, runs, data_root, jobs=jobs, threads=max(1, (os.cpu_count() or 1) // jobs))

@@ -199,28 +199,14 @@ def comparison_twins(profile: str, data, sets: dict, device="cpu", runs=None, pr
     return cmp.collect(twins, sets, device), twins
 
 
-def fan_out_locally(configs: list, jobs: int) -> list[str]:
-    """Train ``configs`` (``[(study, model, TrainConfig)]`` of :func:`twin_configs`, each run once) in ``jobs``
-    local processes side by side through submitit's local executor (:func:`~..trainings.fan_out`), the largest
-    first, each process with its share of this machine's cores; returns the run directories. On a 2-core AMD EPYC,
-    IMDN x4 trained at 3.7 steps/s on one thread beside another one-thread training and at 5.8 steps/s alone on
-    both cores: two side by side did about 1.3x the work of one."""
-    import os
+def fan_out_twins(configs: list, jobs: int) -> list[str]:
+    """Train ``configs`` (``[(study, model, TrainConfig)]`` of :func:`twin_configs`) in ``jobs`` local processes
+    side by side (:func:`~..trainings.fan_out_locally`), the largest first; returns the run directories."""
+    from ..trainings import Training, fan_out_locally
 
-    import submitit
-
-    from ...config import runs_root
-    from ..trainings import Training, fan_out
-
-    todo, seen = [], set()
-    for _, model, cfg in sorted(configs, key=lambda c: -parameters("idman", c[2].options)):
-        t = Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg)
-        if t.identity() not in seen:
-            seen.add(t.identity())
-            todo.append(t)
-    ex = submitit.LocalExecutor(folder=runs_root() / "submitit")
-    ex.update_parameters(timeout_min=24 * 60)
-    return fan_out(todo, ex, jobs=jobs, threads=max(1, (os.cpu_count() or 1) // jobs))
+    ordered = sorted(configs, key=lambda c: -parameters("idman", c[2].options))
+    todo = [Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg) for _, model, cfg in ordered]
+    return fan_out_locally(todo, jobs)
 
 
 def main(argv=None) -> int:
@@ -264,7 +250,7 @@ def main(argv=None) -> int:
         only = ({"comparison": tuple(cmp.METHODS)} if args.comparison else {}) | (
             ABLATION_TWINS if args.ablations else {}
         )
-        print(f"{len(fan_out_locally(twin_configs(args.profile, only=only, seeds=seeds), args.jobs))} twins trained")
+        print(f"{len(fan_out_twins(twin_configs(args.profile, only=only, seeds=seeds), args.jobs))} twins trained")
     table = capacity_table(args.profile)
     meta = {"tolerance": TOLERANCE, "twin_knobs": [WIDTH["idman"][0], DEPTH["idman"][0]], "scale": 2}
     print(save_table(table.drop(columns=["twin options"], errors="ignore"), "capacity_twins", "idman", args.profile,
