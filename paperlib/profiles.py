@@ -231,7 +231,10 @@ def _capped(prof: Profile) -> Profile:
     note = (
         f"{prof.note}; CAPPED by {CAP_ENV}={os.environ.get(CAP_ENV)}: a check of the shapes, the numbers mean nothing"
     )
-    return replace(prof, iterations=iterations, n_test=capped_count(prof.n_test, "images"), meaningful=False, note=note)
+    # "images" caps every evaluation: the test images and the periodic validation (10 full slices through the
+    # 85 M-parameter IDMAN take minutes on a CPU, longer than the capped training itself)
+    n_test, n_val = capped_count(prof.n_test, "images"), capped_count(prof.n_val, "images")
+    return replace(prof, iterations=iterations, n_test=n_test, n_val=n_val, meaningful=False, note=note)
 
 
 @dataclass(frozen=True)

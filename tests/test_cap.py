@@ -16,15 +16,18 @@ def capped(monkeypatch):
     monkeypatch.setenv(CAP_ENV, "iterations=3,seeds=1,images=2")
 
 
-def test_paper_profile_capped_keeps_its_shapes(capped):
+def test_paper_profile_capped_keeps_its_shapes(capped, monkeypatch):
     p = get_profile("paper")
     assert (p.iterations, p.n_test, p.meaningful) == (3, 2, False) and CAP_ENV in p.note
+    assert p.n_val == 2  # the periodic validation is an evaluation too: capped like the test images
     assert (p.batch_size, p.hr_patch) == (None, None)  # batch and patch still the papers' own
     cfg = TrainConfig.make("dridsr", 4, "paper")
     assert cfg.resolved_profile().iterations == 3
     # an override (IDMAN's ablations: 2e5 iterations) is capped too, and smoke is left alone
     assert get_profile("paper", iterations=200_000).iterations == 3
     assert get_profile("smoke") == get_profile("smoke", **{}) and get_profile("smoke").meaningful is False
+    monkeypatch.delenv(CAP_ENV)
+    assert get_profile("paper").n_val == 10
 
 
 def test_capped_runs_and_outputs_never_mix_with_real_ones(capped, tmp_path, monkeypatch):
