@@ -440,8 +440,10 @@ def readme_claims_section(profile: str = "quick", root=None) -> str:
     lines = [
         "Every testable claim of both papers (the papers' words, shortened), judged by the one rule "
         "(`paperlib.stats`: per-seed paired deltas; a verdict only when the 95% interval over seeds and the one "
-        "over images both exclude 0). A claim is *contradicted* when any of its comparisons is, *supported* when "
-        "all are. Budgets are fractions of the paper's HR pixels seen; parameter counts are ours (both sides). "
+        "over images both exclude 0). A claim is *contradicted* when any of its deciding comparisons is, *supported* "
+        "when all are; a context comparison (IDMAN at a baseline's size: a stronger question than the paper's) is "
+        "listed in the ledger but never decides. Budgets are fractions of the paper's HR pixels seen; parameter "
+        "counts are ours (both sides). "
         "Every comparison, with its intervals and sources: "
         f"{_md_link(d / 'claims_ledger.md', root)}; the notebook: "
         "[`notebooks/claims.ipynb`](notebooks/claims.ipynb).\n",
