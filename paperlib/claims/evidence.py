@@ -539,25 +539,27 @@ def idman_compare_twins(
         )
     if not summary:
         return rows
+    return [_twins_count_row(table, metric, names, rows, budget_)]
+
+
+def _twins_count_row(table: str, metric: str, names: list, rows: list, budget_: dict) -> dict:
+    """One context row counting the verdicts of :func:`idman_compare_twins`' per-pair ``rows``."""
     counts = pd.Series([r["verdict"] for r in rows]).value_counts()
-    return [
-        {
-            "comparison": f"IDMAN at each baseline's size > that baseline, all {len(rows)} x2 pairs ({table}, "
-            f"{metric}, equal size)",
-            "seeds": max(r["seeds"] for r in rows),
-            "images": max(r["images"] for r in rows),
-            "verdict": "supported"
-            if counts.get("supported", 0) == len(rows)
-            else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
-            "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
-            "to_resolve": "more seeds for the unresolved pairs: "
-            + ", ".join(n for n, r in zip(names, rows) if r["verdict"] == "unresolved"),
-            "experiment": "IDMAN comparison, quick, IDMAN's twin at each baseline's size",
-            "source": rows[0]["source"],
-            "decides": False,
-        }
-        | budget_
-    ]
+    return {
+        "comparison": f"IDMAN at each baseline's size > that baseline, all {len(rows)} x2 pairs ({table}, "
+        f"{metric}, equal size)",
+        "seeds": max(r["seeds"] for r in rows),
+        "images": max(r["images"] for r in rows),
+        "verdict": "supported"
+        if counts.get("supported", 0) == len(rows)
+        else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+        "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
+        "to_resolve": "more seeds for the unresolved pairs: "
+        + ", ".join(n for n, r in zip(names, rows) if r["verdict"] == "unresolved"),
+        "experiment": "IDMAN comparison, quick, IDMAN's twin at each baseline's size",
+        "source": rows[0]["source"],
+        "decides": False,
+    } | budget_
 
 
 def idman_compare_summary(tables=("table5", "table7", "table8"), metric: str = "PSNR", root=None) -> list[dict]:

@@ -209,6 +209,23 @@ def fan_out_twins(configs: list, jobs: int) -> list[str]:
     return fan_out_locally(todo, jobs)
 
 
+def save_comparison_twins(profile: str, seeds=None) -> str:
+    """Train (or reuse) and evaluate the comparison twins; write ``capacity_comparison_twins_per_image`` with the
+    comparison's provenance; returns what :func:`~paperlib.results.save_table` says."""
+    from ...results import save_table
+    from . import ablations as ab
+    from . import compare as cmp
+
+    data, plan = ab.load_data(profile), cmp.plan_for(profile, seeds)
+    sets = cmp.load_eval_sets(profile, plan, data)
+    per, twins = comparison_twins(profile, data, sets, progress=True, seeds=seeds)
+    side = cmp.provenance(profile, plan, data, sets, twins) | {
+        "study": "IDMAN at each comparison baseline's size (equal-size twins)",
+        "scales": [2],
+    }
+    return save_table(per, "capacity_comparison_twins_per_image", "idman", profile, side)
+
+
 def main(argv=None) -> int:
     """Write ``figures/idman/<profile>/capacity_twins`` (the table, with provenance); ``--train`` trains every
     twin, ``--ablations`` / ``--comparison`` train and evaluate one study's twins (resumable; seed-major) with the
@@ -266,16 +283,7 @@ def main(argv=None) -> int:
         side = ab.provenance(args.profile, plan, data, twins) | {"study": "IDMAN ablation twins (equal size)"}
         print(save_table(per, "capacity_twins_per_image", "idman", args.profile, side))
     if args.comparison:
-        from . import compare as cmp
-
-        data, plan = ab.load_data(args.profile), cmp.plan_for(args.profile, seeds)
-        sets = cmp.load_eval_sets(args.profile, plan, data)
-        per, twins = comparison_twins(args.profile, data, sets, progress=True, seeds=seeds)
-        side = cmp.provenance(args.profile, plan, data, sets, twins) | {
-            "study": "IDMAN at each comparison baseline's size (equal-size twins)",
-            "scales": [2],
-        }
-        print(save_table(per, "capacity_comparison_twins_per_image", "idman", args.profile, side))
+        print(save_comparison_twins(args.profile, seeds))
     return 0
 
 
