@@ -166,3 +166,56 @@ def test_edges_evaluates_the_studys_runs_at_one_snapshot_with_the_gradient_error
     assert mine.round(9).equals(theirs.round(9))
     rows, step, _ = edges.edge_per_image("smoke", 4)
     assert step == 4 and set(rows["step"]) == {4}
+
+
+def test_a_study_advanced_seed_by_seed_reuses_committed_rows_only_of_the_same_configuration(
+    tmp_path, monkeypatch, capsys
+):
+    """A new machine (no run directories) trains one run of the study; the others' per-image rows come from the
+    committed table, exactly, and only while their protocol and training configuration are today's."""
+    import json
+
+    from paperlib.experiments.dridsr import budget
+    from paperlib.experiments.dridsr.tables import load_data, protocol_text, test_images
+
+    figs = tmp_path / "figures"
+    monkeypatch.setenv("PAPERLIB_FIGURES", str(figs))
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs_first_machine"))
+    data = load_data(seed=0, progress=False, profile="smoke")
+    images = test_images(data, "smoke")
+    per, pairs = budget.run_study("smoke", [4], data, images)
+    budget.save_outputs(per, pairs, "smoke", budget.study_meta(data, 0, [4], pairs))
+
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs_second_machine"))  # the first machine's runs are gone
+    espcn = tuple(br for br in budget.SMOKE_STUDY if br.method == "espcn")
+    again = budget.advance(4, data, espcn, "smoke", progress=False, **budget.SMOKE_OVERRIDES)
+    mine = budget.collect(again, images)
+    merged, earlier = budget.merge_committed(mine, again, data, "smoke")
+    dridsr_dirs = {r.path.name for br, r in pairs if br.method == "dridsr"}
+    assert set(earlier) == dridsr_dirs
+    key = ["run", "seed", "step", "image"]
+    old = per[per["method"] == "dridsr"].sort_values(key).reset_index(drop=True)
+    reused = merged[merged["method"] == "dridsr"].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(reused[old.columns], old, check_dtype=False)
+    # the run trained here is taken from here, never twice
+    assert len(merged[merged["method"] == "espcn"]) == len(mine) == 2 * len(images)
+    meta = budget.study_meta(data, 0, [4], again, earlier)
+    assert set(meta["runs"]) == dridsr_dirs | {r.path.name for _, r in again}
+
+    # a committed run trained with another configuration is left out, and said
+    side = figs / "dridsr" / "smoke" / "manifests" / f"{sorted(dridsr_dirs)[0]}.json"
+    m = json.loads(side.read_text())
+    m["config"]["plan"]["lr"] *= 2
+    side.write_text(json.dumps(m))
+    merged, earlier = budget.merge_committed(mine, again, data, "smoke")
+    assert set(earlier) == dridsr_dirs - {side.stem}
+    assert f"{side}: not the configuration of" in capsys.readouterr().err
+
+    # a committed table made under another protocol gives nothing
+    table = figs / "dridsr" / "smoke" / f"{budget.PER_IMAGE_TABLE}.json"
+    t = json.loads(table.read_text())
+    assert t["protocol"] == protocol_text(data=data) and t["metrics_version"] == 1
+    table.write_text(json.dumps(t | {"protocol": "gray, no crop"}))
+    merged, earlier = budget.merge_committed(mine, again, data, "smoke")
+    assert earlier == {} and len(merged) == len(mine)
+    assert "made under another protocol or metrics version" in capsys.readouterr().err

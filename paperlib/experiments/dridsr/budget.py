@@ -13,6 +13,12 @@ snapshot file, the test-image list, the protocol, the metric flags and
 ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`), so a changed input is never read from cache.
 
 Run in the background: ``python -m paperlib.experiments.dridsr.budget --stages 1000,2000,5000,10000``.
+
+A study longer than one machine's life (a session whose run directories do not survive, a GPU lent for an
+hour) is advanced *seed by seed*: ``--seeds 0`` trains and evaluates only the seed-0 runs and takes the other
+runs' per-image rows from the study's committed results (:func:`committed_results`), when those were made
+with the same protocol, metrics version and training configuration. A run trained here always supersedes
+its committed rows.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import pandas as pd
 
 from ...config import figures_root
 from ...evaluate import evaluate_images
+from ...metrics import METRICS_VERSION
 from ...paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES, DRIDSR_TABLE1
 from ...runs import Run
 from ...stats import paired_verdict, resolve_text
@@ -88,6 +95,11 @@ SMOKE_STUDY = (
     BudgetRun("espcn", 0),
 )
 SMOKE_OVERRIDES = {"snapshot_steps": (2, 4)}
+
+
+def study_of(profile: str) -> tuple:
+    """``(runs, profile overrides)`` of the study a profile runs (smoke: :data:`SMOKE_STUDY`, a few steps)."""
+    return (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDIES.get(profile, STUDY), {})
 
 
 def seconds_per_step(method: str, root=None) -> tuple[float, str] | None:
@@ -204,6 +216,65 @@ def collect(runs: list, images, device="cpu", progress=False, steps=None, with_e
         if len(df):
             frames.append(df.assign(run=br.name, seed=br.seed, run_dir=Path(run.path).name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+#: The table that holds a study's per-image rows (``figures/dridsr/<profile>/<name>.csv``, sidecar ``.json``).
+PER_IMAGE_TABLE = "budget_per_image_per_checkpoint"
+
+
+def _comparable(key_config: dict) -> str:
+    """The hash of a run's key configuration without its precision (which names the CPU or GPU that trained it),
+    as :func:`paperlib.runs.config_key` hashes it (a tuple and its JSON list are the same)."""
+    from ...runs import config_key
+
+    return config_key({k: v for k, v in key_config.items() if k != "precision"})
+
+
+def committed_results(profile: str, data, exclude, protocol: str, root=None) -> tuple:
+    """``(rows, manifests)``: the committed per-image rows of the runs of the profile's study
+    (:func:`study_of`) that are not in ``exclude``
+    (``(label, seed)`` pairs trained here), and those runs' committed manifests (``{run directory: manifest}``).
+
+    Rows are taken only when the committed table's protocol is ``protocol``, its metrics version is
+    :data:`~paperlib.metrics.METRICS_VERSION` (a table without one predates nothing: the version has been 1
+    since it was introduced, before any budget table), and the run's committed manifest holds the same
+    training configuration (data, plan, profile, model options, seed; not the precision, which names the
+    hardware) as the study's run would have now. Anything else is left out and said on stderr: it must be
+    retrained.
+    """
+    import sys
+
+    from ...train import Trainer
+
+    d = figures_root(root) / "dridsr" / profile
+    csv, side = d / f"{PER_IMAGE_TABLE}.csv", d / f"{PER_IMAGE_TABLE}.json"
+    if not (csv.is_file() and side.is_file()):
+        return pd.DataFrame(), {}
+    meta = json.loads(side.read_text())
+    if meta.get("protocol") != protocol or meta.get("metrics_version", 1) != METRICS_VERSION:
+        print(f"{csv}: made under another protocol or metrics version; its rows are not reused", file=sys.stderr)
+        return pd.DataFrame(), {}
+    study, over = study_of(profile)
+    expected = {
+        (br.name, br.seed): _comparable(Trainer(cfg, data).key_config)
+        for br, cfg in study_configs(study, profile, **over)
+        if (br.name, br.seed) not in exclude
+    }
+    keep, manifests = [], {}
+    for run_dir, sub in pd.read_csv(csv).groupby("run_dir", sort=False):
+        who = (sub["run"].iloc[0], int(sub["seed"].iloc[0]))
+        if who not in expected:
+            continue
+        man = d / "manifests" / f"{run_dir}.json"
+        m = json.loads(man.read_text()) if man.is_file() else {}
+        if _comparable(m.get("config", {})) != expected[who]:
+            print(
+                f"{man}: not the configuration of {who[0]} seed {who[1]} now; its rows are not reused", file=sys.stderr
+            )
+            continue
+        keep.append(sub)
+        manifests[run_dir] = m
+    return (pd.concat(keep, ignore_index=True) if keep else pd.DataFrame()), manifests
 
 
 def curve_table(per_image: pd.DataFrame) -> pd.DataFrame:
@@ -386,27 +457,32 @@ def run_study(profile: str, stages, data, images, device="cpu", runs=None, progr
 
     ``profile="smoke"`` runs :data:`SMOKE_STUDY` for a few steps (code path only).
     """
-    study, over = (SMOKE_STUDY, SMOKE_OVERRIDES) if profile == "smoke" else (STUDIES.get(profile, STUDY), {})
+    study, over = study_of(profile)
     pairs = []
     for stage in stages:
         pairs = advance(int(stage), data, study, profile, device, runs, progress, **over)
     return collect(pairs, images, device, progress), pairs
 
 
-def study_meta(data, seed: int, stages, pairs: list) -> dict:
-    """Provenance saved beside the study's tables: protocol, data, split seed, stages and the runs behind them."""
+def study_meta(data, seed: int, stages, pairs: list, earlier: dict | None = None) -> dict:
+    """Provenance saved beside the study's tables: protocol, metrics version, data, split seed, stages and the
+    runs behind them (``pairs`` trained here, ``earlier``: the committed manifests of runs reused from
+    :func:`committed_results`)."""
     from .tables import protocol_text
 
+    earlier = earlier or {}
+    manifests = [r.manifest for _, r in pairs] + list(earlier.values())
     return {
         "protocol": protocol_text(data=data),
+        "metrics_version": METRICS_VERSION,
         "data": data.manifest,
         "seed": seed,
         "stages": list(stages),
-        "runs": sorted({str(r.path.name) for _, r in pairs}),
+        "runs": sorted({str(r.path.name) for _, r in pairs} | set(earlier)),
         # every commit that trained some of the runs' steps (a staged run is resumed across sessions)
         "run_commits": sorted(
-            {s["git_commit"] for _, r in pairs for s in r.manifest.get("sessions", [])}
-            | {r.manifest.get("git_commit", "?") for _, r in pairs}
+            {s["git_commit"] for m in manifests for s in m.get("sessions", [])}
+            | {m.get("git_commit", "?") for m in manifests}
         ),
         "paper_values": "dashed lines / paper_margin_dB are the paper's Table 1 x4 values (its own 46-image split)",
     }
@@ -436,6 +512,16 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
     return curves, cl, png
 
 
+def merge_committed(per_image: pd.DataFrame, pairs: list, data, profile: str, root=None) -> tuple:
+    """``(per_image and the committed rows of the profile's other runs, their manifests)``
+    (:func:`committed_results`; the runs in ``pairs``, trained here, are never taken from there)."""
+    from .tables import protocol_text
+
+    trained = {(br.name, br.seed) for br, _ in pairs}
+    rows, earlier = committed_results(profile, data, trained, protocol_text(data=data), root)
+    return pd.concat([per_image, rows], ignore_index=True) if len(rows) else per_image, earlier
+
+
 def main(argv=None):
     """Advance the profile's study stage by stage; after each stage, evaluate and save the outputs."""
     from .tables import load_data, test_images
@@ -445,14 +531,26 @@ def main(argv=None):
     ap.add_argument("--profile", default="budget", choices=sorted(STUDIES))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0, help="data split seed")
+    ap.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated training seeds to train here (default: all); the other runs' rows come from the "
+        "committed results when they were made by the same configuration (see committed_results)",
+    )
     args = ap.parse_args(argv)
     data = load_data(seed=args.seed)
     images = test_images(data, args.profile)
     stages = [int(s) for s in args.stages.split(",")]
+    study = STUDIES[args.profile]
+    if args.seeds:
+        study = tuple(br for br in study if br.seed in {int(x) for x in args.seeds.split(",")})
+        if not study:
+            ap.error(f"--seeds {args.seeds}: no run of the {args.profile} study has those seeds")
     for i, stage in enumerate(stages):
-        runs = advance(stage, data, STUDIES[args.profile], profile=args.profile, device=args.device)
-        per = collect(runs, images, args.device, progress=True)
-        curves, cl, png = save_outputs(per, runs, args.profile, study_meta(data, args.seed, stages[: i + 1], runs))
+        runs = advance(stage, data, study, profile=args.profile, device=args.device)
+        per, earlier = merge_committed(collect(runs, images, args.device, progress=True), runs, data, args.profile)
+        meta = study_meta(data, args.seed, stages[: i + 1], runs, earlier)
+        curves, cl, png = save_outputs(per, runs, args.profile, meta)
         from ...results import update_readme_budget
 
         update_readme_budget(profile=args.profile)
