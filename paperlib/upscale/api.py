@@ -80,15 +80,10 @@ def upscale_series(
         disable=not progress,
     )
 
-    def slices():
-        hu = (read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files)
-        for s in sr_hu_volume(model, hu, scale, window, device, batch, fast, consistency):
-            yield s
-            bar.update(1)
-
+    hu = (read_dicom_hu(f, allow_non_ct=allow_non_ct)[0] for f in files)
     try:
         return write_sr_series(
-            slices(),
+            _counted(sr_hu_volume(model, hu, scale, window, device, batch, fast, consistency), bar),
             headers,
             out_dir,
             scale,
@@ -99,6 +94,13 @@ def upscale_series(
         )
     finally:
         bar.close()
+
+
+def _counted(items, bar):
+    """``items`` as they come, each counted on the progress ``bar``."""
+    for item in items:
+        yield item
+        bar.update(1)
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,10 @@ def upscale(inp, out, run=None, scale: int | None = None, model: str | None = No
 
     Settings are an :class:`UpscaleOptions` (``options``), or its fields as keyword arguments (not both).
 
-    ``fast`` (default ``True``) runs the model on :func:`paperlib.precision.fast_path`
-    (channels_last, bf16 autocast where the device supports it, the output layer and all HU
-    arithmetic in fp32); ``fast=False`` (CLI ``--fp32``/``--no-fast``) forces fp32. The fast path
-    is the default because its HU match fp32: on a real Lung-PET-CT-Dx series at x2 (DRIDSR)
-    the per-slice mean |HU(fast) - HU(fp32)| stays under 1 HU (measured by the benchmark's
-    volume section, ``bench/results``). ``batch`` slices are run at a time
-    (:data:`DEFAULT_BATCH`): peak memory grows with it, throughput hardly does.
+    ``fast`` (default ``True``; CLI ``--fp32``/``--no-fast`` turns it off) runs the model on
+    :func:`paperlib.precision.fast_path`, the output layer and all HU arithmetic in fp32: on a real
+    Lung-PET-CT-Dx series at x2 (DRIDSR) the per-slice mean |HU(fast) - HU(fp32)| stays under 1 HU
+    (the benchmark's volume section, ``bench/results``).
 
     DICOM input policy (details in :mod:`paperlib.data.dicom`); every check is done before
     anything is written, so a refused input leaves no output behind:
