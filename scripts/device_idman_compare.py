@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         return 0
     import submitit
 
-    from paperlib.experiments.trainings import fan_out
+    from paperlib.experiments.fanout import fan_out
     from paperlib.runs import Run
 
     todo = jobs(a.profile, [int(s) for s in a.seeds.split(",")], a.device)

@@ -219,3 +219,23 @@ def test_a_study_advanced_seed_by_seed_reuses_committed_rows_only_of_the_same_co
     merged, earlier = budget.merge_committed(mine, again, data, "smoke")
     assert earlier == {} and len(merged) == len(mine)
     assert "made under another protocol or metrics version" in capsys.readouterr().err
+
+
+def test_a_stage_fanned_out_over_two_processes_trains_the_same_runs(tmp_path, monkeypatch):
+    """``advance(jobs=2)`` trains the stage in two submitit local processes; the runs are those this process would
+    train (same directories, complete to the stage: trained again here, nothing is retrained)."""
+    pytest.importorskip("submitit")
+    from paperlib.experiments.dridsr import budget
+    from paperlib.experiments.dridsr.tables import load_data
+
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "no-data"))  # the smoke profile's embedded sample
+    monkeypatch.setenv("PAPERLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PAPERLIB_RUNS", str(tmp_path / "runs"))
+    data = load_data(seed=0, progress=False, profile="smoke")
+    fanned = budget.advance(4, data, budget.SMOKE_STUDY, "smoke", progress=False, jobs=2, **budget.SMOKE_OVERRIDES)
+    assert [br for br, _ in fanned] == list(budget.SMOKE_STUDY)
+    stamps = {r.path.name: (r.path / "weights.pt").stat().st_mtime_ns for _, r in fanned}
+    here = budget.advance(4, data, budget.SMOKE_STUDY, "smoke", progress=False, **budget.SMOKE_OVERRIDES)
+    assert [r.path.name for _, r in here] == [r.path.name for _, r in fanned]
+    assert {r.path.name: (r.path / "weights.pt").stat().st_mtime_ns for _, r in here} == stamps
+    assert all(sorted(p.name for p in (r.path / "snapshots").glob("step_*.pt")) for _, r in here)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperlib.experiments import plan, trainings
+from paperlib.experiments import fanout, plan, trainings
 from paperlib.experiments.idman.ablations import distinct_models
 from paperlib.flops import model_train_step_flops
 
@@ -38,7 +38,7 @@ def test_meta_counts_equal_a_cpu_count(name, options):
 
 def test_quick_lists_every_study_once():
     items = trainings.profile_trainings("quick")
-    by_study = {s: sum(t.study == s for t in items) for s in trainings.LOADERS}
+    by_study = {s: sum(t.study == s for t in items) for s in fanout.LOADERS}
     n_seeds = 3
     assert by_study["dridsr.table1"] == 6 * 2  # six learned methods at x3 and x4
     assert by_study["idman.ablations"] == len(distinct_models()) * n_seeds
@@ -76,13 +76,12 @@ def test_fan_out_on_submitit_local_executor_trains_the_same_runs(tmp_path, monke
     items = [t for t in trainings.profile_trainings("smoke") if t.study == "dridsr.table1"][:2]
     ex = submitit.LocalExecutor(folder=tmp_path / "jobs")
     ex.update_parameters(timeout_min=10)
-    dirs = trainings.fan_out(items, ex, runs=tmp_path / "runs")
+    dirs = fanout.fan_out(items, ex, runs=tmp_path / "runs")
     assert len(dirs) == 2 and len(set(dirs)) == 2
     # the same trainings in this process land in the same run directories, already finished (reused by key)
     # one job training both in turn: the same runs, reported in the order given
     assert (
-        trainings.fan_out(items, submitit.DebugExecutor(folder=tmp_path / "debug"), runs=tmp_path / "runs", jobs=1)
-        == dirs
+        fanout.fan_out(items, submitit.DebugExecutor(folder=tmp_path / "debug"), runs=tmp_path / "runs", jobs=1) == dirs
     )
     from pathlib import Path
 
@@ -90,6 +89,17 @@ def test_fan_out_on_submitit_local_executor_trains_the_same_runs(tmp_path, monke
 
     for t, d in zip(items, dirs):
         before = (Path(d) / "weights.pt").stat().st_mtime_ns
-        assert trainings.run_training(t, runs=tmp_path / "runs") == d
+        assert fanout.run_training(t, runs=tmp_path / "runs") == d
         assert Run(Path(d)).manifest["status"] == "complete"
         assert (Path(d) / "weights.pt").stat().st_mtime_ns == before  # not trained again
+
+
+def test_job_groups_give_the_longest_training_a_job_of_its_own():
+    """LPT by cost: DRIDSR (2.3 h) alone, IMDN and PAN (1.2 h each) in turn on the other job: 2.4 h of wall time,
+    where the interleaved order (DRIDSR then PAN on one job) would take 3.5 h."""
+    items = ["dridsr", "imdn", "pan"]
+    hours = {"dridsr": 2.3, "imdn": 1.2, "pan": 1.2}
+    assert fanout.job_groups(items, 2) == [[0, 2], [1]]
+    assert fanout.job_groups(items, 2, cost=hours.get) == [[0], [1, 2]]
+    assert fanout.job_groups(items, 5, cost=hours.get) == [[0], [1], [2]]  # never more jobs than trainings
+    assert fanout.job_groups(items[:1], 2) == [[0]]

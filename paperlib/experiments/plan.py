@@ -24,7 +24,8 @@ import json
 import pandas as pd
 
 from ..config import REPO_ROOT
-from .trainings import Training, profile_trainings
+from .fanout import Training
+from .trainings import profile_trainings
 
 #: NVIDIA's H100 SXM datasheet: 989 TFLOPS bf16 dense (1,979 with sparsity). The H200 has the same compute.
 H100_BF16_DENSE_FLOPS = 989e12
@@ -124,7 +125,7 @@ def assumptions_text(mfu: float, gpu: dict, rate: float, cpu: str) -> str:
         f"{gpu['wall_seconds']:,.0f} s), an upper estimate for the papers' larger models. CPU hours at "
         f"{rate / 1e9:,.1f} GFLOP/s, DRIDSR's measured training rate on {cpu} (budget profile). One training at a "
         "time; the trainings are independent, so a cluster divides the wall time "
-        "(`paperlib.experiments.trainings.fan_out`)."
+        "(`paperlib.experiments.fanout.fan_out`)."
     )
 
 

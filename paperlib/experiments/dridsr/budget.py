@@ -172,13 +172,36 @@ def study_configs(study=STUDY, profile="budget", device="cpu", **overrides) -> l
 
 
 def advance(
-    stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True, **overrides
+    stage: int, data, study=STUDY, profile="budget", device="cpu", runs=None, progress=True, jobs: int = 1, **overrides
 ) -> list:
-    """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``."""
-    return [
-        (br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage)))
-        for br, cfg in study_configs(study, profile, device, **overrides)
+    """Train every run of ``study`` up to ``stage`` steps (resuming); returns ``[(BudgetRun, Run)]``.
+
+    ``jobs > 1`` trains them in that many local processes side by side
+    (:func:`~paperlib.experiments.fanout.fan_out_locally`), balanced by each run's measured seconds per step
+    (:func:`seconds_per_step`), so that the longest run gets a process of its own while the shorter ones share
+    one; each process loads the study's data itself (COVID-CT split with seed 0, as the study's own) and the runs
+    are the same (same keys) as trained in this process.
+    """
+    configs = study_configs(study, profile, device, **overrides)
+    if jobs <= 1:
+        return [
+            (br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage)))
+            for br, cfg in configs
+        ]
+    from ..fanout import Training, fan_out_locally
+
+    if data.manifest.get("seed", 0) != 0:
+        raise ValueError(f"jobs={jobs}: each process loads the split with seed 0, not {data.manifest['seed']}")
+    todo = [
+        Training("dridsr.budget", f"{br.name} seed {br.seed}", cfg, min(stage, br.max_steps or stage))
+        for br, cfg in configs
     ]
+
+    def cost(t):  # seconds: measured per step (any CPU: only the ratios matter), else 1 s
+        return (seconds_per_step(t.config.model) or (1.0, ""))[0] * t.steps
+
+    dirs = fan_out_locally(todo, jobs, runs, cost=cost)
+    return [(br, Run(Path(d))) for (br, _), d in zip(configs, dirs)]
 
 
 def label_for(method: str, options: dict) -> str:
@@ -532,6 +555,9 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0, help="data split seed")
     ap.add_argument(
+        "--jobs", type=int, default=1, help="train the runs of a stage in this many local processes side by side"
+    )
+    ap.add_argument(
         "--seeds",
         default="",
         help="comma-separated training seeds to train here (default: all); the other runs' rows come from the "
@@ -547,7 +573,7 @@ def main(argv=None):
         if not study:
             ap.error(f"--seeds {args.seeds}: no run of the {args.profile} study has those seeds")
     for i, stage in enumerate(stages):
-        runs = advance(stage, data, study, profile=args.profile, device=args.device)
+        runs = advance(stage, data, study, profile=args.profile, device=args.device, jobs=args.jobs)
         per, earlier = merge_committed(collect(runs, images, args.device, progress=True), runs, data, args.profile)
         meta = study_meta(data, args.seed, stages[: i + 1], runs, earlier)
         curves, cl, png = save_outputs(per, runs, args.profile, meta)

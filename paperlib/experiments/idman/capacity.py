@@ -201,8 +201,8 @@ def comparison_twins(profile: str, data, sets: dict, device="cpu", runs=None, pr
 
 def fan_out_twins(configs: list, jobs: int) -> list[str]:
     """Train ``configs`` (``[(study, model, TrainConfig)]`` of :func:`twin_configs`) in ``jobs`` local processes
-    side by side (:func:`~..trainings.fan_out_locally`), the largest first; returns the run directories."""
-    from ..trainings import Training, fan_out_locally
+    side by side (:func:`~..fanout.fan_out_locally`), the largest first; returns the run directories."""
+    from ..fanout import Training, fan_out_locally
 
     ordered = sorted(configs, key=lambda c: -parameters("idman", c[2].options))
     todo = [Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg) for _, model, cfg in ordered]
