@@ -239,3 +239,13 @@ def test_a_stage_fanned_out_over_two_processes_trains_the_same_runs(tmp_path, mo
     assert [r.path.name for _, r in here] == [r.path.name for _, r in fanned]
     assert {r.path.name: (r.path / "weights.pt").stat().st_mtime_ns for _, r in here} == stamps
     assert all(sorted(p.name for p in (r.path / "snapshots").glob("step_*.pt")) for _, r in here)
+
+
+def test_a_selection_that_matches_no_run_is_refused_before_any_data_is_read(capsys, monkeypatch, tmp_path):
+    from paperlib.experiments.dridsr import budget
+
+    monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "no-data"))
+    with pytest.raises(SystemExit) as exit_info:
+        budget.main(["--profile", "budget30", "--seeds", "0", "--methods", "vdsr"])
+    assert exit_info.value.code == 2
+    assert "--seeds '0' --methods 'vdsr': no run of the budget30 study" in capsys.readouterr().err

@@ -15,10 +15,10 @@ snapshot file, the test-image list, the protocol, the metric flags and
 Run in the background: ``python -m paperlib.experiments.dridsr.budget --stages 1000,2000,5000,10000``.
 
 A study longer than one machine's life (a session whose run directories do not survive, a GPU lent for an
-hour) is advanced *seed by seed*: ``--seeds 0`` trains and evaluates only the seed-0 runs and takes the other
-runs' per-image rows from the study's committed results (:func:`committed_results`), when those were made
-with the same protocol, metrics version and training configuration. A run trained here always supersedes
-its committed rows.
+hour) is advanced a few runs at a time: ``--seeds 0 --methods dridsr,imdn`` trains and evaluates only those runs
+and takes the other runs' per-image rows from the study's committed results (:func:`committed_results`), when
+those were made with the same protocol, metrics version and training configuration. A run trained here always
+supersedes its committed rows.
 """
 
 from __future__ import annotations
@@ -557,21 +557,25 @@ def main(argv=None):
     ap.add_argument(
         "--jobs", type=int, default=1, help="train the runs of a stage in this many local processes side by side"
     )
+    ap.add_argument("--seeds", default="", help="comma-separated training seeds to train here (default: all)")
     ap.add_argument(
-        "--seeds",
+        "--methods",
         default="",
-        help="comma-separated training seeds to train here (default: all); the other runs' rows come from the "
-        "committed results when they were made by the same configuration (see committed_results)",
+        help="comma-separated methods to train here (default: all); the runs not trained here take their rows "
+        "from the committed results when those were made by the same configuration (see committed_results)",
     )
     args = ap.parse_args(argv)
+    study = tuple(
+        br
+        for br in STUDIES[args.profile]
+        if (not args.seeds or br.seed in {int(x) for x in args.seeds.split(",")})
+        and (not args.methods or br.method in args.methods.split(","))
+    )
+    if not study:
+        ap.error(f"--seeds {args.seeds!r} --methods {args.methods!r}: no run of the {args.profile} study")
     data = load_data(seed=args.seed)
     images = test_images(data, args.profile)
     stages = [int(s) for s in args.stages.split(",")]
-    study = STUDIES[args.profile]
-    if args.seeds:
-        study = tuple(br for br in study if br.seed in {int(x) for x in args.seeds.split(",")})
-        if not study:
-            ap.error(f"--seeds {args.seeds}: no run of the {args.profile} study has those seeds")
     for i, stage in enumerate(stages):
         runs = advance(stage, data, study, profile=args.profile, device=args.device, jobs=args.jobs)
         per, earlier = merge_committed(collect(runs, images, args.device, progress=True), runs, data, args.profile)
