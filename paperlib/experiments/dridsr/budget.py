@@ -254,13 +254,13 @@ def _comparable(key_config: dict) -> str:
 
 
 def committed_results(profile: str, data, exclude, protocol: str, root=None) -> tuple:
-    """``(rows, manifests)``: the committed per-image rows of the runs of the profile's study
-    (:func:`study_of`) that are not in ``exclude``
-    (``(label, seed)`` pairs trained here), and those runs' committed manifests (``{run directory: manifest}``).
+    """``(rows, manifests)``: the committed per-image rows of the runs of the profile's study (:func:`study_of`)
+    that are not in ``exclude`` (``(label, seed)`` pairs trained here), and those runs' committed manifests
+    (``{run directory: manifest}``).
 
     Rows are taken only when the committed table's protocol is ``protocol``, its metrics version is
-    :data:`~paperlib.metrics.METRICS_VERSION` (a table without one predates nothing: the version has been 1
-    since it was introduced, before any budget table), and the run's committed manifest holds the same
+    :data:`~paperlib.metrics.METRICS_VERSION` (a table that records none was made at version 1: the version has
+    been 1 since it was introduced, in commit a0b2442, before any budget table), and the run's committed manifest holds the same
     training configuration (data, plan, profile, model options, seed; not the precision, which names the
     hardware) as the study's run would have now. Anything else is left out and said on stderr: it must be
     retrained.
