@@ -52,6 +52,7 @@ test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 CAP ?= iterations=2,seeds=1,images=2
 paper-shapes: setup  ## the paper profile capped to a few iterations/seeds/images: every notebook at paper shapes
 	PAPERLIB_CAP=$(CAP) $(BIN)/paperlib reproduce --profile paper --only $(ONLY)
+	cp $${PAPERLIB_RUNS:-runs}/executed/paper/summary.json bench/results/paper_shapes_$(ONLY)_$$(date -u +%Y-%m-%d_%H%M%S).json
 
 bench: setup  ## CPU/GPU performance suite (prints a table, writes bench/results/*.json)
 	$(BIN)/python -m bench.run

@@ -113,6 +113,31 @@ def update_readme_blocks(profile: str, groups: set) -> None:
             print(f"README {said}")
 
 
+def write_summary(path: Path, profile: str, only: str, device: str, rows: list, status: int) -> None:
+    """The run's record beside its executed copies: each notebook's status and seconds, the cap
+    (:func:`~paperlib.profiles.active_cap`), the hardware and the commit (``make paper-shapes`` keeps it in
+    ``bench/results/``: the proof that the paper profile works at the papers' shapes)."""
+    import json
+    from datetime import datetime, timezone
+
+    from .profiles import active_cap
+    from .runs import atomic_write_bytes
+    from .runtime import git_commit, hardware_info
+
+    record = {
+        "profile": profile,
+        "only": only,
+        "cap": active_cap(),
+        "passed": status == 0,
+        "notebooks": [{"notebook": nb, "status": st, "seconds": round(secs, 1)} for nb, st, secs, _ in rows],
+        "total_seconds": round(sum(r[2] for r in rows), 1),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "hardware": hardware_info(device),
+    }
+    atomic_write_bytes(path, (json.dumps(record, indent=1) + "\n").encode())
+
+
 def reproduce(
     profile: str = "smoke", only: str = "all", output_dir=None, device: str = "cpu", notebooks: list[str] | None = None
 ) -> int:
@@ -147,6 +172,7 @@ def reproduce(
             rows.append((nb, f"FAILED ({type(e).__name__}: {e})", time.perf_counter() - t0, str(dst)))
             status = 1
             break
+    write_summary(out_dir / "summary.json", profile, only, device, rows, status)
     w = max(len(r[0]) for r in rows) if rows else 10
     print(f"\n{'notebook':{w}s}  {'time':>8s}  status / executed copy")
     for nb, st, secs, dst in rows:

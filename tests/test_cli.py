@@ -391,3 +391,35 @@ def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_
     for run in set(per["run"]):  # trained in the jobs (their thread count), then reused by key here
         manifest = json.loads((tmp_path / "runs" / run / "manifest.json").read_text())
         assert manifest["hardware"]["torch_threads"] == max(1, (os.cpu_count() or 1) // 2)
+
+
+def test_reproduce_records_each_notebooks_status_the_cap_and_the_commit(tmp_path, monkeypatch):
+    """The driver's record (summary.json beside the executed copies): one passing and one failing notebook, the
+    cap in force, the hardware and the commit; the failure stops the run and is named."""
+    import json
+
+    import nbformat
+
+    from paperlib import reproduce as rp
+    from paperlib.runtime import git_commit
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    for name, code in (("ok.ipynb", "x = 1"), ("bad.ipynb", "raise ValueError('broken on purpose')")):
+        params = nbformat.v4.new_code_cell("profile = 'smoke'\ndevice = 'cpu'")
+        params.metadata["tags"] = ["parameters"]
+        nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, nbs / name)
+    monkeypatch.setattr(rp, "NOTEBOOK_DIR", nbs)
+    monkeypatch.setenv("PAPERLIB_CAP", "iterations=2,seeds=1,images=2")
+    out = tmp_path / "executed"
+    assert rp.reproduce("smoke", output_dir=out, notebooks=["ok.ipynb", "bad.ipynb", "ok.ipynb"]) == 1
+    rec = json.loads((out / "summary.json").read_text())
+    assert rec["passed"] is False and rec["profile"] == "smoke"
+    assert [n["notebook"] for n in rec["notebooks"]] == ["ok.ipynb", "bad.ipynb"]  # stopped at the failure
+    assert rec["notebooks"][0]["status"] == "ok"
+    # cell 3: papermill runs its injected parameters cell after ours
+    assert rec["notebooks"][1]["status"] == "FAILED in cell 3 (ValueError: broken on purpose)"
+    assert rec["cap"] == {"iterations": 2, "seeds": 1, "images": 2}
+    assert rec["git_commit"] == git_commit() and rec["hardware"]["cpu_count"] >= 1

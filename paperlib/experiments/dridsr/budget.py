@@ -260,9 +260,9 @@ def committed_results(profile: str, data, exclude, protocol: str, root=None) -> 
 
     Rows are taken only when the committed table's protocol is ``protocol``, its metrics version is
     :data:`~paperlib.metrics.METRICS_VERSION` (a table that records none was made at version 1: the version has
-    been 1 since it was introduced, in commit a0b2442, before any budget table), and the run's committed manifest holds the same
-    training configuration (data, plan, profile, model options, seed; not the precision, which names the
-    hardware) as the study's run would have now. Anything else is left out and said on stderr: it must be
+    been 1 since it was introduced, in commit a0b2442, before any budget table), and the run's committed manifest
+    holds the same training configuration (data, plan, profile, model options, seed; not the precision, which
+    names the hardware) as the study's run would have now. Anything else is left out and said on stderr: it must be
     retrained.
     """
     import sys
