@@ -201,12 +201,12 @@ def comparison_twins(profile: str, data, sets: dict, device="cpu", runs=None, pr
 
 def fan_out_twins(configs: list, jobs: int) -> list[str]:
     """Train ``configs`` (``[(study, model, TrainConfig)]`` of :func:`twin_configs`) in ``jobs`` local processes
-    side by side (:func:`~..fanout.fan_out_locally`), the largest first; returns the run directories."""
+    side by side (:func:`~..fanout.fan_out_locally`), balanced by parameter count (a twin's cost per step grows
+    with it); returns the run directory of each config, in their order."""
     from ..fanout import Training, fan_out_locally
 
-    ordered = sorted(configs, key=lambda c: -parameters("idman", c[2].options))
-    todo = [Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg) for _, model, cfg in ordered]
-    return fan_out_locally(todo, jobs)
+    todo = [Training("idman.capacity", f"idman twin ({model}) seed {cfg.seed}", cfg) for _, model, cfg in configs]
+    return fan_out_locally(todo, jobs, cost=lambda t: parameters("idman", t.config.options))
 
 
 def save_comparison_twins(profile: str, seeds=None) -> str:
