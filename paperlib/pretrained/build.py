@@ -248,8 +248,10 @@ def build(names=None, iterations: int | None = None, out=None, report=None, **kw
     Writes an index ``README.md`` of what ``out`` holds afterwards.
     """
     from ..runs import atomic_write_bytes
+    from ..runtime import git_commit
     from . import pretrained_table
 
+    git_commit()  # pinned (cached) before this build writes into the package, whose new files would read as "dirty"
     report = report or (lambda line: print(line, file=sys.stdout, flush=True))
     specs = [get_spec(n) for n in (names or registered())]  # unknown names refused before any training
     out = weights_dir(out)
