@@ -288,3 +288,11 @@ def test_package_data_includes_the_pretrained_files():
     globs = conf["tool"]["setuptools"]["package-data"]["paperlib.pretrained"]
     for f in ("weights/dridsr-x2-hu.pt", "weights/dridsr-x2-hu.json", "weights/dridsr-x2-hu.md"):
         assert any(fnmatch.fnmatch(f, g) for g in globs), f
+
+
+def test_each_shipped_card_was_trained_for_its_registry_length():
+    """The registry's iterations are what a plain ``build`` trains; a card trained for another length means the
+    shipped weights and the registry disagree (one was changed without the other)."""
+    for name in P.shipped(PACKAGE_DIR):
+        card = json.loads((PACKAGE_DIR / f"{name}.json").read_text())
+        assert card["training"]["iterations"] == REGISTERED[name].iterations, name
