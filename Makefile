@@ -48,7 +48,10 @@ test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 # The paper profile at the papers' model, patch and batch sizes, but for 2 iterations, 1 seed and 2 evaluation
 # images (paperlib.profiles.CAP_ENV): does every notebook work at those shapes? A check, never a result: outputs
 # go to figures/<paper>/paper-capped/ (ignored by git) and the README is left alone. ONLY=dridsr takes about
-# 20 minutes on 2 CPU cores; ONLY=all adds IDMAN at 85 M parameters (about an hour).
+# 20 minutes on 2 CPU cores. ONLY=idman is hours, not minutes: on the 2-core AMD EPYC (one thread, beside other
+# jobs) 01 took 23 s; 02 108 min (11 trainings at up to 85 M parameters 57 min, their evaluation on 2 whole slices
+# 51 min); 03 trained its 26 runs in 26 min, and its evaluation (29 models x 3 test sets x 2 whole slices) had
+# done the 9 smallest models after 23 min. The evaluation of whole slices at paper size is what costs.
 CAP ?= iterations=2,seeds=1,images=2
 paper-shapes: setup  ## the paper profile capped to a few iterations/seeds/images: every notebook at paper shapes
 	PAPERLIB_CAP=$(CAP) $(BIN)/paperlib reproduce --profile paper --only $(ONLY)
