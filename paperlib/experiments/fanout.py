@@ -60,6 +60,16 @@ class Training:
         return json.dumps([d, self.stop_at], sort_keys=True, default=str)
 
 
+def distinct(trainings: list[Training]) -> list[Training]:
+    """``trainings`` with each run once (by :meth:`Training.identity`), the first listing kept, in order."""
+    seen, out = set(), []
+    for t in trainings:
+        if t.identity() not in seen:
+            seen.add(t.identity())
+            out.append(t)
+    return out
+
+
 def _load_covid_ct(profile: str, data_root=None):
     from .dridsr.tables import load_data
 
@@ -119,11 +129,12 @@ def job_groups(trainings: list[Training], jobs: int, cost=None) -> list[list[int
     n = max(1, min(jobs, len(trainings)))
     if cost is None:
         return [list(range(i, len(trainings), n)) for i in range(n)]
+    costs = [cost(t) for t in trainings]  # once each: a cost may build a model to count its parameters
     groups, load = [[] for _ in range(n)], [0.0] * n
-    for i in sorted(range(len(trainings)), key=lambda i: -cost(trainings[i])):
+    for i in sorted(range(len(trainings)), key=lambda i: -costs[i]):
         k = load.index(min(load))
         groups[k].append(i)
-        load[k] += cost(trainings[i])
+        load[k] += costs[i]
     return [g for g in groups if g]
 
 
@@ -176,11 +187,7 @@ def fan_out_locally(trainings: list[Training], jobs: int, runs=None, data_root=N
 
     from ..config import runs_root
 
-    seen, todo = set(), []
-    for t in trainings:
-        if t.identity() not in seen:
-            seen.add(t.identity())
-            todo.append(t)
+    todo = distinct(trainings)
     ex = submitit.LocalExecutor(folder=runs_root(runs) / "submitit")
     ex.update_parameters(timeout_min=24 * 60)
     threads = max(1, (os.cpu_count() or 1) // jobs)

@@ -12,7 +12,7 @@ same configs, as :class:`~paperlib.experiments.fanout.Training` objects, without
 
 from __future__ import annotations
 
-from .fanout import Training
+from .fanout import Training, distinct
 
 #: Profiles whose trainings are the notebooks' (Table 1, the IDMAN ablations and comparison) and those of the
 #: budget studies (DRIDSR's budget study and path ablation, the 30% study).
@@ -73,9 +73,4 @@ def profile_trainings(profile: str, device: str = "cpu") -> list[Training]:
         raise UnknownNameError(
             f"no trainings are listed for profile {profile!r}; known: {NOTEBOOK_PROFILES + BUDGET_PROFILES}"
         )
-    seen, out = set(), []
-    for t in items:
-        if t.identity() not in seen:
-            seen.add(t.identity())
-            out.append(t)
-    return out
+    return distinct(items)

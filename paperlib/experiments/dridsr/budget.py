@@ -183,18 +183,18 @@ def advance(
     are the same (same keys) as trained in this process.
     """
     configs = study_configs(study, profile, device, **overrides)
+    stops = [min(stage, br.max_steps or stage) for br, _ in configs]
     if jobs <= 1:
         return [
-            (br, train(cfg, data=data, runs=runs, progress=progress, stop_at=min(stage, br.max_steps or stage)))
-            for br, cfg in configs
+            (br, train(cfg, data=data, runs=runs, progress=progress, stop_at=stop))
+            for (br, cfg), stop in zip(configs, stops)
         ]
     from ..fanout import Training, fan_out_locally
 
     if data.manifest.get("seed", 0) != 0:
         raise ValueError(f"jobs={jobs}: each process loads the split with seed 0, not {data.manifest['seed']}")
     todo = [
-        Training("dridsr.budget", f"{br.name} seed {br.seed}", cfg, min(stage, br.max_steps or stage))
-        for br, cfg in configs
+        Training("dridsr.budget", f"{br.name} seed {br.seed}", cfg, stop) for (br, cfg), stop in zip(configs, stops)
     ]
 
     def cost(t):  # seconds: measured per step (any CPU: only the ratios matter), else 1 s
