@@ -51,8 +51,9 @@ test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 # 20 minutes on 2 CPU cores. ONLY=idman is hours, not minutes: on the 2-core AMD EPYC (one thread, beside other
 # jobs) 01 took 23 s; 02 108 min (11 trainings at up to 85 M parameters 57 min, their evaluation on 2 whole slices
 # 51 min); 03 trained its 26 runs in 26 min, and its evaluation (29 models x 3 test sets x 2 whole slices) had
-# done the 9 smallest models after 23 min. The evaluation of whole slices at paper size is what costs.
-CAP ?= iterations=2,seeds=1,images=2
+# done the 9 smallest models after 23 min. The evaluation of whole slices at paper size is what costs, so the cap
+# now also evaluates (and validates) on 240 x 240 centre crops (crop=240; the models keep the papers' sizes).
+CAP ?= iterations=2,seeds=1,images=2,crop=240
 paper-shapes: setup  ## the paper profile capped to a few iterations/seeds/images: every notebook at paper shapes
 	PAPERLIB_CAP=$(CAP) $(BIN)/paperlib reproduce --profile paper --only $(ONLY)
 	cp $${PAPERLIB_RUNS:-runs}/executed/paper/summary.json bench/results/paper_shapes_$(ONLY)_$$(date -u +%Y-%m-%d_%H%M%S).json

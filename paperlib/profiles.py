@@ -188,8 +188,14 @@ def get_profile(name, **overrides) -> Profile:
 #: a few iterations, seeds and evaluation images: a check that every notebook works at those shapes (the
 #: ``paper`` profile on a CPU: ``make paper-shapes``), never a result. A capped profile is marked not meaningful,
 #: its runs get other keys (the iterations are part of them) and its outputs go to ``figures/<paper>/<profile>-capped``.
+#: ``crop=N`` also centre-crops every evaluated slice to N x N HR pixels (:func:`capped_slices`): the models stay at
+#: the papers' sizes, but a whole 512 x 512 slice through the 85 M-parameter IDMAN takes minutes on a CPU, and its
+#: comparison evaluates 29 models.
 CAP_ENV = "PAPERLIB_CAP"
-CAP_KEYS = ("iterations", "seeds", "images")
+CAP_KEYS = ("iterations", "seeds", "images", "crop")
+#: the smallest ``crop``: NIQE needs 192 px per side after a border crop of up to 4 px (x4), and a multiple of 12
+#: keeps every scale (2, 3, 4) dividing the slice
+MIN_CAP_CROP = 204
 
 
 def active_cap() -> dict:
@@ -206,6 +212,10 @@ def active_cap() -> dict:
             raise ValueError(f"{CAP_ENV}={raw!r}: expected comma-separated {'/'.join(CAP_KEYS)}=N (N >= 1), e.g. "
                              "'iterations=2,seeds=1,images=2'")  # fmt: skip
         out[key.strip()] = int(val)
+    crop = out.get("crop")
+    if crop is not None and (crop < MIN_CAP_CROP or crop % 12):
+        raise ValueError(f"{CAP_ENV}={raw!r}: crop must be a multiple of 12 and at least {MIN_CAP_CROP} (NIQE needs "
+                         "192 px per side after the border crop)")  # fmt: skip
     return out
 
 
@@ -221,6 +231,19 @@ def capped_study(profile: str, seeds, n_images: int | None) -> tuple[tuple, int 
     if profile == "smoke" or not active_cap():
         return seeds, n_images
     return seeds[: capped_count(len(seeds), "seeds")], capped_count(n_images, "images")
+
+
+def capped_slices(images, profile: str) -> list:
+    """Evaluation slices ``(name, label, HxW)`` centre-cropped to the cap's ``crop`` side when one is set (and the
+    profile is not ``smoke``, never capped); as given otherwise. Slices already that small are left whole."""
+    side = None if profile == "smoke" else active_cap().get("crop")
+    if side is None:
+        return list(images)
+    out = []
+    for name, label, img in images:
+        top, left = max(0, (img.shape[0] - side) // 2), max(0, (img.shape[1] - side) // 2)
+        out.append((name, label, img[top : top + side, left : left + side]))
+    return out
 
 
 def _capped(prof: Profile) -> Profile:

@@ -51,3 +51,26 @@ def test_a_malformed_cap_names_the_variable(monkeypatch, bad):
     monkeypatch.setenv(CAP_ENV, bad)
     with pytest.raises(ValueError, match=CAP_ENV):
         get_profile("paper")
+
+
+def test_crop_centres_every_evaluated_slice_and_leaves_smoke_whole(monkeypatch):
+    import numpy as np
+
+    from paperlib.profiles import capped_slices
+
+    img = np.arange(300 * 260).reshape(300, 260)
+    monkeypatch.setenv(CAP_ENV, "iterations=2,crop=216")
+    (name, label, out), small = capped_slices([("a", "p", img), ("b", "p", img[:100, :100])], "paper")
+    # centre crop by hand: top (300 - 216) // 2 = 42, left (260 - 216) // 2 = 22
+    assert (name, label, out.shape) == ("a", "p", (216, 216)) and out[0, 0] == 42 * 260 + 22
+    assert small[2].shape == (100, 100)  # already smaller: left whole
+    assert capped_slices([("a", "p", img)], "smoke")[0][2] is img
+    monkeypatch.setenv(CAP_ENV, "iterations=2")
+    assert capped_slices([("a", "p", img)], "paper")[0][2] is img
+
+
+@pytest.mark.parametrize("bad", ["crop=192", "crop=250"])
+def test_a_crop_too_small_for_niqe_or_not_a_multiple_of_12_is_refused(monkeypatch, bad):
+    monkeypatch.setenv(CAP_ENV, bad)
+    with pytest.raises(ValueError, match="crop must be a multiple of 12"):
+        get_profile("paper")

@@ -324,6 +324,12 @@ def test_figure_on_trained_smoke_runs(tmp_path):
     _, given = cmp.figure("fig8", runs, ev, box=[10, 20, 32])
     plt.close(_)
     assert given["box"] == [10, 20, 32] and given["box_chosen"] == "given"
+    # the figure's own slice, cropped smaller than its box (PAPERLIB_CAP's crop=N): the box is picked instead
+    name, label, img = data.test[0]
+    small = [(cmp.FIGURES["fig8"]["image"], label, img[:120, :120])]
+    f, cropped = cmp.figure("fig8", runs, cmp.EvalImages("deeplesion", small, small, data.intensity, data.manifest))
+    plt.close(f)
+    assert cropped["box_chosen"] == "pick_box" and "lies outside the (120, 120) slice" in cropped["note"]
 
 
 def test_fig7_takes_idman_and_rcan_at_x2_over_every_seed(tmp_path):

@@ -23,7 +23,7 @@ from ...errors import DatasetNotFoundError
 from ...evaluate import evaluate_images, make_pair, summarize, super_resolve
 from ...metrics import Protocol
 from ...paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
-from ...profiles import get_profile
+from ...profiles import capped_slices, get_profile
 from ...runs import Run
 from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
@@ -127,8 +127,9 @@ def train_methods(
 
 
 def test_images(data: Prepared, profile: str) -> list:
+    """The profile's test images (whole slices unless ``PAPERLIB_CAP`` has ``crop=N``)."""
     n = get_profile(profile).n_test
-    return data.test if n is None else data.test[:n]
+    return capped_slices(data.test if n is None else data.test[:n], profile)
 
 
 def evaluate_methods(

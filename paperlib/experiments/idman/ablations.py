@@ -168,10 +168,15 @@ def load_data(profile: str = "quick", source: str = DATA_SOURCE, seed: int = 0, 
     When ``source`` is not found and ``profile == "smoke"``, the CT sample embedded in the package (same
     window) stands in, with a one-line note and ``manifest["stand_in"]``; other profiles raise.
     """
+    from dataclasses import replace
+
     from ...data.sources import load_source
+    from ...profiles import capped_slices
 
     try:
-        return load_source(source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=progress)
+        data = load_source(source, seed=seed, root=data_root, window=DEFAULT_HU_WINDOW, progress=progress)
+        # PAPERLIB_CAP's crop=N: the periodic validation and every evaluation on N x N centre crops
+        return replace(data, val=capped_slices(data.val, profile), test=capped_slices(data.test, profile))
     except DatasetNotFoundError as err:
         if profile != "smoke":
             raise

@@ -49,7 +49,7 @@ from ...paper_values import (
     IDMAN_TABLE7,
     IDMAN_TABLE8,
 )
-from ...profiles import capped_study, get_profile, train_plan
+from ...profiles import capped_slices, capped_study, get_profile, train_plan
 from ...stats import resolve_text
 from ...train import TrainConfig, train
 from . import ablations as ab
@@ -282,7 +282,8 @@ def load_eval_set(key: str, profile: str, plan: ComparePlan, data, seed: int = 0
             f"paperlib: note: {spec.source} not found; smoke profile: its test set is the embedded TCIA sample",
             file=sys.stderr,
         )
-    return EvalImages(key, spaced(d.test, plan.n_images), list(d.test), d.intensity, d.manifest, note)
+    pool = capped_slices(d.test, profile)  # whole slices unless PAPERLIB_CAP has crop=N
+    return EvalImages(key, spaced(pool, plan.n_images), pool, d.intensity, d.manifest, note)
 
 
 def load_eval_sets(profile: str, plan: ComparePlan, data, seed: int = 0, data_root=None) -> dict:
@@ -499,6 +500,8 @@ def figure(
     note = "" if match else f"{want!r} is not in {ev.manifest.get('dataset')}; using its first test slice"
     img, s = (match or ev.pool)[0], spec["scale"]
     box = box if box is not None else (spec["box"] if image is None and match else None)
+    if box is not None and max(box[0], box[1]) + box[2] > min(img[2].shape):  # a slice cropped by PAPERLIB_CAP
+        box, note = None, (note + "; " if note else "") + f"box {box} lies outside the {img[2].shape} slice: pick_box"
     seed = min(sd for _, _, sd in runs)
     at_seed = {(m, sc): r for (m, sc, sd), r in runs.items() if sd == seed}
     title = (
