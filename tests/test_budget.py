@@ -201,6 +201,13 @@ def test_a_study_advanced_seed_by_seed_reuses_committed_rows_only_of_the_same_co
     assert len(merged[merged["method"] == "espcn"]) == len(mine) == 2 * len(images)
     meta = budget.study_meta(data, 0, [4], again, earlier)
     assert set(meta["runs"]) == dridsr_dirs | {r.path.name for _, r in again}
+    # the rerun of ESPCN against its first-machine rows: only that run, and here (same threads, same CPU) the
+    # same arithmetic, so no shift at all
+    md = budget.save_rerun_shift(per, earlier, merged, again, "smoke", "the first machine")
+    shift = pd.read_csv(md.with_suffix(".csv"))
+    assert set(shift["run"]) == {br.name for br in espcn} and (shift["n_images"] == len(images)).all()
+    assert (shift["max_abs_shift_dB"] == 0).all()
+    assert json.loads(md.with_suffix(".json").read_text())["before"] == {"source": "the first machine"}
 
     # a committed run trained with another configuration is left out, and said
     side = figs / "dridsr" / "smoke" / "manifests" / f"{sorted(dridsr_dirs)[0]}.json"
@@ -249,3 +256,21 @@ def test_a_selection_that_matches_no_run_is_refused_before_any_data_is_read(caps
         budget.main(["--profile", "budget30", "--seeds", "0", "--methods", "vdsr"])
     assert exit_info.value.code == 2
     assert "--seeds '0' --methods 'vdsr': no run of the budget30 study" in capsys.readouterr().err
+
+
+def test_rerun_shift_by_hand():
+    """after - before per image, grouped by run, seed and step; rows only in one side are left out."""
+    from paperlib.experiments.dridsr.budget import rerun_shift
+
+    before = pd.DataFrame(
+        {"run": ["A", "A", "A", "B"], "seed": 0, "step": [10, 10, 20, 10], "image": ["x", "y", "x", "x"],
+         "psnr": [30.0, 31.0, 32.0, 29.0]}
+    )  # fmt: skip
+    after = pd.DataFrame(
+        {"run": ["A", "A", "A"], "seed": 0, "step": [10, 10, 20], "image": ["x", "y", "z"], "psnr": [30.5, 30.5, 1.0]}
+    )
+    t = rerun_shift(before, after)
+    assert t[["run", "seed", "step", "n_images"]].values.tolist() == [["A", 0, 10, 2]]
+    # shifts +0.5 and -0.5: mean 0, sample SD sqrt(0.5), largest magnitude 0.5
+    assert t["mean_shift_dB"].iloc[0] == 0.0 and t["max_abs_shift_dB"].iloc[0] == 0.5
+    assert t["sd_dB"].iloc[0] == pytest.approx(0.5**0.5, abs=1e-12)

@@ -545,9 +545,52 @@ def merge_committed(per_image: pd.DataFrame, pairs: list, data, profile: str, ro
     return pd.concat([per_image, rows], ignore_index=True) if len(rows) else per_image, earlier
 
 
+def rerun_shift(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """How far a retrained run moved from its earlier result of the same configuration and seed: per run, seed and
+    step, the per-image PSNR change ``after - before`` (mean, SD and largest magnitude over the images in both).
+
+    Same configuration is not the same arithmetic: a CPU's bf16 kernels sum in an order that depends on the
+    thread count (and the machine), so a rerun is another draw, like another seed. This measures how large."""
+    k = ["run", "seed", "step", "image"]
+    m = before[k + ["psnr"]].merge(after[k + ["psnr"]], on=k, suffixes=("_before", "_after"))
+    shift = (m["psnr_after"] - m["psnr_before"]).rename("shift")
+    g = pd.concat([m[k[:3]], shift, shift.abs().rename("abs")], axis=1).groupby(k[:3], sort=True)
+    out = g["shift"].agg(["mean", "std", "size"]).join(g["abs"].max())
+    return out.reset_index().rename(
+        columns={"mean": "mean_shift_dB", "std": "sd_dB", "size": "n_images", "abs": "max_abs_shift_dB"}
+    )
+
+
+def save_rerun_shift(before: pd.DataFrame, before_manifests: dict, per_image: pd.DataFrame, pairs: list,
+                     profile: str, source: str) -> Path | None:  # fmt: skip
+    """Save :func:`rerun_shift` of the runs trained here against ``before`` (their earlier rows, from ``source``)
+    as ``budget_rerun_shift``, with both sides' commits and thread counts; ``None`` when nothing was retrained."""
+    from ...results import save_table
+
+    mine = {(br.name, br.seed) for br, _ in pairs}
+    before = before[[(r, int(s)) in mine for r, s in zip(before["run"], before["seed"])]]
+    table = rerun_shift(before, per_image) if len(before) else pd.DataFrame()
+    if table.empty:
+        return None
+
+    def sides(m: dict) -> dict:
+        hw = m.get("hardware", {})
+        return {"git_commit": m.get("git_commit"), "cpu": hw.get("cpu"), "torch_threads": hw.get("torch_threads")}
+
+    retrained = set(before["run_dir"])
+    meta = {
+        "before": {"source": source} | {d: sides(m) for d, m in before_manifests.items() if d in retrained},
+        "after": {Path(r.path).name: sides(r.manifest) for _, r in pairs},
+        "what": "per-image PSNR of the same run key (configuration and seed) retrained: after - before",
+    }
+    caption = "A rerun of the same configuration and seed: PSNR after - before, per image (dB)."
+    return save_table(table, "budget_rerun_shift", "dridsr", profile, meta, floatfmt=".3f", caption=caption)
+
+
 def main(argv=None):
     """Advance the profile's study stage by stage; after each stage, evaluate and save the outputs."""
-    from .tables import load_data, test_images
+    from ...runtime import git_commit
+    from .tables import load_data, protocol_text, test_images
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     ap.add_argument("--stages", default="1000,2000,5000,10000", help="comma-separated step targets, in order")
@@ -576,11 +619,15 @@ def main(argv=None):
     data = load_data(seed=args.seed)
     images = test_images(data, args.profile)
     stages = [int(s) for s in args.stages.split(",")]
+    # the committed rows of the runs about to be retrained, before the first stage overwrites them
+    before, before_manifests = committed_results(args.profile, data, set(), protocol_text(data=data))
+    source = f"the study's table on disk when it started (checkout {git_commit()})"
     for i, stage in enumerate(stages):
         runs = advance(stage, data, study, profile=args.profile, device=args.device, jobs=args.jobs)
         per, earlier = merge_committed(collect(runs, images, args.device, progress=True), runs, data, args.profile)
         meta = study_meta(data, args.seed, stages[: i + 1], runs, earlier)
         curves, cl, png = save_outputs(per, runs, args.profile, meta)
+        save_rerun_shift(before, before_manifests, per, runs, args.profile, source)
         from ...results import update_readme_budget
 
         update_readme_budget(profile=args.profile)
