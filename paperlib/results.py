@@ -241,12 +241,13 @@ def readme_budget_section(root=None, profile: str = "budget") -> str:
     meta = json.loads((d / "budget_claims.json").read_text()) if (d / "budget_claims.json").exists() else {}
     cl = pd.read_csv(claims_csv)
     lines = [f"{_md_images(d, {png.stem: 'budget study'}, root)}\n", (d / "budget_claims.md").read_text().strip(), ""]
+
+    def moving(r) -> str:
+        if pd.isna(r.trend_dB_since_prev):
+            return "no earlier snapshot to compare"
+        return f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
+
     for r in cl.itertuples():
-        moving = (
-            f"the margin moved {r.trend_dB_since_prev:+.2f} dB since step {int(r.prev_step)}"
-            if pd.notna(r.trend_dB_since_prev)
-            else "no earlier snapshot to compare"
-        )
         lines.append(
             f"* **{r.claim}**: at {int(r.step)} iterations our margin is {r.margin_dB:+.2f} dB "
             f"(images [{r.image_ci_low:+.2f}, {r.image_ci_high:+.2f}], "
@@ -257,7 +258,15 @@ def readme_budget_section(root=None, profile: str = "budget") -> str:
             )
             + (f"(paper {r.paper_margin_dB:+.2f} dB)" if pd.notna(r.paper_margin_dB) else "(not a claim of the paper)")
             + f": "
-            f"**{r.verdict_at_this_budget}** at this budget; {moving}."
+            f"**{r.verdict_at_this_budget}** at this budget; {moving(r)}."
+        )
+    far_csv = d / "budget_claims_furthest.csv"  # the study advanced seed by seed: where the margins are heading
+    far = pd.read_csv(far_csv) if far_csv.exists() and far_csv.read_text().strip() else pd.DataFrame()
+    for r in far.itertuples():
+        lines.append(
+            f"* Further on, with the seeds both sides have there ({r.seeds}): **{r.claim}** at {int(r.step)} "
+            f"iterations, margin {r.margin_dB:+.2f} dB (images [{r.image_ci_low:+.2f}, {r.image_ci_high:+.2f}]), "
+            f"{moving(r)}: **{r.verdict_at_this_budget}** ({r.why}); a trend, not a finding."
         )
     from .paper_values import DISPLAY_NAMES, DRIDSR_CLAIM_BASELINES
 

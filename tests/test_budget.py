@@ -43,6 +43,27 @@ def test_claims_margin_seed_spread_and_trend():
     assert cl["verdict_at_this_budget"] == "supported"  # both intervals above 0
 
 
+def test_furthest_takes_the_shared_seeds_beyond_the_common_step():
+    base = np.array([30.0, 31.0, 29.0, 32.0])
+    rows = [
+        *_rows("DRIDSR (interleaved)", 0, 100, base + 0.1),
+        *_rows("DRIDSR (interleaved)", 1, 100, base + 0.3),
+        *_rows("IMDN", 0, 100, base),
+        *_rows("IMDN", 1, 100, base),
+    ]
+    assert bx.furthest(pd.DataFrame(rows), baselines=("imdn",)).empty  # no step beyond the common one
+    # seed 0 of both (and seed 1 of IMDN only) went on to step 300
+    rows += _rows("DRIDSR (interleaved)", 0, 300, base + 2.0) + _rows("IMDN", 0, 300, base + [0.0, 0.2, 0.0, 0.2])
+    rows += _rows("IMDN", 1, 300, base + 5.0)
+    per = pd.DataFrame(rows)
+    assert bx.claims(per, baselines=("imdn",)).iloc[0]["step"] == 100
+    f = bx.furthest(per, baselines=("imdn",)).iloc[0]
+    # seed 0 only: margins 2.0, 1.8, 2.0, 1.8 -> 1.9; IMDN's seed 1 is not paired with anything
+    assert (f["step"], f["seeds"], f["prev_step"]) == (300, "1 vs 1", 100)
+    assert f["margin_dB"] == pytest.approx(1.9) and f["trend_dB_since_prev"] == pytest.approx(1.9 - 0.1)
+    assert f["verdict_at_this_budget"] == "unresolved" and "one seed" in f["why"]
+
+
 def test_common_step_needs_every_seed():
     rows = (
         _rows("A", 0, 100, [1.0])
@@ -208,6 +229,9 @@ def test_a_study_advanced_seed_by_seed_reuses_committed_rows_only_of_the_same_co
     assert set(shift["run"]) == {br.name for br in espcn} and (shift["n_images"] == len(images)).all()
     assert (shift["max_abs_shift_dB"] == 0).all()
     assert json.loads(md.with_suffix(".json").read_text())["before"] == {"source": "the first machine"}
+    # the same training read back (a later stage of this study, or a rerun of the command): not a rerun
+    same = {r.path.name: r.manifest for _, r in again}
+    assert budget.save_rerun_shift(mine, same, merged, again, "smoke", "this machine") is None
 
     # a committed run trained with another configuration is left out, and said
     side = figs / "dridsr" / "smoke" / "manifests" / f"{sorted(dridsr_dirs)[0]}.json"
@@ -274,3 +298,28 @@ def test_rerun_shift_by_hand():
     # shifts +0.5 and -0.5: mean 0, sample SD sqrt(0.5), largest magnitude 0.5
     assert t["mean_shift_dB"].iloc[0] == 0.0 and t["max_abs_shift_dB"].iloc[0] == 0.5
     assert t["sd_dB"].iloc[0] == pytest.approx(0.5**0.5, abs=1e-12)
+
+
+def test_readme_says_where_the_margin_is_heading_with_the_seeds_that_went_further(tmp_path):
+    from paperlib import results
+
+    d = tmp_path / "figures" / "dridsr" / "budget30"
+    d.mkdir(parents=True)
+    base = np.array([30.0, 31.0, 29.0, 32.0])
+    rows = [
+        r for s in (0, 1) for r in _rows("DRIDSR (interleaved)", s, 100, base + 0.1 * s) + _rows("IMDN", s, 100, base)
+    ]
+    rows += _rows("DRIDSR (interleaved)", 0, 300, base + 2.0) + _rows("IMDN", 0, 300, base + [0.0, 0.2, 0.0, 0.2])
+    per = pd.DataFrame(rows)
+    bx.claims(per, baselines=("imdn",)).to_csv(d / "budget_claims.csv", index=False)
+    bx.furthest(per, baselines=("imdn",)).to_csv(d / "budget_claims_furthest.csv", index=False)
+    (d / "budget_claims.md").write_text("| table |")
+    text = results.readme_budget_section(tmp_path / "figures", profile="budget30")
+    # seed 0 at 300: per-image margins 2.0, 1.8, 2.0, 1.8, t-interval (3 df) 1.9 +- 3.182 * 0.1 / 2; at 100: 0
+    assert (
+        "* Further on, with the seeds both sides have there (1 vs 1): **DRIDSR > IMDN (x4)** at 300 iterations, "
+        "margin +1.90 dB (images [+1.72, +2.08]), the margin moved +1.90 dB since step 100: **unresolved** "
+        "(one seed: no interval over seeds); a trend, not a finding." in text
+    )
+    pd.DataFrame([]).to_csv(d / "budget_claims_furthest.csv", index=False)  # every seed caught up: nothing further
+    assert "Further on" not in results.readme_budget_section(tmp_path / "figures", profile="budget30")

@@ -335,17 +335,46 @@ def claims(
     still moving says the verdict may change). ``extra_pairs`` adds comparisons that are not claims of
     the paper (the two RIDM readings), with no paper margin.
     """
-    rows = []
-    for b in baselines:
-        paper = DRIDSR_TABLE1.get(("dridsr", SCALE))[0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0]
-        row = _paired_row(per_image, target, DISPLAY_NAMES.get(b, b), paper)
-        if row:
-            rows.append(row)
-    for a, b in extra_pairs:
-        row = _paired_row(per_image, a, b, float("nan"))
-        if row:
-            rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(_claim_rows(per_image, target, baselines, extra_pairs, _paired_row))
+
+
+def furthest(
+    per_image: pd.DataFrame, target: str = "DRIDSR (interleaved)", baselines=CLAIM_BASELINES, extra_pairs=WIRING_PAIRS
+) -> pd.DataFrame:
+    """Per claim, the same rule at the furthest snapshot both labels reached with the seeds they share there, when
+    that is beyond :func:`claims`' step (a study advanced seed by seed): where the margin is heading. With one seed
+    the verdict is *unresolved* by the rule (no interval over seeds): a trend, never a finding."""
+    return pd.DataFrame(_claim_rows(per_image, target, baselines, extra_pairs, _furthest_row))
+
+
+def _claim_rows(per_image: pd.DataFrame, target: str, baselines, extra_pairs, row_of) -> list:
+    """``row_of(per_image, a, b, paper margin)`` for ``target`` against each baseline, then each extra pair."""
+    pairs = [
+        (
+            target,
+            DISPLAY_NAMES.get(b, b),
+            DRIDSR_TABLE1[("dridsr", SCALE)][0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0],
+        )
+        for b in baselines
+    ] + [(a, b, float("nan")) for a, b in extra_pairs]
+    return [row for a, b, paper in pairs if (row := row_of(per_image, a, b, paper))]
+
+
+def _furthest_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
+    """One row of :func:`furthest`: ``target`` minus ``blabel`` on their shared seeds at their furthest common
+    step; ``None`` when that is no further than :func:`common_step`."""
+    seeds_at = per_image.groupby(["run", "step"])["seed"].apply(set)
+    shared = {
+        step: seeds_at[target, step] & seeds_at[blabel, step]
+        for (run, step) in seeds_at.index
+        if run == target and (blabel, step) in seeds_at.index
+    }
+    reached = [step for step, seeds in shared.items() if seeds]
+    if not reached or max(reached) <= (common_step(per_image, target, blabel) or 0):
+        return None
+    step, seeds = max(reached), shared[max(reached)]
+    sub = per_image[per_image["run"].isin([target, blabel]) & per_image["seed"].isin(seeds)]
+    return _paired_row(sub, target, blabel, paper, step)
 
 
 def verdict_at(per_image: pd.DataFrame, step: int, target: str, baseline: str):
@@ -365,9 +394,9 @@ def margin_trend(per_image: pd.DataFrame, step: int, target: str, baseline: str,
     return margin - verdict_at(per_image, prev[-1], target, baseline).margin, prev[-1]
 
 
-def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
-    """One row of :func:`claims`: ``target`` minus ``blabel`` at their largest common step."""
-    step = common_step(per_image, target, blabel)
+def _paired_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float, step=None) -> dict | None:
+    """One row of :func:`claims`: ``target`` minus ``blabel`` at ``step`` (default: their largest common step)."""
+    step = common_step(per_image, target, blabel) if step is None else step
     if step is None:
         return None
     v = verdict_at(per_image, step, target, blabel)
@@ -525,6 +554,7 @@ def save_outputs(per_image: pd.DataFrame, pairs: list, profile: str, meta: dict)
     save_table(per_image, "budget_per_image_per_checkpoint", "dridsr", profile, meta)
     save_table(curves, "budget_curves", "dridsr", profile, meta)
     save_table(cl, "budget_claims", "dridsr", profile, meta)
+    save_table(furthest(per_image), "budget_claims_furthest", "dridsr", profile, meta)
     fig = plot_curves(curves)
     png = save_figure(fig, "budget_psnr_vs_iterations", "dridsr", profile, meta)
     plt.close(fig)
@@ -561,13 +591,23 @@ def rerun_shift(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _began(manifest: dict | None) -> str | None:
+    """When a run's training began (its first session's start; ``None`` without a manifest)."""
+    if not manifest:
+        return None
+    return (manifest.get("sessions") or [{}])[0].get("started") or manifest.get("started")
+
+
 def save_rerun_shift(before: pd.DataFrame, before_manifests: dict, per_image: pd.DataFrame, pairs: list,
                      profile: str, source: str) -> Path | None:  # fmt: skip
     """Save :func:`rerun_shift` of the runs trained here against ``before`` (their earlier rows, from ``source``)
     as ``budget_rerun_shift``, with both sides' commits and thread counts; ``None`` when nothing was retrained."""
     from ...results import save_table
 
-    mine = {(br.name, br.seed) for br, _ in pairs}
+    # retrained here, not resumed: a resumed run keeps the start of its first session (Trainer.start's sessions)
+    mine = {
+        (br.name, br.seed) for br, r in pairs if _began(before_manifests.get(Path(r.path).name)) != _began(r.manifest)
+    }
     before = before[[(r, int(s)) in mine for r, s in zip(before["run"], before["seed"])]]
     table = rerun_shift(before, per_image) if len(before) else pd.DataFrame()
     if table.empty:
