@@ -258,3 +258,19 @@ def test_edge_rows_judge_the_lower_gradient_error_as_better_at_the_studys_step(t
     assert pan["margin"] == pytest.approx(0.51) and pan["verdict"] == "contradicted"
     assert imdn["iterations"] == 2000 and imdn["seeds"] == 2 and imdn["images"] == 8
     assert "IMDN" in imdn["comparison"] and "lower is better" in imdn["comparison"]
+
+
+def test_budget_row_says_where_a_margin_is_heading_beyond_the_all_seeds_step(tmp_path):
+
+    from test_budget import _rows
+
+    base = np.array([30.0, 31.0, 29.0, 32.0])
+    rows = [r for s in (0, 1) for r in _rows("DRIDSR (interleaved)", s, 100, base + 0.1) + _rows("IMDN", s, 100, base)]
+    rows += _rows("DRIDSR (interleaved)", 0, 300, base + 2.0) + _rows("IMDN", 0, 300, base + [0.0, 0.2, 0.0, 0.2])
+    d = tmp_path / "dridsr" / "budget30"
+    d.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(d / "budget_per_image_per_checkpoint.csv", index=False)
+    (row,) = ev.dridsr_budget(baselines=("IMDN",), profile="budget30", root=tmp_path)
+    # the verdict stays at the step every seed reached (100: margin 0.1 exactly); seed 0 went on to 300
+    assert row["margin"] == pytest.approx(0.1) and "budget30 study at step 100" in row["experiment"]
+    assert "further on, 1 vs 1 seeds at step 300: +1.900 dB, a trend" in row["experiment"]

@@ -152,7 +152,7 @@ def dridsr_budget(
             f"DRIDSR > each method ({profile} study)",
             f"python -m paperlib.experiments.dridsr.budget --profile {profile}",
         )
-    from ..experiments.dridsr.budget import common_step, margin_trend, verdict_at
+    from ..experiments.dridsr.budget import common_step, furthest_row, margin_trend, verdict_at
 
     per, prof, rows = pd.read_csv(path), get_profile(profile), []
     target = "DRIDSR (interleaved)"
@@ -163,6 +163,13 @@ def dridsr_budget(
         v = verdict_at(per, step, target, b)
         trend, prev = margin_trend(per, step, target, b, v.margin)
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
+        paper = DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0]
+        far = furthest_row(per, target, b, paper)  # a study advanced seed by seed: where the margin is heading
+        further = (
+            f"; further on, {far['seeds']} seeds at step {far['step']:,}: {far['margin_dB']:+.3f} dB, a trend"
+            if far
+            else ""
+        )
         rows.append(
             _verdict_row(
                 v,
@@ -170,9 +177,10 @@ def dridsr_budget(
                 cost=cost_to_reach(0.3, ("dridsr", m), root),
                 experiment=f"{profile} study at step {step:,} (COVID-CT, 46 test images); margin moved "
                 f"{trend:+.3f} dB since step {prev if prev else '-'}"
+                + further
                 + ("; runs of an older engine: LR not rounded in training" if profile == "budget" else ""),
                 params=f"{n_params('dridsr', 4):,} vs {n_params(m, 4):,}",
-                paper_margin=DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0],
+                paper_margin=paper,
                 source=str(path.relative_to(figures_root(root).parent)),
                 **budget("dridsr", int(step), prof.batch_size, prof.hr_patch, 4),
             )

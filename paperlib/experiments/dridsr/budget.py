@@ -344,7 +344,7 @@ def furthest(
     """Per claim, the same rule at the furthest snapshot both labels reached with the seeds they share there, when
     that is beyond :func:`claims`' step (a study advanced seed by seed): where the margin is heading. With one seed
     the verdict is *unresolved* by the rule (no interval over seeds): a trend, never a finding."""
-    return pd.DataFrame(_claim_rows(per_image, target, baselines, extra_pairs, _furthest_row))
+    return pd.DataFrame(_claim_rows(per_image, target, baselines, extra_pairs, furthest_row))
 
 
 def _claim_rows(per_image: pd.DataFrame, target: str, baselines, extra_pairs, row_of) -> list:
@@ -360,7 +360,7 @@ def _claim_rows(per_image: pd.DataFrame, target: str, baselines, extra_pairs, ro
     return [row for a, b, paper in pairs if (row := row_of(per_image, a, b, paper))]
 
 
-def _furthest_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
+def furthest_row(per_image: pd.DataFrame, target: str, blabel: str, paper: float) -> dict | None:
     """One row of :func:`furthest`: ``target`` minus ``blabel`` on their shared seeds at their furthest common
     step; ``None`` when that is no further than :func:`common_step`."""
     seeds_at = per_image.groupby(["run", "step"])["seed"].apply(set)
