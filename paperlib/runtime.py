@@ -45,8 +45,15 @@ def autocast(device, enabled: bool):
 def git_commit() -> str:
     """The commit this process runs: ``PAPERLIB_COMMIT`` when set (a working tree copied to a device machine carries
     no ``.git`` or a stale one, so the sender names the commit), else HEAD when the process first asked (``-dirty``
-    when tracked files differed then; a long job records the code it loaded, not a later HEAD), else ``"unknown"``."""
+    when tracked files other than :data:`RESULT_PATHS` differed then; a long job records the code it loaded, not a
+    later HEAD), else ``"unknown"``."""
     return os.environ.get("PAPERLIB_COMMIT") or _git_head()
+
+
+#: What the project's own runs write into the checkout (tables and figures, the book's executed copies, bench
+#: records, the README's generated blocks): a change there is a result, not a change of code, so it does not make
+#: a commit ``-dirty`` (a staged study rewrites them after every stage, before its next stage starts training).
+RESULT_PATHS = ("figures", "book", "bench/results", "README.md")
 
 
 @functools.cache
@@ -54,7 +61,7 @@ def _git_head() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *(f":!{p}" for p in RESULT_PATHS)],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

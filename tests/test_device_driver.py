@@ -66,3 +66,29 @@ def test_git_commit_is_head_or_the_sender_named_commit(monkeypatch):
     assert runtime.git_commit().removesuffix("-dirty") == head.stdout.strip()
     monkeypatch.setenv("PAPERLIB_COMMIT", "0123abc")
     assert runtime.git_commit() == "0123abc"
+
+
+def test_a_commit_is_dirty_for_changed_code_not_for_results_the_project_writes(tmp_path, monkeypatch):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    (tmp_path / "figures").mkdir()
+    for f in ("code.py", "README.md", "figures/table.csv"):
+        (tmp_path / f).write_text("0\n")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    monkeypatch.setattr(runtime, "REPO_ROOT", tmp_path)
+    monkeypatch.delenv("PAPERLIB_COMMIT", raising=False)
+
+    def commit():
+        runtime._git_head.cache_clear()
+        return runtime.git_commit()
+
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    try:
+        (tmp_path / "figures" / "table.csv").write_text("1\n")  # a study's stage rewrote its table and the README
+        (tmp_path / "README.md").write_text("1\n")
+        assert commit() == head
+        (tmp_path / "code.py").write_text("1\n")
+        assert commit() == f"{head}-dirty"
+    finally:
+        runtime._git_head.cache_clear()  # the next caller asks this checkout again
