@@ -232,6 +232,7 @@ def test_a_study_advanced_seed_by_seed_reuses_committed_rows_only_of_the_same_co
     # the same training read back (a later stage of this study, or a rerun of the command): not a rerun
     same = {r.path.name: r.manifest for _, r in again}
     assert budget.save_rerun_shift(mine, same, merged, again, "smoke", "this machine") is None
+    assert budget.save_rerun_shift(pd.DataFrame(), {}, merged, again, "smoke", "no table yet") is None
 
     # a committed run trained with another configuration is left out, and said
     side = figs / "dridsr" / "smoke" / "manifests" / f"{sorted(dridsr_dirs)[0]}.json"

@@ -605,11 +605,12 @@ def save_rerun_shift(before: pd.DataFrame, before_manifests: dict, per_image: pd
     from ...results import save_table
 
     # retrained here, not resumed: a resumed run keeps the start of its first session (Trainer.start's sessions)
-    mine = {
-        (br.name, br.seed) for br, r in pairs if _began(before_manifests.get(Path(r.path).name)) != _began(r.manifest)
-    }
+    pairs = [(br, r) for br, r in pairs if _began(before_manifests.get(Path(r.path).name)) != _began(r.manifest)]
+    mine = {(br.name, br.seed) for br, _ in pairs}
+    if before.empty or not mine:  # no earlier table (a study's first run), or nothing retrained
+        return None
     before = before[[(r, int(s)) in mine for r, s in zip(before["run"], before["seed"])]]
-    table = rerun_shift(before, per_image) if len(before) else pd.DataFrame()
+    table = rerun_shift(before, per_image)
     if table.empty:
         return None
 
