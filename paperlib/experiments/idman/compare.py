@@ -500,7 +500,8 @@ def figure(
     note = "" if match else f"{want!r} is not in {ev.manifest.get('dataset')}; using its first test slice"
     img, s = (match or ev.pool)[0], spec["scale"]
     box = box if box is not None else (spec["box"] if image is None and match else None)
-    if box is not None and max(box[0], box[1]) + box[2] > min(img[2].shape):  # a slice cropped by PAPERLIB_CAP
+    (top, left, side), (h, w) = box or (0, 0, 0), img[2].shape
+    if box is not None and (top + side > h or left + side > w):  # a slice cropped by PAPERLIB_CAP
         box, note = None, (note + "; " if note else "") + f"box {box} lies outside the {img[2].shape} slice: pick_box"
     seed = min(sd for _, _, sd in runs)
     at_seed = {(m, sc): r for (m, sc, sd), r in runs.items() if sd == seed}
