@@ -52,7 +52,9 @@ test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 # jobs) 01 took 23 s; 02 108 min (11 trainings at up to 85 M parameters 57 min, their evaluation on 2 whole slices
 # 51 min); 03 trained its 26 runs in 26 min, and its evaluation (29 models x 3 test sets x 2 whole slices) had
 # done the 9 smallest models after 23 min. The evaluation of whole slices at paper size is what costs, so the cap
-# now also evaluates (and validates) on 240 x 240 centre crops (crop=240; the models keep the papers' sizes).
+# now also evaluates (and validates) on 240 x 240 centre crops (crop=240; the models keep the papers' sizes): with
+# the trainings already in runs/ (their keys leave the cap's crop out), 01 21 s, 02 445 s, 03 612 s, all passed
+# (bench/results/paper_shapes_idman_2026-12-07_181154.json); from an empty runs/ add the trainings (57 + 26 min).
 CAP ?= iterations=2,seeds=1,images=2,crop=240
 paper-shapes: setup  ## the paper profile capped to a few iterations/seeds/images: every notebook at paper shapes
 	PAPERLIB_CAP=$(CAP) $(BIN)/paperlib reproduce --profile paper --only $(ONLY)
