@@ -152,7 +152,7 @@ def dridsr_budget(
             f"DRIDSR > each method ({profile} study)",
             f"python -m paperlib.experiments.dridsr.budget --profile {profile}",
         )
-    from ..experiments.dridsr.budget import common_step, furthest_row, margin_trend, verdict_at
+    from ..experiments.dridsr.budget import common_step, furthest_row, margin_trend, paper_margin, verdict_at
 
     per, prof, rows = pd.read_csv(path), get_profile(profile), []
     target = "DRIDSR (interleaved)"
@@ -163,7 +163,7 @@ def dridsr_budget(
         v = verdict_at(per, step, target, b)
         trend, prev = margin_trend(per, step, target, b, v.margin)
         m = next(k for k, d in DISPLAY_NAMES.items() if d == b)
-        paper = DRIDSR_TABLE1[("dridsr", 4)][0] - DRIDSR_TABLE1[(m, 4)][0]
+        paper = paper_margin(m)
         far = furthest_row(per, target, b, paper)  # a study advanced seed by seed: where the margin is heading
         further = (
             f"; further on, {far['seeds']} seeds at step {far['step']:,}: {far['margin_dB']:+.3f} dB, a trend"

@@ -347,16 +347,15 @@ def furthest(
     return pd.DataFrame(_claim_rows(per_image, target, baselines, extra_pairs, furthest_row))
 
 
+def paper_margin(method: str) -> float:
+    """The paper's Table 1 PSNR of DRIDSR minus ``method``'s at x4 (NaN when the table has no such row)."""
+    return DRIDSR_TABLE1[("dridsr", SCALE)][0] - DRIDSR_TABLE1.get((method, SCALE), (np.nan,))[0]
+
+
 def _claim_rows(per_image: pd.DataFrame, target: str, baselines, extra_pairs, row_of) -> list:
     """``row_of(per_image, a, b, paper margin)`` for ``target`` against each baseline, then each extra pair."""
-    pairs = [
-        (
-            target,
-            DISPLAY_NAMES.get(b, b),
-            DRIDSR_TABLE1[("dridsr", SCALE)][0] - DRIDSR_TABLE1.get((b, SCALE), (np.nan,))[0],
-        )
-        for b in baselines
-    ] + [(a, b, float("nan")) for a, b in extra_pairs]
+    pairs = [(target, DISPLAY_NAMES.get(b, b), paper_margin(b)) for b in baselines]
+    pairs += [(a, b, float("nan")) for a, b in extra_pairs]
     return [row for a, b, paper in pairs if (row := row_of(per_image, a, b, paper))]
 
 
