@@ -6,6 +6,8 @@ under ``book/executed/``: :func:`publish` copies an executed copy there byte for
 that papermill finished every cell, that it ran under the profile of the folder, that it was made from
 the notebook as it is now, and that it is not too large to commit. A notebook with no executed copy
 yet gets a *placeholder*: its source without outputs, with a banner saying the outputs are pending.
+A published copy whose notebook has changed since it ran is kept, with a banner saying so (:func:`mark_stale`):
+its outputs are what an earlier version made, and the reader should know before reading a verdict in them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ BOOK_PROFILE = "quick"
 #: An executed copy larger than this is refused (figures are embedded as base64 PNG).
 MAX_NOTEBOOK_BYTES = 5_000_000
 PENDING_KEY = "paperlib_book"
+#: Tag of the banner :func:`mark_stale` puts on a published copy made by an earlier version of its notebook.
+STALE_TAG = "stale-banner"
 
 
 def book_profile(nb: str) -> str:
@@ -37,10 +41,10 @@ def book_path(nb: str, book_dir=None, profile: str | None = None) -> Path:
 
 
 def _cells(nb_json: dict) -> list[tuple[str, str]]:
-    """(type, source) of every cell but papermill's injected parameters."""
+    """(type, source) of every cell but papermill's injected parameters and the book's stale banner."""
     out = []
     for c in nb_json["cells"]:
-        if "injected-parameters" in c.get("metadata", {}).get("tags", []):
+        if {"injected-parameters", STALE_TAG} & set(c.get("metadata", {}).get("tags", [])):
             continue
         src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
         out.append((c["cell_type"], src.rstrip()))
@@ -87,16 +91,55 @@ def placeholder(nb: str, profile: str, source: Path | None = None) -> dict:
         f"yet been executed at the `{profile}` profile in this repository. To make them:\n"
         f"`make reproduce PROFILE={profile} ONLY={name}`, then `paperlib publish --only {name}`.\n```"
     )
-    cells, first = nb_json["cells"], nb_json["cells"][0]
-    title, _, rest = "".join(first["source"]).partition("\n")
-    if first["cell_type"] == "markdown" and title.startswith("# ") and rest.strip():  # banner under the title
-        first["source"] = title
-        cells.insert(1, dict(first, id=f"{first.get('id', 'title')}-rest", source=rest.lstrip("\n")))
+    _title_split(nb_json)  # banner under the title
+    cells = nb_json["cells"]
     cells.insert(
         1, {"cell_type": "markdown", "id": "pending-banner", "metadata": {"tags": ["pending-banner"]}, "source": banner}
     )
     nb_json["metadata"][PENDING_KEY] = {"pending": True, "profile": profile, "notebook": nb}
     return nb_json
+
+
+def _title_split(nb_json: dict) -> None:
+    """Split a first markdown cell ``# Title\n\nrest`` in two, so that a banner can go under the title."""
+    cells, first = nb_json["cells"], nb_json["cells"][0]
+    title, _, rest = "".join(first["source"]).partition("\n")
+    if first["cell_type"] == "markdown" and title.startswith("# ") and rest.strip():
+        first["source"] = title
+        cells.insert(1, dict(first, id=f"{first.get('id', 'title')}-rest", source=rest.lstrip("\n")))
+
+
+def mark_stale(path: Path, nb: str, profile: str, source: Path) -> bool:
+    """Keep the published copy at ``path`` honest about its age: when ``source`` has changed since the copy
+    was executed, put a banner under its title saying that its outputs come from an earlier version of the
+    notebook (when it ran, and how to refresh it); when it is current again, take the banner away. The
+    outputs are never touched. Returns whether the copy is stale."""
+    nb_json = json.loads(path.read_text())
+    stale = _cells(nb_json) != _cells(json.loads(Path(source).read_text()))
+    cells = nb_json["cells"]
+    has = [i for i, c in enumerate(cells) if STALE_TAG in c.get("metadata", {}).get("tags", [])]
+    if stale == bool(has):
+        return stale
+    if has:
+        del cells[has[0]]
+    else:
+        ran = str(nb_json.get("metadata", {}).get("papermill", {}).get("start_time") or "an earlier date")[:10]
+        name = Path(nb).stem
+        banner = (
+            "```{warning}\n**Made by an earlier version of this notebook.** The outputs on this page were "
+            f"executed on {ran}; the notebook has changed since (its text, its code or both), so a table or "
+            "verdict below may differ from what it makes now. The project's current tables are in "
+            f"`figures/{Path(nb).parent.as_posix()}/{profile}/`. To refresh this page: "
+            f"`make reproduce PROFILE={profile} ONLY={name}`, then `paperlib publish --only {name}`.\n```"
+        )
+        # after the first cell, left whole: splitting it would make the copy differ from its source for good
+        cells.insert(
+            1, {"cell_type": "markdown", "id": "stale-banner", "metadata": {"tags": [STALE_TAG]}, "source": banner}
+        )
+    tmp = path.with_suffix(".ipynb.tmp")  # written whole, then renamed: never a half-written page
+    tmp.write_text(json.dumps(nb_json, indent=1, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return stale
 
 
 def is_pending(nb_json: dict) -> bool:
@@ -120,7 +163,8 @@ def publish_one(
         return "published", dst
     status = f"refused: {src}: {why}" if why else "pending"
     if dst.is_file() and not is_pending(json.loads(dst.read_text())):
-        return (status if why else "kept"), dst
+        status = status if why else "kept"
+        return (status + ", from an earlier version (banner)" if mark_stale(dst, nb, profile, source) else status), dst
     dst.write_text(json.dumps(placeholder(nb, profile, source), indent=1, ensure_ascii=False) + "\n")
     return status, dst
 

@@ -64,6 +64,11 @@ def test_committed_book_notebooks_are_what_their_folder_says():
             assert "Outputs pending" in nb_json["cells"][1]["source"], path
         else:
             assert book.check_executed(path, nb, profile) is None, path
+            src = json.loads((NOTEBOOK_DIR / nb).read_text())
+            stale = book._cells(nb_json) != book._cells(src)
+            banner = [c for c in nb_json["cells"] if book.STALE_TAG in c.get("metadata", {}).get("tags", [])]
+            why = "made by an earlier version of its notebook, no banner says so" if stale else "a stale banner"
+            assert stale == bool(banner), f"{path}: {why} (`paperlib publish` sets or clears it)"
             assert nb_json["metadata"]["papermill"]["parameters"]["profile"] == profile, path
             assert outputs, f"{path}: an executed notebook without outputs"
             assert profile == book.book_profile(nb), f"{path}: the book shows {nb} from {book.book_profile(nb)}"
@@ -157,6 +162,27 @@ def test_publish_copies_keeps_and_refuses(tmp_path, monkeypatch):
     assert "over the 0 MB limit" in publish()[0]
     run.unlink()
     assert publish() == ("kept", dst) and dst.read_bytes() == good
+    # the notebook changes, nothing new is executed: the published copy stays, outputs untouched, under a banner
+    edited = json.loads(src.read_text())
+    edited["cells"][-1]["source"] += "\n# edited"
+    src.write_text(json.dumps(edited))
+    assert publish() == ("kept, from an earlier version (banner)", dst)
+    marked = json.loads(dst.read_text())
+    assert marked["cells"][1]["metadata"]["tags"] == [book.STALE_TAG]
+    assert "earlier version" in marked["cells"][1]["source"] and "ONLY=01_tiny" in marked["cells"][1]["source"]
+    assert marked["cells"][:1] + marked["cells"][2:] == json.loads(good)["cells"], "outputs and cells untouched"
+    assert publish()[0].endswith("(banner)") and json.loads(dst.read_text()) == marked, "one banner, not two"
+    monkeypatch.undo()  # the size limit back
+    _executed(src, run)  # executed again from the edited notebook: published whole, no banner
+    assert publish() == ("published", dst) and dst.read_bytes() == run.read_bytes()
+    good = dst.read_bytes()
+    edited["cells"][-1]["source"] = edited["cells"][-1]["source"].replace("\n# edited", "")
+    src.write_text(json.dumps(edited))  # back to the first version: stale again, then current again
+    run.unlink()
+    assert publish()[0].endswith("(banner)")
+    edited["cells"][-1]["source"] += "\n# edited"
+    src.write_text(json.dumps(edited))
+    assert publish() == ("kept", dst) and json.loads(dst.read_text()) == json.loads(good)
     run.write_text("{not json")
     dst.unlink()  # refused with nothing published: the placeholder stands in
     status, _ = publish()
