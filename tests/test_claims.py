@@ -110,7 +110,9 @@ def test_missing_results_give_an_unresolved_row_that_names_the_command(tmp_path)
     led = claims.ledger(root=tmp_path)
     assert (led["verdict"] != "contradicted").all()
     r = led[led["claim"] == "dridsr.sobel_vs_canny"].iloc[0]
-    assert r["verdict"] == "unresolved" and "path_ablation" in r["to_resolve"]
+    assert r["verdict"] == "unresolved" and r["to_resolve"] == "paperlib study path-ablation --save"
+    r = led[(led["claim"] == "dridsr.simple_models_suffice") & ~led["decides"].astype(bool)].iloc[0]
+    assert r["to_resolve"] == "paperlib study path-ablation --family size_family --save"
     assert set(claims.summary(led)["claim"]) == {c["id"] for c in claims.CLAIMS}
 
 
@@ -274,3 +276,30 @@ def test_budget_row_says_where_a_margin_is_heading_beyond_the_all_seeds_step(tmp
     # the verdict stays at the step every seed reached (100: margin 0.1 exactly); seed 0 went on to 300
     assert row["margin"] == pytest.approx(0.1) and "budget30 study at step 100" in row["experiment"]
     assert "further on, 1 vs 1 seeds at step 300: +1.900 dB, a trend" in row["experiment"]
+
+
+def test_size_family_decides_on_twice_the_size_and_shows_the_smaller_as_context(tmp_path):
+    """The paper's DRIDSR 0.1 dB above the 2x-wide one on every image of 3 seeds: 'simple models suffice' is
+    supported; 0.2 dB below the 0.42x one: shown as context, contradicting nothing. The claim's verdict reads only
+    the deciding row."""
+    d = tmp_path / "dridsr" / "budget"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in (0, 1, 2):
+        for i in range(6):
+            p = 27 + rng.normal()
+            rows += [
+                {"run": "DRIDSR (Sobel)", "seed": s, "step": 2000, "image": f"i{i}", "psnr": p},
+                {"run": "DRIDSR (width 72)", "seed": s, "step": 2000, "image": f"i{i}", "psnr": p - 0.1},
+                {"run": "DRIDSR (width 24)", "seed": s, "step": 2000, "image": f"i{i}", "psnr": p + 0.2},
+            ]
+    pd.DataFrame(rows).to_csv(d / "size_family_per_image.csv", index=False)
+    wide, narrow = (f(root=tmp_path, **kw)[0] for f, kw in claims.EVIDENCE["dridsr.simple_models_suffice"])
+    assert wide["verdict"] == "supported" and wide["margin"] == pytest.approx(0.1) and wide["decides"]
+    assert wide["params"] == "523,933 vs 1,032,337" and wide["seeds"] == 3 and "step 2,000" in wide["comparison"]
+    assert narrow["verdict"] == "contradicted" and narrow["margin"] == pytest.approx(-0.2) and not narrow["decides"]
+    assert narrow["params"] == "523,933 vs 217,705"
+    led = claims.ledger(root=tmp_path)
+    row = claims.summary(led).set_index("claim").loc["dridsr.simple_models_suffice"]
+    assert row["verdict"] == "supported"

@@ -57,3 +57,35 @@ def test_smoke_study_writes_every_output(tmp_path):
     assert len(shares) == 2 * len(images) and set(shares["path"]) == {"low path", "high path"}
     assert shares["share_above"].between(0, 1).all()
     assert (d / "frequency_paths_measured.png").is_file() and set(out) >= {"per_image", "claims", "shares"}
+
+
+def test_size_family_shares_the_reference_runs_and_scales_width_only():
+    from paperlib.experiments.dridsr.budget import study_configs
+
+    assert pa.SIZE_VARIANTS[pa.REFERENCE] == pa.VARIANTS[pa.REFERENCE] == {}
+    ref = [c for br, c in study_configs(pa.SIZE_STUDY, "budget", "cpu") if br.name == pa.REFERENCE]
+    path_ref = [c for br, c in study_configs(pa.STUDY, "budget", "cpu") if br.name == pa.REFERENCE]
+    assert ref == path_ref and len(ref) == len(pa.SEEDS), (
+        "the same configurations: the paper's size trained once for both"
+    )
+    for label, o in pa.SIZE_VARIANTS.items():  # distillation at half the width, as the paper's 48 / 24
+        if o:
+            assert set(o) == {"n_feats", "distill_channels"} and o["distill_channels"] * 2 == o["n_feats"], label
+    k = len(pa.SIZE_VARIANTS)
+    assert [br.seed for br in pa.SIZE_STUDY[:k]] == [0] * k and len(pa.SIZE_STUDY) == k * len(pa.SEEDS)
+
+
+@pytest.mark.slow
+def test_smoke_size_family_writes_its_own_tables_and_no_frequency_outputs(tmp_path):
+    from paperlib.data.sources import load_sample_source
+
+    data = load_sample_source(seed=0, window="lung")
+    study = pa.study_runs("size_family", seeds=(0,))
+    runs = advance(4, data, study, "smoke", runs=tmp_path / "runs", progress=False, **SMOKE_OVERRIDES)
+    out = pa.save_outputs(runs, data.test[:2], profile="smoke", root=tmp_path / "figures", family="size_family")
+    d = tmp_path / "figures" / "dridsr" / "smoke"
+    claims = pd.read_csv(d / "size_family_claims.csv")
+    assert set(claims["comparison"]) == {f"{pa.REFERENCE} > {v}" for v in pa.SIZE_VARIANTS if v != pa.REFERENCE}
+    assert (claims["verdict"] == "unresolved").all()
+    assert not list(d.glob("path_ablation_*")) and not (d / "frequency_shares.csv").exists()
+    assert "shares" not in out and (d / "size_family_psnr_vs_iterations.png").is_file()

@@ -299,31 +299,37 @@ def dridsr_time(root=None) -> list[dict]:
 PATH_ABLATION_DIR = ("dridsr", "budget")
 
 
-def _path_ablation(root=None) -> tuple[pd.DataFrame | None, Path]:
-    path = figures_root(root).joinpath(*PATH_ABLATION_DIR, "path_ablation_per_image.csv")
+def _path_ablation(root=None, family: str = "path_ablation") -> tuple[pd.DataFrame | None, Path]:
+    path = figures_root(root).joinpath(*PATH_ABLATION_DIR, f"{family}_per_image.csv")
     return (pd.read_csv(path) if path.is_file() else None), path
 
 
-def dridsr_path_ablation(variant: str, step: str = "final", root=None) -> list[dict]:
-    """DRIDSR (Sobel, simple IDB) against one variant, at the last step every run reached or at an early one."""
+def dridsr_path_ablation(variant: str, step: str = "final", family: str = "path_ablation", decides: bool = True,
+                         root=None) -> list[dict]:  # fmt: skip
+    """DRIDSR (Sobel, simple IDB, the paper's size) against one variant of a family of
+    :mod:`paperlib.experiments.dridsr.path_ablation` (its path and IDB ablation, or its family of sizes), at the
+    last step every run reached or at an early one; ``decides=False`` makes the row context, not a verdict."""
+    from ..experiments.dridsr.path_ablation import FAMILIES, verdict_of
     from ..experiments.dridsr.path_ablation import REFERENCE as ref
-    from ..experiments.dridsr.path_ablation import VARIANTS, verdict_of
 
-    per, path = _path_ablation(root)
-    found = None if per is None else verdict_of(per, variant, step)
+    per, path = _path_ablation(root, family)
+    found = None if per is None or variant not in set(per["run"]) else verdict_of(per, variant, step)
     if found is None:
-        return missing(f"{ref} > {variant}", "python -m paperlib.experiments.dridsr.path_ablation")
+        how = "paperlib study path-ablation" + ("" if family == "path_ablation" else f" --family {family}")
+        return [missing(f"{ref} > {variant}", how + " --save")[0] | {"decides": decides}]
     at, v = found
     prof = get_profile("budget")
+    what = "path ablation" if family == "path_ablation" else "family of sizes"
     return [
         _verdict_row(
             v,
             comparison=f"{ref} > {variant} (x4, PSNR, step {at:,})",
-            experiment="DRIDSR path ablation, budget profile (COVID-CT, 46 test images)"
+            experiment=f"DRIDSR {what}, budget profile (COVID-CT, 46 test images)"
             + (", early in training: a convergence test" if step != "final" else ""),
-            params=f"{n_params('dridsr', 4):,} vs {n_params('dridsr', 4, **VARIANTS[variant]):,}",
+            params=f"{n_params('dridsr', 4):,} vs {n_params('dridsr', 4, **FAMILIES[family][variant]):,}",
             paper_margin=np.nan,
             source=str(path.relative_to(figures_root(root).parent)),
+            decides=decides,
             **budget("dridsr", int(at), prof.batch_size, prof.hr_patch, 4),
         )
     ]

@@ -11,6 +11,12 @@ The paper argues three things that it never measures:
   better SR results" (the low-frequency path dropped), and "the interaction between the residual
   block and the IDB" in the RIDM (the IDBs dropped, their parameters spent on residual blocks).
 
+A second family of variants (``--family size_family``) asks the paper's discussion: "the super-resolution of CT
+images does not require too complex models, and often simple models can achieve good results". It trains DRIDSR
+at three RIDM widths (``n_feats`` 24 / 48 / 72, ``distill_channels`` half of it, everything else the paper's:
+217,705 / 523,933 / 1,032,337 parameters, 0.42x / 1x / 2.0x) under the same profile, seeds and stages; the
+paper's size is the reference, so its runs are the path ablation's reference runs (same run key).
+
 Each variant is DRIDSR at x4 with one design changed (``edge='sobel'|'canny'|'none'``,
 ``idb='simple'|'original'``, ``low_path=False``, ``idb='none'`` with 9 residual blocks), trained
 under the ``budget`` profile (the same batches for every run of a seed, snapshots at fixed steps) with 3
@@ -19,7 +25,8 @@ budget study (:func:`paperlib.experiments.dridsr.budget.advance`), and evaluated
 images under the Table 1 protocol. Its runs were trained with rounded LR patches; the budget
 study's older runs were not, so the two studies share no run.
 
-Outputs (``figures/dridsr/budget/``, beside the budget study whose profile they share):
+Outputs (``figures/dridsr/budget/``, beside the budget study whose profile they share; the size family's tables
+are named ``size_family_*`` instead of ``path_ablation_*`` and it has no frequency outputs):
 ``path_ablation_per_image`` (every snapshot of every run on the 46 test images), ``path_ablation_curves``
 and its figure, ``path_ablation_claims`` (the one rule, :func:`paperlib.stats.paired_verdict`, at the last
 step every run reached and at :data:`EARLY_STEP`), ``path_ablation_steps_to_psnr`` (per seed, the first
@@ -27,7 +34,8 @@ snapshot at or above :data:`CONVERGENCE_PSNR`) and ``frequency_shares`` (:func:`
 
 Run in the background::
 
-    python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000
+    python -m paperlib.experiments.dridsr.path_ablation --stages 1000,2000 --save
+    python -m paperlib.experiments.dridsr.path_ablation --family size_family --stages 1000,2000 --jobs 2 --save
 """
 
 from __future__ import annotations
@@ -59,9 +67,27 @@ VARIANTS = {
     "DRIDSR (no IDBs, 9 blocks)": {"idb": "none", "n_resblocks": 9},
 }
 REFERENCE = "DRIDSR (Sobel)"
-#: Seed-major order: every variant's seed 0 first, so a stopped study still has complete pairs.
-STUDY = tuple(BudgetRun("dridsr", s, opts, label) for s in SEEDS for label, opts in VARIANTS.items())
-SMOKE_STUDY = tuple(BudgetRun("dridsr", 0, opts, label) for label, opts in VARIANTS.items())
+#: "simple models can achieve good results": DRIDSR at three RIDM widths, the paper's (the reference) in the middle.
+#: The width scales the RIDM and the features around it (``n_feats``) with ``distill_channels`` kept at half of it,
+#: as in the paper (48 / 24); the merge channels (28) and everything else stay the paper's. Our choice: the paper
+#: names no family of sizes.
+SIZE_VARIANTS = {
+    REFERENCE: {},
+    "DRIDSR (width 24)": {"n_feats": 24, "distill_channels": 12},
+    "DRIDSR (width 72)": {"n_feats": 72, "distill_channels": 36},
+}
+#: family name (the outputs' prefix) -> its variants; the first is the reference of every comparison.
+FAMILIES = {"path_ablation": VARIANTS, "size_family": SIZE_VARIANTS}
+
+
+def study_runs(family: str = "path_ablation", seeds=SEEDS) -> tuple:
+    """The runs of a family, seed-major (every variant's seed 0 first, so a stopped study still has complete pairs)."""
+    return tuple(BudgetRun("dridsr", s, opts, label) for s in seeds for label, opts in FAMILIES[family].items())
+
+
+STUDY = study_runs()
+SIZE_STUDY = study_runs("size_family")
+SMOKE_STUDY = study_runs(seeds=(0,))
 #: The convergence test: the one rule on test PSNR this early in training (3% of the way to 10,000 steps).
 EARLY_STEP = 300
 #: "Iterations to reach a stated PSNR": test PSNR (Y, x4, our 46 images) a DRIDSR passes within the first 1,000
@@ -79,10 +105,10 @@ def verdict_of(per_image: pd.DataFrame, variant: str, when: str = "final"):
     return step, paired_verdict(at, REFERENCE, variant, "psnr", by="run")
 
 
-def claims_table(per_image: pd.DataFrame) -> pd.DataFrame:
+def claims_table(per_image: pd.DataFrame, variants=VARIANTS) -> pd.DataFrame:
     """The reference against every variant by the one rule, at the last common step and at :data:`EARLY_STEP`."""
     rows = []
-    for label in VARIANTS:
+    for label in variants:
         if label == REFERENCE or label not in set(per_image["run"]):
             continue
         for when in ("final", "early"):
@@ -182,8 +208,11 @@ def frequency_figure(run, image, step: int, device="cpu"):
     return fig
 
 
-def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root=None) -> dict:
-    """Evaluate every snapshot (cached), then write the tables and figures above; returns ``{name: path}``."""
+def save_outputs(
+    runs: list, images, device="cpu", profile: str = "budget", root=None, family: str = "path_ablation"
+) -> dict:
+    """Evaluate every snapshot (cached), then write the tables and figures above (named after ``family``);
+    returns ``{name: path}``."""
     import matplotlib.pyplot as plt
 
     from ...results import save_figure, save_table
@@ -193,10 +222,11 @@ def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root
     per = collect(runs, images, progress=False)
     final = min(common_step(per, REFERENCE, v) or 0 for v in {br.name for br, _ in runs} if v != REFERENCE)
     manifests = {run.path.name: run.record() for _, run in runs}
+    variants = FAMILIES[family]
     meta = {
-        "study": "dridsr path ablation",
-        "variants": VARIANTS,
-        "seeds": list(SEEDS),
+        "study": f"dridsr {family.replace('_', ' ')}",
+        "variants": variants,
+        "seeds": sorted({br.seed for br, _ in runs}),
         "scale": SCALE,
         "test_images": len(images),
         "runs": {
@@ -213,16 +243,18 @@ def save_outputs(runs: list, images, device="cpu", profile: str = "budget", root
         "convergence_psnr": CONVERGENCE_PSNR,
     }
     out = {
-        "per_image": save_table(per, "path_ablation_per_image", "dridsr", profile, meta, root=root),
-        "curves": save_table(curve_table(per), "path_ablation_curves", "dridsr", profile, meta, root=root),
-        "claims": save_table(claims_table(per), "path_ablation_claims", "dridsr", profile, meta, root=root),
-        "steps": save_table(steps_to_psnr(per), "path_ablation_steps_to_psnr", "dridsr", profile, meta, root=root),
+        "per_image": save_table(per, f"{family}_per_image", "dridsr", profile, meta, root=root),
+        "curves": save_table(curve_table(per), f"{family}_curves", "dridsr", profile, meta, root=root),
+        "claims": save_table(claims_table(per, variants), f"{family}_claims", "dridsr", profile, meta, root=root),
+        "steps": save_table(steps_to_psnr(per), f"{family}_steps_to_psnr", "dridsr", profile, meta, root=root),
     }
-    fig = plot_curves(
-        curve_table(per), title="DRIDSR path ablation: test PSNR against iterations (band: range over 3 seeds)"
-    )
-    out["curves_fig"] = save_figure(fig, "path_ablation_psnr_vs_iterations", "dridsr", profile, meta, root=root)
+    n_seeds = len({br.seed for br, _ in runs})
+    title = f"DRIDSR {family.replace('_', ' ')}: test PSNR against iterations (band: range over {n_seeds} seeds)"
+    fig = plot_curves(curve_table(per), title=title)
+    out["curves_fig"] = save_figure(fig, f"{family}_psnr_vs_iterations", "dridsr", profile, meta, root=root)
     plt.close(fig)
+    if family != "path_ablation":  # the frequency measure is about the paths, not the sizes
+        return out
     shares = frequency_shares(runs, images, final, device=device)
     out["shares"] = save_table(shares, "frequency_shares", "dridsr", profile, meta | {"step": final}, root=root)
     ref = next(run for br, run in runs if br.name == REFERENCE and br.seed == SEEDS[0])
@@ -240,15 +272,19 @@ def main(argv=None):
     ap.add_argument("--profile", default="budget")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--save", action="store_true", help="after the last stage, write the outputs under figures/")
+    ap.add_argument("--family", default="path_ablation", choices=sorted(FAMILIES), help="which variants to train")
+    ap.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="comma-separated training seeds")
+    ap.add_argument("--jobs", type=int, default=1, help="train a stage's runs in this many local processes")
     args = ap.parse_args(argv)
+    study = study_runs(args.family, tuple(int(s) for s in args.seeds.split(",")))
     data = load_data()
     images = test_images(data, args.profile)
     for stage in [int(s) for s in args.stages.split(",")]:
-        runs = advance(stage, data, STUDY, profile=args.profile, device=args.device, progress=False)
+        runs = advance(stage, data, study, profile=args.profile, device=args.device, progress=False, jobs=args.jobs)
         per = collect(runs, images, args.device, progress=False)
         print(f"== stage {stage}\n", curve_table(per).to_string(index=False), flush=True)
     if args.save:
-        for name, path in save_outputs(runs, images, args.device).items():
+        for name, path in save_outputs(runs, images, args.device, args.profile, family=args.family).items():
             print(f"{name}: {path}")
 
 
