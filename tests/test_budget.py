@@ -278,9 +278,9 @@ def test_a_selection_that_matches_no_run_is_refused_before_any_data_is_read(caps
 
     monkeypatch.setenv("PAPERLIB_DATA", str(tmp_path / "no-data"))
     with pytest.raises(SystemExit) as exit_info:
-        budget.main(["--profile", "budget30", "--seeds", "0", "--methods", "vdsr"])
+        budget.main(["--profile", "budget30", "--seeds", "0", "--methods", "srcnn"])
     assert exit_info.value.code == 2
-    assert "--seeds '0' --methods 'vdsr': no run of the budget30 study" in capsys.readouterr().err
+    assert "--seeds '0' --methods 'srcnn': no run of the budget30 study" in capsys.readouterr().err
 
 
 def test_rerun_shift_by_hand():
@@ -324,3 +324,14 @@ def test_readme_says_where_the_margin_is_heading_with_the_seeds_that_went_furthe
     )
     pd.DataFrame([]).to_csv(d / "budget_claims_furthest.csv", index=False)  # every seed caught up: nothing further
     assert "Further on" not in results.readme_budget_section(tmp_path / "figures", profile="budget30")
+
+
+def test_budget30_caps_vdsr_at_a_snapshot_past_the_ledgers_3000_steps():
+    """VDSR stops where the profile saves a snapshot (else its last steps would be compared at an earlier one)."""
+    from paperlib.experiments.dridsr import budget
+    from paperlib.profiles import get_profile
+
+    vdsr = [br for br in budget.STUDY_30 if br.method == "vdsr"]
+    assert [br.seed for br in vdsr] == [0, 1] and {br.max_steps for br in vdsr} == {4000}
+    assert 4000 in get_profile("budget30").snapshot_steps
+    assert [br.method for br in budget.STUDY_30[:6]] == ["dridsr", "imdn", "pan"] * 2  # the costly runs last

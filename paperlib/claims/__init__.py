@@ -31,7 +31,7 @@ EVIDENCE = {
     "dridsr.psnr_margins_x4": [
         (ev.dridsr_table1, dict(metric="psnr", scale=4, baselines=D_BASE)),
         (ev.dridsr_budget, {}),
-        (ev.dridsr_budget, dict(profile="budget30", baselines=("IMDN", "PAN"))),
+        (ev.dridsr_budget, dict(profile="budget30", baselines=("IMDN", "PAN", "VDSR"))),
     ],
     "dridsr.bicubic_x3": [(ev.dridsr_bicubic_row, dict(scale=3))],
     "dridsr.bicubic_x4": [(ev.dridsr_bicubic_row, dict(scale=4))],
