@@ -1,4 +1,4 @@
-"""DRIDSR's own design claims, trained as an ablation: the gradient path and the simple IDB.
+"""DRIDSR's own design claims, trained as ablations: the gradient path, the simple IDB, and a family of sizes.
 
 The paper argues three things that it never measures:
 
