@@ -57,7 +57,7 @@ SOURCES = {
     "DRIDSR Table 1 (quick)": ("dridsr/quick/training_runs.csv", _table_runs),
     "DRIDSR budget study": ("dridsr/budget/manifests", _manifest_runs),
     "DRIDSR path ablation": ("dridsr/budget/path_ablation_per_image.json", _sidecar_runs),
-    # its reference runs have the path ablation's keys: counted here too when they were trained again for it
+    # its reference runs have the path ablation's keys; trained once for both, their hours would show in both rows
     "DRIDSR size family": ("dridsr/budget/size_family_per_image.json", _sidecar_runs),
     "DRIDSR budget30 study": ("dridsr/budget30/manifests", _manifest_runs),
     "IDMAN ablations (quick)": ("idman/quick/ablation_provenance.json", _sidecar_runs),
