@@ -336,3 +336,27 @@ def test_budget30_caps_vdsr_at_a_snapshot_past_the_ledgers_3000_steps():
     assert 4000 in get_profile("budget30").snapshot_steps
     assert [br.method for br in budget.STUDY_30[:9]] == ["dridsr", "imdn", "pan"] * 3  # the costly runs last
     assert [br.seed for br in budget.STUDY_30[:9]] == [0] * 3 + [1] * 3 + [2] * 3
+
+
+def test_a_rerun_of_other_runs_keeps_the_earlier_measurements():
+    """Seed 0's shifts (an earlier session) stay when seed 1 is measured; a new measurement of seed 0 replaces its
+    own rows only; both sessions' provenance is kept."""
+    from paperlib.experiments.dridsr.budget import merge_rerun_shift
+
+    def rows(run, seed, shift):
+        return [{"run": run, "seed": seed, "step": st, "mean_shift_dB": shift} for st in (500, 2000)]
+
+    earlier = pd.DataFrame(rows("DRIDSR", 0, -0.1) + rows("IMDN", 0, -0.03))
+    e_meta = {"before": {"source": "checkout a", "d0": {"t": 2}}, "after": {"d0": {"t": 1}}, "what": "x"}
+    new = pd.DataFrame(rows("DRIDSR", 1, -0.2))
+    n_meta = {"before": {"source": "checkout b", "d1": {"t": 2}}, "after": {"d1": {"t": 1}}, "what": "x"}
+    table, meta = merge_rerun_shift(earlier, e_meta, new, n_meta)
+    got = {(r, s): v for r, s, v in zip(table["run"], table["seed"], table["mean_shift_dB"])}
+    assert got == {("DRIDSR", 0): -0.1, ("DRIDSR", 1): -0.2, ("IMDN", 0): -0.03} and len(table) == 6
+    assert meta["before"] == {"source": "checkout a; checkout b", "d0": {"t": 2}, "d1": {"t": 2}}
+    assert meta["after"] == {"d0": {"t": 1}, "d1": {"t": 1}}
+    again = pd.DataFrame(rows("DRIDSR", 0, +0.05))  # seed 0 measured again: its old rows go, the others stay
+    table, _ = merge_rerun_shift(earlier, e_meta, again, n_meta)
+    got = {(r, s): v for r, s, v in zip(table["run"], table["seed"], table["mean_shift_dB"])}
+    assert got == {("DRIDSR", 0): 0.05, ("IMDN", 0): -0.03}
+    assert merge_rerun_shift(pd.DataFrame(), {}, new, n_meta) == (new, n_meta)

@@ -606,11 +606,29 @@ def _began(manifest: dict | None) -> str | None:
     return (manifest.get("sessions") or [{}])[0].get("started") or manifest.get("started")
 
 
+def merge_rerun_shift(earlier: pd.DataFrame, earlier_meta: dict, table: pd.DataFrame, meta: dict) -> tuple:
+    """``(table, meta)`` with the rows and provenance of ``earlier`` (a saved ``budget_rerun_shift``) kept for every
+    (run, seed) that ``table`` does not measure again: each rerun is a measurement of its own, not a state."""
+    if earlier.empty:
+        return table, meta
+    mine = set(zip(table["run"], table["seed"]))
+    keep = earlier[[(r, int(s)) not in mine for r, s in zip(earlier["run"], earlier["seed"])]]
+    out = pd.concat([keep, table], ignore_index=True).sort_values(["run", "seed", "step"], kind="stable")
+    merged = {
+        side: {k: v for k, v in earlier_meta.get(side, {}).items() if k != "source"} | meta[side]
+        for side in ("before", "after")
+    }
+    sources = [earlier_meta.get("before", {}).get("source"), meta["before"].get("source")]
+    merged["before"]["source"] = "; ".join(dict.fromkeys(x for x in sources if x))
+    return out.reset_index(drop=True), meta | merged
+
+
 def save_rerun_shift(before: pd.DataFrame, before_manifests: dict, per_image: pd.DataFrame, pairs: list,
-                     profile: str, source: str) -> Path | None:  # fmt: skip
+                     profile: str, source: str, root=None) -> Path | None:  # fmt: skip
     """Save :func:`rerun_shift` of the runs trained here against ``before`` (their earlier rows, from ``source``)
-    as ``budget_rerun_shift``, with both sides' commits and thread counts; ``None`` when nothing was retrained."""
-    from ...results import save_table
+    as ``budget_rerun_shift``, with both sides' commits and thread counts, beside the rows an earlier rerun of
+    other runs saved there (:func:`merge_rerun_shift`); ``None`` when nothing was retrained."""
+    from ...results import output_dir, save_table
 
     # retrained here, not resumed: a resumed run keeps the start of its first session (Trainer.start's sessions)
     pairs = [(br, r) for br, r in pairs if _began(before_manifests.get(Path(r.path).name)) != _began(r.manifest)]
@@ -632,8 +650,12 @@ def save_rerun_shift(before: pd.DataFrame, before_manifests: dict, per_image: pd
         "after": {Path(r.path).name: sides(r.manifest) for _, r in pairs},
         "what": "per-image PSNR of the same run key (configuration and seed) retrained: after - before",
     }
+    saved = output_dir("dridsr", profile, root) / "budget_rerun_shift.csv"
+    if saved.is_file():
+        table, meta = merge_rerun_shift(pd.read_csv(saved), json.loads(saved.with_suffix(".json").read_text()),
+                                        table, meta)  # fmt: skip
     caption = "A rerun of the same configuration and seed: PSNR after - before, per image (dB)."
-    return save_table(table, "budget_rerun_shift", "dridsr", profile, meta, floatfmt=".3f", caption=caption)
+    return save_table(table, "budget_rerun_shift", "dridsr", profile, meta, floatfmt=".3f", caption=caption, root=root)
 
 
 def main(argv=None):
