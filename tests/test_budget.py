@@ -334,8 +334,7 @@ def test_budget30_caps_vdsr_at_a_snapshot_past_the_ledgers_3000_steps():
     vdsr = [br for br in budget.STUDY_30 if br.method == "vdsr"]
     assert [br.seed for br in vdsr] == [0, 1] and {br.max_steps for br in vdsr} == {4000}
     assert 4000 in get_profile("budget30").snapshot_steps
-    assert [br.method for br in budget.STUDY_30[:9]] == ["dridsr", "imdn", "pan"] * 3  # the costly runs last
-    assert [br.seed for br in budget.STUDY_30[:9]] == [0] * 3 + [1] * 3 + [2] * 3
+    assert [br.method for br in budget.STUDY_30[:6]] == ["dridsr", "imdn", "pan"] * 2  # the costly runs last
 
 
 def test_a_rerun_of_other_runs_keeps_the_earlier_measurements():
