@@ -313,7 +313,7 @@ def dridsr_path_ablation(variant: str, step: str = "final", family: str = "path_
     from ..experiments.dridsr.path_ablation import REFERENCE as ref
 
     per, path = _path_ablation(root, family)
-    found = None if per is None or variant not in set(per["run"]) else verdict_of(per, variant, step)
+    found = None if per is None else verdict_of(per, variant, step)
     if found is None:
         how = "paperlib study path-ablation" + ("" if family == "path_ablation" else f" --family {family}")
         return [missing(f"{ref} > {variant}", how + " --save")[0] | {"decides": decides}]

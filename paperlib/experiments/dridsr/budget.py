@@ -88,7 +88,7 @@ STUDY_30 = tuple(
     BudgetRun(m, s, {}, "DRIDSR (interleaved)" if m == "dridsr" else "")
     for s in SEEDS_30
     for m in ("dridsr", "imdn", "pan")
-) + tuple(BudgetRun("vdsr", s, max_steps=VDSR_STEPS_30) for s in (0, 1))
+) + tuple(BudgetRun("vdsr", s, max_steps=VDSR_STEPS_30) for s in SEEDS_30)
 
 #: Which study a profile runs (smoke: :data:`SMOKE_STUDY`).
 STUDIES = {"budget": STUDY, "budget30": STUDY_30}
