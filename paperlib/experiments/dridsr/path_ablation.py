@@ -244,13 +244,14 @@ def save_outputs(
     }
     out = {
         "per_image": save_table(per, f"{family}_per_image", "dridsr", profile, meta, root=root),
-        "curves": save_table(curve_table(per), f"{family}_curves", "dridsr", profile, meta, root=root),
+        "curves": save_table(curves := curve_table(per), f"{family}_curves", "dridsr", profile, meta, root=root),
         "claims": save_table(claims_table(per, variants), f"{family}_claims", "dridsr", profile, meta, root=root),
         "steps": save_table(steps_to_psnr(per), f"{family}_steps_to_psnr", "dridsr", profile, meta, root=root),
     }
-    n_seeds = len({br.seed for br, _ in runs})
-    title = f"DRIDSR {family.replace('_', ' ')}: test PSNR against iterations (band: range over {n_seeds} seeds)"
-    fig = plot_curves(curve_table(per), title=title)
+    title = (
+        f"DRIDSR {family.replace('_', ' ')}: test PSNR against iterations (band: range over {len(meta['seeds'])} seeds)"
+    )
+    fig = plot_curves(curves, title=title)
     out["curves_fig"] = save_figure(fig, f"{family}_psnr_vs_iterations", "dridsr", profile, meta, root=root)
     plt.close(fig)
     if family != "path_ablation":  # the frequency measure is about the paths, not the sizes
