@@ -194,11 +194,14 @@ def evaluation_key(weights_path, images, protocol: Protocol, **flags) -> str:
 
 
 def summarize(per_image, metrics=("psnr", "ssim", "ms_ssim", "niqe")):
-    """Mean of each metric per (method, scale), with the image count."""
+    """Mean of each metric per (method, scale) over its images (and training seeds, when ``per_image`` has a
+    ``seed`` column), with the number of distinct images and, with seeds, of seeds."""
     cols = [m for m in metrics if m in per_image.columns]
     g = per_image.groupby(["method", "scale"], sort=False)
     out = g[cols].mean()
-    out["n_images"] = g.size()
+    out["n_images"] = g["image"].nunique() if "image" in per_image.columns else g.size()
+    if "seed" in per_image.columns:
+        out["n_seeds"] = g["seed"].nunique()
     return out.reset_index()
 
 

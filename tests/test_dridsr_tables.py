@@ -151,6 +151,34 @@ def test_table1_pi_unavailable_without_nrqm(tmp_path, monkeypatch):
     assert "Ma" not in t1.columns
 
 
+# ------------------------------------------------------------------ Table 1 training seeds
+def test_table1_seeds_pair_by_seed_and_keep_the_first_seeds_run(tmp_path):
+    """Two training seeds of DRIDSR on one split: the first is the run ``train_methods`` returns (same key, so
+    committed single-seed runs are reused), bicubic runs once and is paired with both, and the one rule gets an
+    interval over seeds from exactly the two per-seed means."""
+    from scipy import stats as scipy_stats
+
+    data = ex.load_data(seed=0, profile="smoke", progress=False)
+    seeds = ex.train_seeds("smoke", (4,), ("bicubic", "dridsr"), data=data, progress=False, runs=tmp_path, seeds=(0, 1))
+    assert sorted(seeds) == [("bicubic", 4, 0), ("dridsr", 4, 0), ("dridsr", 4, 1)]
+    first = ex.train_methods("smoke", (4,), ("bicubic", "dridsr"), data=data, progress=False, runs=tmp_path)
+    assert first[("dridsr", 4)].path == seeds[("dridsr", 4, 0)].path != seeds[("dridsr", 4, 1)].path
+    per = ex.evaluate_methods(seeds, data, "smoke", progress=False, with_niqe=False)
+    assert sorted(per.groupby("method")["seed"].unique().map(list).to_dict().items()) == [
+        ("bicubic", [0]),
+        ("dridsr", [0, 1]),
+    ]
+    t1 = ex.table1(per).set_index("Method")
+    n = len(ex.test_images(data, "smoke"))
+    assert (t1.loc["DRIDSR", "seeds"], t1.loc["Bicubic", "seeds"], t1.loc["DRIDSR", "images"]) == (2, 1, n)
+    row = ex.paired_vs(per).iloc[0]
+    bic = per[per["method"] == "bicubic"].set_index("image")["psnr"]
+    per_seed = [(g.set_index("image")["psnr"] - bic).mean() for _, g in per[per["method"] == "dridsr"].groupby("seed")]
+    half = scipy_stats.t.ppf(0.975, 1) * np.std(per_seed, ddof=1) / np.sqrt(2)  # 95%, 2 seeds: t with 1 dof
+    lo, hi = np.mean(per_seed) - half, np.mean(per_seed) + half
+    assert (row["n_seeds"], row["seed_ci_low"], row["seed_ci_high"]) == (2, pytest.approx(lo), pytest.approx(hi))
+
+
 # ------------------------------------------------------------------ Table 2 layers
 # Convention (paperlib.models.LAYERS_DEFINITION): weight layers on the main path, 1x1 convs included,
 # convolutions inside attention/gating branches excluded, fixed filters counted once. Counted by hand

@@ -40,7 +40,7 @@ def test_quick_lists_every_study_once():
     items = trainings.profile_trainings("quick")
     by_study = {s: sum(t.study == s for t in items) for s in fanout.LOADERS}
     n_seeds = 3
-    assert by_study["dridsr.table1"] == 6 * 2  # six learned methods at x3 and x4
+    assert by_study["dridsr.table1"] == 6 * 2 * n_seeds  # six learned methods at x3 and x4, 3 training seeds
     assert by_study["idman.ablations"] == len(distinct_models()) * n_seeds
     # nine learned methods x 3 scales x 3 seeds, less IDMAN x2 (the ablations' Table 4 run, listed there)
     assert by_study["idman.compare"] == 9 * 3 * n_seeds - n_seeds
@@ -48,7 +48,7 @@ def test_quick_lists_every_study_once():
 
 
 def test_steps_follow_the_schedules():
-    (t,) = [t for t in trainings.profile_trainings("paper") if t.label == "dridsr x4"]
+    (t,) = [t for t in trainings.profile_trainings("paper") if t.label == "dridsr x4 seed 0"]
     assert t.steps == 200 * (1498 // 64)  # DRIDSR: 200 epochs of its 1,498 training pairs at batch 64
     b30 = trainings.profile_trainings("budget30")
     steps = sorted((t.label.split()[0], t.steps) for t in b30)  # VDSR stops at 4,000 (budget.VDSR_STEPS_30)

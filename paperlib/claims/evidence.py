@@ -93,7 +93,7 @@ def _dridsr_quick_budget(scale: int) -> dict:
 
 
 def dridsr_table1(metric: str = "psnr", scale: int | None = None, baselines=None, root=None) -> list[dict]:
-    """DRIDSR against each Table 1 method (quick profile, one seed: every row unresolved by construction)."""
+    """DRIDSR against each Table 1 method (quick profile; its training seeds, `tables.TABLE1_SEED_COUNT`)."""
     path = figures_root(root) / "dridsr" / "quick" / "table1_per_image.csv"
     if not path.is_file():
         return missing("DRIDSR > each method", "make reproduce PROFILE=quick ONLY=dridsr")

@@ -26,8 +26,8 @@ def _notebook_trainings(profile: str, device: str) -> list[Training]:
     from .idman.compare import compare_configs
 
     out = [
-        Training("dridsr.table1", f"{m} x{s}", cfg)
-        for (m, s), cfg in table1_configs(profile, device=device).items()
+        Training("dridsr.table1", f"{m} x{s} seed {t}", cfg)
+        for (m, s, t), cfg in table1_configs(profile, device=device).items()
         if m != "bicubic"
     ]
     out += [

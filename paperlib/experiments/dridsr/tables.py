@@ -23,7 +23,7 @@ from ...errors import DatasetNotFoundError
 from ...evaluate import evaluate_images, make_pair, summarize, super_resolve
 from ...metrics import Protocol
 from ...paper_values import DISPLAY_NAMES, DRIDSR_FIGURE_CAPTIONS, DRIDSR_TABLE1, DRIDSR_TABLE2
-from ...profiles import capped_slices, get_profile
+from ...profiles import capped_slices, capped_study, get_profile
 from ...runs import Run
 from ...stats import paired_verdict, resolve_text
 from ...train import TrainConfig, train
@@ -99,14 +99,54 @@ def table_protocol(intensity: Intensity, scale: int) -> Protocol:
     )
 
 
-def table1_configs(profile, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", options=None) -> dict:
-    """``{(method, scale): TrainConfig}`` of every Table 1 training (data: COVID-CT split with ``seed``)."""
+#: Training seeds per Table 1 method (every seed trained on the same split, the notebook's ``seed``): the one
+#: rule needs two or more for an interval over seeds, so under ``quick`` and ``paper`` each method is trained 3
+#: times (as IDMAN's studies are); ``smoke`` trains once (its numbers mean nothing).
+TABLE1_SEED_COUNT = {"smoke": 1, "quick": 3, "paper": 3}
+
+
+def table1_seeds(profile, seed: int = 0) -> tuple:
+    """The training seeds of Table 1 under ``profile``: ``seed``, ``seed + 1``, ... (the first is the figures' run,
+    the one :func:`train_methods` returns), as many as :data:`TABLE1_SEED_COUNT` says and ``PAPERLIB_CAP`` allows."""
+    name = profile if isinstance(profile, str) else profile.name
+    n = TABLE1_SEED_COUNT.get(name, 1)
+    return capped_study(name, range(seed, seed + n), None)[0]
+
+
+def table1_configs(
+    profile, scales=SCALES, methods=METHODS, seed: int = 0, device="cpu", options=None, seeds=None
+) -> dict:
+    """``{(method, scale, training seed): TrainConfig}`` of every Table 1 training (data: COVID-CT split with
+    ``seed``; training seeds: ``seeds``, default :func:`table1_seeds`). A training seed other than the split's
+    only changes the initialisation and the batches: the data is passed to :func:`paperlib.train.train`."""
     options = options or {}
+    seeds = table1_seeds(profile, seed) if seeds is None else tuple(seeds)
     return {
-        (m, s): TrainConfig.make(m, s, profile, seed=seed, device=device, options=options.get(m) or {})
+        (m, s, t): TrainConfig.make(m, s, profile, seed=t, device=device, options=options.get(m) or {})
+        for t in seeds
         for s in scales
         for m in methods
+        if m != "bicubic" or t == seeds[0]  # no weights: one run stands for every seed (stats.DETERMINISTIC)
     }
+
+
+def train_seeds(
+    profile: str,
+    scales=SCALES,
+    methods=METHODS,
+    seed: int = 0,
+    device="cpu",
+    data=None,
+    progress: bool = True,
+    options: dict | None = None,
+    runs=None,
+    seeds=None,
+) -> dict:
+    """Train (or reuse) every (method, scale, training seed) on the split drawn with ``seed``; returns
+    ``{(method, scale, training seed): Run}``. ``seeds``: default :func:`table1_seeds` of the profile."""
+    data = data or load_data(seed=seed, progress=progress, profile=profile if isinstance(profile, str) else None)
+    configs = table1_configs(profile, scales, methods, seed, device, options, seeds)
+    return {k: train(cfg, data=data, progress=progress, runs=runs) for k, cfg in configs.items()}
 
 
 def train_methods(
@@ -120,10 +160,10 @@ def train_methods(
     options: dict | None = None,
     runs=None,
 ) -> dict:
-    """Train (or reuse) every (method, scale); returns ``{(method, scale): Run}``."""
-    data = data or load_data(seed=seed, progress=progress, profile=profile if isinstance(profile, str) else None)
-    configs = table1_configs(profile, scales, methods, seed, device, options)
-    return {k: train(cfg, data=data, progress=progress, runs=runs) for k, cfg in configs.items()}
+    """Train (or reuse) every (method, scale) once, with training seed ``seed`` (the run the figures and Table 2
+    use); returns ``{(method, scale): Run}``. :func:`train_seeds` trains the other seeds of Table 1."""
+    got = train_seeds(profile, scales, methods, seed, device, data, progress, options, runs, seeds=(seed,))
+    return {(m, s): r for (m, s, _), r in got.items()}
 
 
 def test_images(data: Prepared, profile: str) -> list:
@@ -143,6 +183,9 @@ def evaluate_methods(
 ) -> pd.DataFrame:
     """Per-image PSNR/SSIM/MS-SSIM (Y, crop = scale) and NIQE for every run; cached in each run directory.
 
+    ``runs``: ``{(method, scale): Run}`` or ``{(method, scale, training seed): Run}``; each row has the run's
+    training ``seed`` (from the key, or from the run's manifest), so several seeds of a method pair by seed.
+
     ``protocol``: one protocol for every run (default: Y, border crop = the run's scale). The cache
     file ``eval_test_n<N>[_niqe]_<key>.csv`` is keyed by :func:`paperlib.evaluate.evaluation_key`
     (weights file, test images, protocol, metric flags, ``METRICS_VERSION``): a result is only
@@ -154,7 +197,8 @@ def evaluate_methods(
     with_niqe = with_niqe and metrics.niqe_available()
     images, intensity = test_images(data, profile), intensity_of(data)
     frames = []
-    for (m, s), run in runs.items():
+    for key, run in runs.items():
+        m, s, t = run_key(key, run)
         prot = protocol or table_protocol(intensity, s)
         if not (run.path / "weights.pt").is_file():
             run.load_model(device)  # raises CheckpointError naming the unfinished run
@@ -177,9 +221,17 @@ def evaluate_methods(
         frames.append(
             cached_evaluation(
                 stem, run.path / "weights.pt", images, prot, compute, with_ms_ssim=True, with_niqe=with_niqe
-            )
+            ).assign(seed=t)
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def run_key(key: tuple, run) -> tuple:
+    """``(method, scale, training seed)`` of a Table 1 run dict's entry: a 2-tuple key takes the run's own seed
+    (0 when its manifest has none, as :func:`paperlib.stats.paired_deltas` reads a table without seeds)."""
+    if len(key) == 3:
+        return key[0], int(key[1]), int(key[2])
+    return key[0], int(key[1]), int(run.manifest.get("config", {}).get("seed", 0))
 
 
 def protocol_text(scale_note: str = "border crop = scale", data=None) -> str:
@@ -225,9 +277,13 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
     entry = {t[0]: t for t in data.test}  # name -> (name, label, image)
     intensity = intensity_of(data)
     frames = []
-    for (m, s), sub in per_image.groupby(["method", "scale"], sort=False):
+    # runs keyed (method, scale, seed) are looked up by each row's seed; runs keyed (method, scale), one per method
+    by_key = {(k[0], int(k[1])) + tuple(int(x) for x in k[2:]): r for k, r in runs.items()}
+    groups = ["method", "scale"] + (["seed"] if any(len(k) == 3 for k in by_key) else [])
+    for key, sub in per_image.groupby(groups, sort=False):
+        m, s = key[0], int(key[1])
         sub = sub.copy()
-        run = runs.get((m, int(s)))
+        run = by_key.get((m, s) + tuple(int(x) for x in key[2:]))
         if run is None:
             sub["ma"] = np.nan
             frames.append(sub)
@@ -257,7 +313,8 @@ def perceptual_scores(per_image: pd.DataFrame, runs: dict, data, device="cpu", p
 def table1(
     per_image: pd.DataFrame, runs: dict | None = None, data=None, device="cpu", progress: bool = False
 ) -> pd.DataFrame:
-    """Our means beside the paper's values (labelled ``paper ...``).
+    """Our means (over test images and training seeds; ``seeds`` counts them) beside the paper's values (labelled
+    ``paper ...``).
 
     PI is the mean of the per-image PI = ((10 - Ma) + NIQE) / 2 (:func:`perceptual_scores`): taken
     from ``per_image``'s ``ma``/``pi`` columns, or computed from ``runs`` and ``data`` when
@@ -285,6 +342,7 @@ def table1(
         "Method",
         "scale",
         "n_images",
+        "n_seeds",
         "psnr",
         "ssim",
         "ms_ssim",
@@ -305,6 +363,7 @@ def table1(
             "ma": "Ma",
             "scale": "Scale",
             "n_images": "images",
+            "n_seeds": "seeds",
         }
     )
     return out.sort_values(["Scale"], kind="stable").reset_index(drop=True)
@@ -679,15 +738,18 @@ def curves(runs: dict, scale: int):
 
 
 def run_summary(runs: dict) -> pd.DataFrame:
-    """One row per run: steps, training seconds, final loss, where it lives."""
+    """One row per run (keys as :func:`evaluate_methods` takes): steps, training seconds, final loss, where it
+    lives."""
     rows = []
-    for (m, s), r in runs.items():
+    for key, r in runs.items():
+        m, s, t = run_key(key, r)
         man = r.manifest
         log = r.log()
         rows.append(
             {
                 "method": m,
                 "scale": s,
+                "seed": t,
                 "steps": man.get("steps", 0),
                 "train_seconds": round(man.get("train_seconds", 0.0), 1),
                 "final_loss_avg20": float(log["loss"].tail(20).mean()) if len(log) else np.nan,
