@@ -38,8 +38,8 @@ $(VENV)/.installed: pyproject.toml
 	rm -f $(SETUP_LOG).step; echo "setup: done in $$(( $$(date +%s) - t0 )) s (full log: $(SETUP_LOG))"
 	@touch $@
 
-reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, ONLY=all|dridsr|idman)
-	$(BIN)/paperlib reproduce --profile $(PROFILE) --only $(ONLY)
+reproduce: setup  ## run every notebook headlessly (PROFILE=smoke|quick|paper, ONLY=all|dridsr|idman, TRAIN_JOBS=N)
+	$(BIN)/paperlib reproduce --profile $(PROFILE) --only $(ONLY) $(if $(TRAIN_JOBS),--train-jobs $(TRAIN_JOBS))
 
 test: setup  ## unit, golden, bad-input, resume and notebook (nbval) tests
 	$(BIN)/ruff check . && $(BIN)/ruff format --check --quiet .

@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--plan", action="store_true", help="print every training the profile needs and its estimated cost; run nothing"
     )
     p.add_argument("--mfu", type=float, default=None, help="with --plan: GPU utilisation to assume (default: measured)")
+    p.add_argument(
+        "--train-jobs",
+        type=_at_least_one,
+        default=None,
+        metavar="N",
+        help="first train the notebooks' runs in N local processes side by side (then the notebooks reuse them)",
+    )
     p = sub.add_parser(
         "publish", help="copy executed notebooks (runs/executed/<profile>/) into book/executed/", allow_abbrev=False
     )
@@ -279,6 +286,16 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of processes (1 or more)")
+    return n
+
+
 def _cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
@@ -287,7 +304,13 @@ def _cmd_reproduce(args) -> int:
 
         print_plan(args.profile, args.mfu)
         return 0
-    return reproduce(profile=args.profile, only=args.only, output_dir=args.output_dir, device=args.device)
+    return reproduce(
+        profile=args.profile,
+        only=args.only,
+        output_dir=args.output_dir,
+        device=args.device,
+        train_jobs=args.train_jobs,
+    )
 
 
 def _cmd_publish(args) -> int:

@@ -423,3 +423,11 @@ def test_reproduce_records_each_notebooks_status_the_cap_and_the_commit(tmp_path
     assert rec["notebooks"][1]["status"] == "FAILED in cell 3 (ValueError: broken on purpose)"
     assert rec["cap"] == {"iterations": 2, "seeds": 1, "images": 2}
     assert rec["git_commit"] == git_commit() and rec["hardware"]["cpu_count"] >= 1
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_reproduce_train_jobs_must_be_one_or_more(jobs, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["reproduce", "--profile", "smoke", "--train-jobs", jobs])
+    assert e.value.code == 2
+    assert f"'{jobs}' is not a whole number of processes" in capsys.readouterr().err

@@ -104,3 +104,28 @@ def test_job_groups_give_the_longest_training_a_job_of_its_own():
     assert fanout.job_groups(items, 2, cost=hours.get) == [[0], [1, 2]]
     assert fanout.job_groups(items, 5, cost=hours.get) == [[0], [1], [2]]  # never more jobs than trainings
     assert fanout.job_groups(items[:1], 2) == [[0]]
+
+
+def test_train_ahead_trains_the_selected_groups_runs_longest_first(monkeypatch):
+    """``reproduce --train-jobs``: only the selected notebooks' trainings go to the fan-out, with a cost that puts
+    VDSR x4 (20 layers at the HR size) above DRIDSR x4 (its layers at the LR size) by more than 10x in FLOPs."""
+    got = {}
+
+    def fake(todo, jobs, runs=None, cost=None):
+        got.update(todo=todo, jobs=jobs, cost=cost)
+        return ["run"] * len(todo)
+
+    monkeypatch.setattr(fanout, "fan_out_locally", fake)
+    assert trainings.train_ahead("quick", {"dridsr"}, 2) == ["run"] * 36
+    assert {t.study for t in got["todo"]} == {"dridsr.table1"} and got["jobs"] == 2
+    one = {t.label: t for t in got["todo"]}
+    assert got["cost"](one["vdsr x4 seed 1"]) > 10 * got["cost"](one["dridsr x4 seed 1"])
+    assert trainings.train_ahead("quick", {"teaching"}, 2) == []  # no trainings: nothing started
+
+
+def test_reproduce_train_jobs_refuses_a_budget_profile():
+    from paperlib.errors import UnknownNameError
+    from paperlib.reproduce import reproduce
+
+    with pytest.raises(UnknownNameError, match="study budget --jobs"):
+        reproduce("budget30", train_jobs=2)
