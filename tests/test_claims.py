@@ -303,3 +303,41 @@ def test_size_family_decides_on_twice_the_size_and_shows_the_smaller_as_context(
     led = claims.ledger(root=tmp_path)
     row = claims.summary(led).set_index("claim").loc["dridsr.simple_models_suffice"]
     assert row["verdict"] == "supported"
+
+
+def test_idman_edges_from_the_comparisons_per_image_gradient_error(tmp_path):
+    """``compare.edges_table`` then the ledger: IDMAN's error 0.001 (of [0, 1]) below RCAN's on every image and seed
+    of the DeepLesion set at x2 (margin -0.255 grey levels: closer to HR, supported) and 0.002 above SRCNN's
+    (+0.51: contradicted): that set's count row is contradicted; on Lung-PET-CT-Dx IDMAN is below both (supported).
+    Without a gradient_error column there is no table, and the ledger row names the command."""
+    from paperlib.experiments.idman import compare as cmp
+
+    q = tmp_path / "idman" / "quick"
+    q.mkdir(parents=True)
+    (q / "comparison_provenance.json").write_text(json.dumps({"profile_settings": {"iterations": 2000}}))
+    (gone,) = ev.idman_edges(root=tmp_path)
+    assert gone["verdict"] == "unresolved" and "ONLY=idman" in gone["to_resolve"]
+    rng = np.random.default_rng(3)
+    rows = []
+    for key, srcnn_offset in (("deeplesion", -0.002), ("lung_pet_ct_dx", 0.001)):
+        for s in range(3):
+            for i in range(6):
+                e = 0.03 + 0.002 * rng.normal()
+                r = {"set": key, "scale": 2, "seed": s, "image": f"i{i}", "psnr": 40.0}
+                rows += [
+                    r | {"method": "idman", "gradient_error": e},
+                    r | {"method": "rcan", "gradient_error": e + 0.001},
+                ]
+                rows += [r | {"method": "srcnn", "gradient_error": e + srcnn_offset}]
+    per = pd.DataFrame(rows)
+    assert cmp.edges_table(per.drop(columns="gradient_error")).empty
+    table = cmp.edges_table(per).set_index(["set", "IDMAN minus"])
+    assert table.loc[("deeplesion", "RCAN"), "margin"] == pytest.approx(-0.255)
+    assert table.loc[("deeplesion", "SRCNN"), "margin"] == pytest.approx(0.51)
+    assert table.loc[("deeplesion", "SRCNN"), "verdict"] == "contradicted"
+    table.reset_index().to_csv(q / "compare_edges_paired.csv", index=False)
+    deep, lung = ev.idman_edges(root=tmp_path)
+    assert (deep["verdict"], lung["verdict"]) == ("contradicted", "supported")
+    assert set(deep["why"].split(", ")) == {"supported: 1", "contradicted: 1"}
+    assert deep["seeds"] == 3 and deep["images"] == 6 and deep["iterations"] == 2000
+    assert "all 2 (baseline, scale) pairs' (deeplesion" in deep["comparison"]

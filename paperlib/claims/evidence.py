@@ -604,6 +604,44 @@ def idman_compare_summary(tables=("table5", "table7", "table8"), metric: str = "
     return rows
 
 
+def idman_edges(root=None) -> list[dict]:
+    """IDMAN's edges against every baseline's: per test set, one row counting the verdicts of the (baseline,
+    scale) pairs in gradient-magnitude error (``compare_edges_paired``, :func:`paperlib.experiments.idman.compare.
+    edges_table`, lower is better), as :func:`idman_compare_summary` counts PSNR's."""
+    path = figures_root(root) / "idman" / "quick" / "compare_edges_paired.csv"
+    if not path.is_file():
+        return missing(
+            "IDMAN edges closer to HR than every baseline's (gradient-magnitude error)",
+            "make reproduce PROFILE=quick ONLY=idman (re-evaluates the comparison with gradient_error; its runs, "
+            "if not on this machine, about 3 CPU-hours)",
+        )
+    p, rows = pd.read_csv(path), []
+    for key, g in p.groupby("set", sort=False):
+        counts = g["verdict"].value_counts()
+        rows.append(
+            {
+                "comparison": f"IDMAN edges closer to HR than all {len(g)} (baseline, scale) pairs' ({key}, "
+                "gradient-magnitude error, lower is better)",
+                "seeds": int(g["n_seeds"].max()),
+                "images": int(g["n_images"].max()),
+                "verdict": "supported"
+                if counts.get("supported", 0) == len(g)
+                else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+                "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
+                "to_resolve": "more seeds at this budget for the unresolved pairs: "
+                + ", ".join(
+                    f"{b} x{s}" for b, s, v in zip(g["IDMAN minus"], g["scale"], g["verdict"]) if v == "unresolved"
+                ),
+                "experiment": f"IDMAN comparison, quick, reduced sizes ({key}): mean |Sobel magnitude of SR - of HR| "
+                "over the whole slice, border crop = scale",
+                "unit": "grey levels of the evaluated image, IDMAN minus baseline (negative: IDMAN closer to HR)",
+                "source": str(path.relative_to(figures_root(root).parent)),
+            }
+            | _idman_budget("comparison", root)
+        )
+    return rows
+
+
 def idman_size(root=None) -> list[dict]:
     """IDMAN at the paper's size (G=10, B=20, 64 features): its parameter count beside RCAN's published one."""
     from ..experiments.idman.architecture import full_size_parameters

@@ -229,11 +229,13 @@ def train_study(profile: str, data, seeds=None, device="cpu", runs=None, progres
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd.DataFrame:
-    """Per-image PSNR/SSIM of a finished run on ``images`` (``image, label, psnr, ssim``), cached in its folder.
+def evaluate_run(run, images, intensity, device="cpu", split: str = "val", with_edges: bool = False) -> pd.DataFrame:
+    """Per-image PSNR/SSIM of a finished run on ``images`` (``image, label, psnr, ssim``), cached in its folder;
+    ``with_edges`` adds ``gradient_error`` (:func:`paperlib.metrics.gradient_error`, same protocol).
 
     Any model at any scale (both read from the run's manifest). The cache file ``eval_<split>_n<N>_<key>.csv`` is
-    keyed by the weights, the images, the protocol and ``METRICS_VERSION`` (:func:`paperlib.evaluate.evaluation_key`).
+    keyed by the weights, the images, the protocol, the metrics asked for and ``METRICS_VERSION``
+    (:func:`paperlib.evaluate.evaluation_key`).
     """
     from ...errors import CheckpointError
 
@@ -254,10 +256,14 @@ def evaluate_run(run, images, intensity, device="cpu", split: str = "val") -> pd
             with_niqe=False,
             progress=False,
             intensity=intensity,
-        )[["image", "label", "psnr", "ssim"]]
+            with_edges=with_edges,
+        )[["image", "label", "psnr", "ssim"] + ["gradient_error"] * with_edges]
 
     stem = run.path / f"eval_{split}_n{len(images)}"
-    return cached_evaluation(stem, run.path / "weights.pt", images, prot, compute, with_ms_ssim=False, with_niqe=False)
+    edges = True if with_edges else None  # None: the key of an evaluation without edges is unchanged
+    return cached_evaluation(
+        stem, run.path / "weights.pt", images, prot, compute, with_ms_ssim=False, with_niqe=False, with_edges=edges
+    )
 
 
 def collect(runs: dict, images, intensity, device="cpu") -> pd.DataFrame:
