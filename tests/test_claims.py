@@ -341,3 +341,19 @@ def test_idman_edges_from_the_comparisons_per_image_gradient_error(tmp_path):
     assert set(deep["why"].split(", ")) == {"supported: 1", "contradicted: 1"}
     assert deep["seeds"] == 3 and deep["images"] == 6 and deep["iterations"] == 2000
     assert "all 2 (baseline, scale) pairs' (deeplesion" in deep["comparison"]
+
+
+def test_the_row_shown_for_a_claim_is_the_largest_budget_then_the_most_seeds():
+    """Table 1 at 0.4% of the paper's budget with 3 seeds and the 30% study with 2, both contradicted: the reader is
+    shown the 30% row; between two rows at one budget, the one with more seeds; rows with neither: the first."""
+    rows = pd.DataFrame(
+        [
+            {"comparison": "quick", "seeds": 3, "pixel_fraction": 0.004},
+            {"comparison": "budget30, 1 seed", "seeds": 1, "pixel_fraction": 0.3},
+            {"comparison": "budget30", "seeds": 2, "pixel_fraction": 0.3},
+            {"comparison": "params", "seeds": np.nan, "pixel_fraction": np.nan},
+        ]
+    )
+    assert claims.strongest(rows)["comparison"] == "budget30"
+    assert claims.strongest(rows.iloc[[0, 3]])["comparison"] == "quick"
+    assert claims.strongest(rows.iloc[[3]].assign(comparison="only"))["comparison"] == "only"

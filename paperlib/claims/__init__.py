@@ -174,20 +174,29 @@ def _ci(ci) -> str:
     return "" if not isinstance(ci, tuple) or pd.isna(ci[0]) else f"[{ci[0]:+.3g}, {ci[1]:+.3g}]"
 
 
+def strongest(rows: pd.DataFrame) -> pd.Series:
+    """The row a reader is shown for a claim: the largest budget (fraction of the paper's HR pixels), then the most
+    seeds (the 30% study's 2 seeds over Table 1's 3 at half a percent); the first row when none has either."""
+    budget = rows["pixel_fraction"].astype(float).fillna(0)
+    seeds = rows["seeds"].astype(float).fillna(0)
+    if not (budget > 0).any() and not (seeds > 0).any():
+        return rows.iloc[0]
+    order = pd.DataFrame({"budget": budget, "seeds": seeds}).sort_values(["budget", "seeds"], ascending=False)
+    return rows.loc[order.index[0]]
+
+
 def summary(led: pd.DataFrame) -> pd.DataFrame:
     """One row per claim for a reader: the paper's words (shortened), the verdict, the deciding comparison (among the
-    contradicted rows if any, else the unresolved ones, else all: the one with the most seeds, then the largest
-    budget), its margin and intervals beside the paper's margin, seeds, parameter counts, the budget as a
-    fraction of the paper's, and what would resolve it."""
+    contradicted rows if any, else the unresolved ones, else all: :func:`strongest`), its margin and intervals
+    beside the paper's margin, seeds, parameter counts, the budget as a fraction of the paper's, and what would
+    resolve it."""
     out = []
     for (paper, cid), everything in led.groupby(["paper", "claim"], sort=False):
         g = deciding(everything)
         verdict = claim_verdict(g["verdict"])
         key = g[g["verdict"] == "contradicted"] if verdict == "contradicted" else g[g["verdict"] == "unresolved"]
         key = key if len(key) else g
-        # the strongest evidence among them: most seeds, then the largest budget (e.g. the budget study over quick)
-        rank = key["seeds"].fillna(0).astype(float) * 1e6 + key["pixel_fraction"].fillna(0).astype(float)
-        r = key.loc[rank.idxmax()] if rank.max() > 0 else key.iloc[0]
+        r = strongest(key)
         quote = claim(cid)["quote"]
         counts = g["verdict"].value_counts()
         context = len(everything) - len(g)
