@@ -149,7 +149,7 @@ def reproduce(
     """Run the notebooks; print a summary table; return 0, or 1 naming the failing notebook and cell.
 
     ``train_jobs``: first train the selected notebooks' trainings in that many local processes side by side
-    (:func:`paperlib.experiments.trainings.train_ahead`); the notebooks then reuse the runs. On a 2-core CPU, two
+    (:func:`train_ahead`); the notebooks then reuse the runs. On a 2-core CPU, two
     one-thread trainings side by side do about 1.3x the work of one on both cores (``fanout.fan_out_locally``).
     """
     import papermill as pm
@@ -159,7 +159,7 @@ def reproduce(
     get_profile(profile)
     nbs = notebooks or selected(only, profile)  # an empty selection is an error, before anything is made
     if train_jobs:
-        from .experiments.trainings import NOTEBOOK_PROFILES, train_ahead
+        from .experiments.trainings import NOTEBOOK_PROFILES
 
         if profile not in NOTEBOOK_PROFILES:
             from .errors import UnknownNameError
@@ -203,3 +203,23 @@ def reproduce(
     if status:
         print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
     return status
+
+
+def train_ahead(profile: str, groups, jobs: int, device: str = "cpu", runs=None) -> list[str]:
+    """Train the trainings of ``profile`` that belong to the notebook ``groups`` (``dridsr``, ``idman``) in ``jobs``
+    local processes side by side (:func:`~paperlib.experiments.fanout.fan_out_locally`, each process with its
+    share of the cores), the longest first onto the least loaded process (cost: FLOPs per step x steps,
+    :mod:`paperlib.experiments.plan`). The notebooks then reuse every run by key. Returns the run directories; a
+    training that fails raises in this process."""
+    from .experiments.fanout import fan_out_locally
+    from .experiments.plan import step_flops
+    from .experiments.trainings import profile_trainings
+
+    todo = [t for t in profile_trainings(profile, device) if t.study.split(".")[0] in set(groups)]
+    if not todo:
+        return []
+    print(
+        f"paperlib: training {len(todo)} runs of {profile} ({', '.join(sorted(groups))}) in {jobs} processes",
+        flush=True,
+    )
+    return fan_out_locally(todo, jobs, runs=runs, cost=lambda t: step_flops(t) * t.steps)

@@ -383,7 +383,8 @@ def test_capacity_comparison_trains_idman_at_each_baselines_size_and_pairs_with_
     rows = table[(table["study"] == "comparison") & (table["same size"] == "no")]
     assert set(per["method"]) == {capacity.comparison_twin_label(m) for m in rows["model"]}
     assert set(per["set"]) == set(compare.EVAL_SETS) and set(per["scale"]) == {2} and set(per["seed"]) == {1}
-    assert list(per.columns) == ["set", "method", "scale", "seed", "image", "label", "psnr", "ssim", "run"]
+    cols = ["set", "method", "scale", "seed", "image", "label", "psnr", "ssim", "gradient_error", "run"]
+    assert list(per.columns) == cols  # compare_per_image's columns: the ledger pairs the two
     assert per["psnr"].notna().all()
     distinct = {str(sorted(o.items())) for o in rows["twin options"]}
     assert per["run"].nunique() == len(distinct) == len(json.loads(out.with_suffix(".json").read_text())["runs"])

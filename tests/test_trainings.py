@@ -116,11 +116,13 @@ def test_train_ahead_trains_the_selected_groups_runs_longest_first(monkeypatch):
         return ["run"] * len(todo)
 
     monkeypatch.setattr(fanout, "fan_out_locally", fake)
-    assert trainings.train_ahead("quick", {"dridsr"}, 2) == ["run"] * 36
+    from paperlib.reproduce import train_ahead
+
+    assert train_ahead("quick", {"dridsr"}, 2) == ["run"] * 36
     assert {t.study for t in got["todo"]} == {"dridsr.table1"} and got["jobs"] == 2
     one = {t.label: t for t in got["todo"]}
     assert got["cost"](one["vdsr x4 seed 1"]) > 10 * got["cost"](one["dridsr x4 seed 1"])
-    assert trainings.train_ahead("quick", {"teaching"}, 2) == []  # no trainings: nothing started
+    assert train_ahead("quick", {"teaching"}, 2) == []  # no trainings: nothing started
 
 
 def test_reproduce_train_jobs_refuses_a_budget_profile():

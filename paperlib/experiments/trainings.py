@@ -8,8 +8,8 @@ same configs, as :class:`~paperlib.experiments.fanout.Training` objects, without
 * :func:`profile_trainings` - the deduplicated list for a profile, in the notebooks' order.
 * :mod:`paperlib.experiments.fanout` - train them: one, a submitit job array, or N local processes.
 * :mod:`paperlib.experiments.plan` - FLOPs per step and the estimated hours of each training.
-* :func:`train_ahead` - train a profile's trainings of some notebook groups side by side before the notebooks
-  run (``paperlib reproduce --train-jobs N``), so that the notebooks find them finished.
+* :func:`paperlib.reproduce.train_ahead` - train them side by side before the notebooks run
+  (``paperlib reproduce --train-jobs N``).
 """
 
 from __future__ import annotations
@@ -76,21 +76,3 @@ def profile_trainings(profile: str, device: str = "cpu") -> list[Training]:
             f"no trainings are listed for profile {profile!r}; known: {NOTEBOOK_PROFILES + BUDGET_PROFILES}"
         )
     return distinct(items)
-
-
-def train_ahead(profile: str, groups, jobs: int, device: str = "cpu", runs=None) -> list[str]:
-    """Train the trainings of ``profile`` that belong to the notebook ``groups`` (``dridsr``, ``idman``) in ``jobs``
-    local processes side by side (:func:`~.fanout.fan_out_locally`, each process with its share of the cores),
-    the longest first onto the least loaded process (cost: FLOPs per step x steps, :mod:`.plan`). The notebooks
-    then reuse every run by key. Returns the run directories; a training that fails raises in this process."""
-    from .fanout import fan_out_locally
-    from .plan import step_flops
-
-    todo = [t for t in profile_trainings(profile, device) if t.study.split(".")[0] in set(groups)]
-    if not todo:
-        return []
-    print(
-        f"paperlib: training {len(todo)} runs of {profile} ({', '.join(sorted(groups))}) in {jobs} processes",
-        flush=True,
-    )
-    return fan_out_locally(todo, jobs, runs=runs, cost=lambda t: step_flops(t) * t.steps)
