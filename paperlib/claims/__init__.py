@@ -165,9 +165,8 @@ def deciding(rows: pd.DataFrame) -> pd.DataFrame:
 
 def claim_verdict(verdicts) -> str:
     """A claim's verdict from its rows: supported when every row is, contradicted when any row is, else unresolved
-    (a claim that something holds everywhere falls with one counter-example)."""
-    v = pd.Series(list(verdicts))
-    return "supported" if (v == "supported").all() else "contradicted" if (v == "contradicted").any() else "unresolved"
+    (a claim that something holds everywhere falls with one counter-example): :func:`evidence.verdict_of_all`."""
+    return ev.verdict_of_all(verdicts)
 
 
 def _ci(ci) -> str:

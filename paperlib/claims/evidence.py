@@ -80,6 +80,13 @@ def _verdict_row(v, **extra) -> dict:
     return row | extra
 
 
+def verdict_of_all(verdicts) -> str:
+    """The verdict of comparisons that must all hold: supported when every one is, contradicted when any one is,
+    else unresolved (a claim that something holds everywhere falls with one counter-example)."""
+    v = pd.Series(list(verdicts))
+    return "supported" if (v == "supported").all() else "contradicted" if (v == "contradicted").any() else "unresolved"
+
+
 def missing(what: str, how: str) -> list[dict]:
     return [{"comparison": what, "verdict": "unresolved", "why": "not measured yet", "to_resolve": how}]
 
@@ -564,9 +571,7 @@ def _twins_count_row(table: str, metric: str, names: list, rows: list, budget_: 
         f"{metric}, equal size)",
         "seeds": max(r["seeds"] for r in rows),
         "images": max(r["images"] for r in rows),
-        "verdict": "supported"
-        if counts.get("supported", 0) == len(rows)
-        else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+        "verdict": verdict_of_all([r["verdict"] for r in rows]),
         "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
         "to_resolve": "more seeds for the unresolved pairs: "
         + ", ".join(n for n, r in zip(names, rows) if r["verdict"] == "unresolved"),
@@ -591,9 +596,7 @@ def idman_compare_summary(tables=("table5", "table7", "table8"), metric: str = "
                 "comparison": f"IDMAN > all {len(p)} (baseline, scale) pairs ({t}, {metric})",
                 "seeds": int(p["seeds"].max()),
                 "images": int(p["images"].max()),
-                "verdict": "supported"
-                if counts.get("supported", 0) == len(p)
-                else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+                "verdict": verdict_of_all(p["verdict"]),
                 "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
                 "to_resolve": "more seeds at this budget for the unresolved pairs, and the paper's sizes",
                 "experiment": f"IDMAN comparison, quick, reduced sizes ({t})",
@@ -624,9 +627,7 @@ def idman_edges(root=None) -> list[dict]:
                 "gradient-magnitude error, lower is better)",
                 "seeds": int(g["n_seeds"].max()),
                 "images": int(g["n_images"].max()),
-                "verdict": "supported"
-                if counts.get("supported", 0) == len(g)
-                else ("contradicted" if counts.get("contradicted", 0) else "unresolved"),
+                "verdict": verdict_of_all(g["verdict"]),
                 "why": ", ".join(f"{k}: {n}" for k, n in counts.items()),
                 "to_resolve": "more seeds at this budget for the unresolved pairs: "
                 + ", ".join(
