@@ -159,16 +159,7 @@ def reproduce(
     get_profile(profile)
     nbs = notebooks or selected(only, profile)  # an empty selection is an error, before anything is made
     if train_jobs:
-        from .experiments.trainings import NOTEBOOK_PROFILES
-
-        if profile not in NOTEBOOK_PROFILES:
-            from .errors import UnknownNameError
-
-            raise UnknownNameError(
-                f"--train-jobs: profile {profile!r} trains inside its study (`paperlib study budget --jobs N`); "
-                f"--train-jobs works with {', '.join(NOTEBOOK_PROFILES)}"
-            )
-        train_ahead(profile, {nb.split("/")[0].removesuffix(".ipynb") for nb in nbs}, train_jobs, device)
+        _train_notebooks_ahead(profile, nbs, train_jobs, device)
     out_dir = Path(output_dir) if output_dir else runs_root() / "executed" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, status = [], 0
@@ -203,6 +194,20 @@ def reproduce(
     if status:
         print(f"paperlib reproduce: {rows[-1][0]} failed; see the executed copy {rows[-1][3]}", file=sys.stderr)
     return status
+
+
+def _train_notebooks_ahead(profile: str, nbs: list[str], jobs: int, device: str) -> None:
+    """``reproduce --train-jobs``: :func:`train_ahead` for the groups of ``nbs``; refused for a budget profile."""
+    from .experiments.trainings import NOTEBOOK_PROFILES
+
+    if profile not in NOTEBOOK_PROFILES:
+        from .errors import UnknownNameError
+
+        raise UnknownNameError(
+            f"--train-jobs: profile {profile!r} trains inside its study (`paperlib study budget --jobs N`); "
+            f"--train-jobs works with {', '.join(NOTEBOOK_PROFILES)}"
+        )
+    train_ahead(profile, {nb.split("/")[0].removesuffix(".ipynb") for nb in nbs}, jobs, device)
 
 
 def train_ahead(profile: str, groups, jobs: int, device: str = "cpu", runs=None) -> list[str]:
