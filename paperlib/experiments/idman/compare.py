@@ -637,6 +637,13 @@ def provenance(profile: str, plan: ComparePlan, data, sets: dict, runs: dict, de
     )
 
 
+#: The caption of the saved edge table (:func:`edges_table`).
+EDGES_CAPTION = (
+    "IDMAN minus each baseline in gradient-magnitude error (grey levels, lower is better: a negative margin means "
+    "IDMAN's edges are closer to the HR image's), by the one rule (paperlib.stats)."
+)
+
+
 def save_outputs(
     per_image: pd.DataFrame,
     tables: dict,
@@ -688,14 +695,7 @@ def save_outputs(
     edges = edges_table(per_image)
     if not edges.empty:
         paths["edges"] = save_table(
-            edges,
-            "compare_edges_paired",
-            "idman",
-            profile,
-            side,
-            floatfmt=".4f",
-            caption="IDMAN minus each baseline in gradient-magnitude error (grey levels, lower is better: a negative "
-            "margin means IDMAN's edges are closer to the HR image's), by the one rule (paperlib.stats).",
+            edges, "compare_edges_paired", "idman", profile, side, floatfmt=".4f", caption=EDGES_CAPTION
         )
     paths["provenance"] = ab.write_provenance(meta, profile, "comparison_provenance.json")
     return paths
