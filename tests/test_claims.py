@@ -343,6 +343,44 @@ def test_idman_edges_from_the_comparisons_per_image_gradient_error(tmp_path):
     assert "all 2 (baseline, scale) pairs' (deeplesion" in deep["comparison"]
 
 
+def test_idman_convergence_rows_use_the_early_snapshots_when_saved(tmp_path):
+    """Without an early table the Fig. 6 row is the seed-mean curve (no rule applies); with ``fig6_early_paired``
+    (made by ``ablations.convergence_table`` from per-image rows) the row is the one rule at step 1,000, with both
+    models' parameters and the budget at that step: 1,000 x 10 x 48^2 of the paper's 2e5 x 10 x 48^2 = 0.5%."""
+    from paperlib.experiments.idman import ablations as ab
+
+    q = tmp_path / "idman" / "quick"
+    q.mkdir(parents=True)
+    (q / "ablation_provenance.json").write_text(json.dumps({"profile_settings": {"iterations": 2000}}))
+    curves = pd.DataFrame(
+        [
+            {"step": 1000, "variant": v, "seeds": 3, "val PSNR (mean)": m, "val PSNR min": m - 1, "val PSNR max": m + 1}
+            for v, m in (("idman", 44.0), ("without_wn", 43.5))
+        ]
+    )
+    curves.to_csv(q / "fig6_weight_norm_curves.csv", index=False)
+    (old,) = ev.idman_curves("fig6", "idman", "without_wn", root=tmp_path)
+    assert old["verdict"] == "unresolved" and "was not saved" in old["why"]
+    rows = [
+        {"variant": v, "seed": s, "step": step, "image": f"i{i}", "psnr": 40 + i + s * 0.1 + d + 0.01 * (-1) ** i}
+        for step, delta in ((500, -0.2), (1000, 0.4))
+        for v, d in (("idman", delta), ("without_wn", 0.0))
+        for s in range(3)
+        for i in range(6)
+    ]
+    ab.convergence_table(pd.DataFrame(rows), "idman", "without_wn").to_csv(q / "fig6_early_paired.csv", index=False)
+    (row,) = ev.idman_curves("fig6", "idman", "without_wn", root=tmp_path)
+    assert row["verdict"] == "supported" and row["margin"] == pytest.approx(0.4)
+    assert (row["seeds"], row["images"]) == (3, 6) and "step 1,000" in row["comparison"]
+    assert (
+        row["params"]
+        == f"{ev._ablation_params('table4', 'idman'):,} vs {ev._ablation_params('table4', 'without_wn'):,}"
+    )
+    assert row["iterations"] == 1000 and row["pixel_fraction"] == pytest.approx(0.005)
+    (at500,) = ev.idman_curves("fig6", "idman", "without_wn", step=500, root=tmp_path)
+    assert at500["verdict"] == "contradicted"
+
+
 def test_the_row_shown_for_a_claim_is_the_largest_budget_then_the_most_seeds():
     """Table 1 at 0.4% of the paper's budget with 3 seeds and the 30% study with 2, both contradicted: the reader is
     shown the 30% row; between two rows at one budget, the one with more seeds; rows with neither: the first."""

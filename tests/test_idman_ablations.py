@@ -295,3 +295,61 @@ def test_study_runs_train_with_the_same_batches_for_every_variant(tmp_path):
         batches.append([t.sampler.next_batch()[1].clone() for _ in range(2)])
     assert all(torch.equal(a, b) for a, b in zip(*batches))
     assert np.isfinite(batches[0][0].numpy()).all()
+
+
+# ----------------------------------------------------------------------------- convergence, judged early
+
+
+def _early(effects: dict, steps=(500, 1000)) -> pd.DataFrame:
+    """Rows as :func:`ab.collect_early` gives them: ``effects[step]`` is idman minus without_wn (per seed or one)."""
+    frames = []
+    for step in steps:
+        fake = _fake("table4", {"without_wn": 0.0, "idman": effects[step]})
+        frames.append(fake.assign(step=step).drop(columns=["table"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_convergence_table_judges_each_early_step_by_the_one_rule():
+    from scipy import stats as st
+
+    table = ab.convergence_table(_early({500: 0.5, 1000: [0.0, 0.3, 0.6]}), "idman", "without_wn")
+    assert list(table["step"]) == [500, 1000]
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["margin"] == pytest.approx(0.5) and first["verdict"] == "supported"
+    assert (first["image_ci_low"], first["image_ci_high"]) == pytest.approx(t95_alternating(0.5), abs=1e-9)
+    assert (first["n_seeds"], first["n_images"]) == (3, 6) and first["to resolve"] == ""
+    # at step 1,000 the seeds disagree (0, 0.3, 0.6): the interval over seeds includes 0
+    assert second["margin"] == pytest.approx(0.3) and second["verdict"] == "unresolved"
+    assert (second["seed_ci_low"], second["seed_ci_high"]) == pytest.approx(
+        st.t.interval(0.95, 2, 0.3, 0.3 / np.sqrt(3))
+    )
+    assert second["per_seed"] == "+0.0000, +0.3000, +0.6000" and "about 7 seeds" in second["to resolve"]
+    behind = ab.convergence_table(_early({500: -1.0}, steps=(500,)), "idman", "without_wn").iloc[0]
+    assert behind["verdict"] == "contradicted"
+
+
+def test_every_plan_saves_weights_early_and_the_snapshot_is_the_weights_at_that_step(tmp_path):
+    """The study's runs save their weights at ``EARLY_STEPS``; what ``evaluate_run(step=...)`` reads is the model
+    the engine holds at that step (a run stopped there: same seed, same batches), not the final weights."""
+    from paperlib.data.sources import load_source
+    from paperlib.errors import CheckpointError
+    from paperlib.runs import load_checkpoint
+    from paperlib.train import TrainConfig, train
+
+    for name, plan in ab.PLANS.items():
+        assert plan.overrides["snapshot_steps"] == ab.EARLY_STEPS[name]
+        assert max(ab.EARLY_STEPS[name]) < train_plan(get_profile(name, **plan.overrides), "idman", 2, 100).iterations
+    data, plan = load_source("sample", window="ct12"), ab.plan_for("smoke")
+    opts = ab.options(ex.ABLATIONS["table4"]["idman"], plan)
+    cfg = TrainConfig.make("idman", ab.SCALE, "smoke", seed=0, options=opts, data="sample", **plan.overrides)
+    run = train(cfg, data=data, runs=tmp_path / "full", progress=False)
+    stopped = train(cfg, data=data, runs=tmp_path / "stopped", progress=False, stop_at=2)
+    snap = load_checkpoint(run.path / "snapshots" / "step_000002.pt")["model"]
+    held = load_checkpoint(stopped.path / "last.pt")["model"]
+    assert snap.keys() == held.keys() and all(torch.equal(snap[k], held[k]) for k in snap)
+    images = ab.eval_images(data, plan)
+    early = ab.evaluate_run(run, images, data.intensity, step=2)
+    final = ab.evaluate_run(run, images, data.intensity)
+    assert list(early["image"]) == list(final["image"]) and not np.allclose(early["psnr"], final["psnr"])
+    with pytest.raises(CheckpointError, match="step_000003.pt"):
+        ab.evaluate_run(run, images, data.intensity, step=3)

@@ -679,8 +679,52 @@ def paper_depth_cost(steps: int, root=None) -> str:
     )
 
 
+def idman_early(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict] | None:
+    """``a`` ahead of ``b`` at ``step`` by the one rule, from the saved early-snapshot table (``<fig>_early_paired``,
+    :func:`paperlib.experiments.idman.ablations.convergence_table`); ``None`` when it was not saved."""
+    from ..experiments.idman import ablations as ab
+
+    path = figures_root(root) / "idman" / "quick" / f"{fig}_early_paired.csv"
+    if not path.is_file():
+        return None
+    t = pd.read_csv(path)
+    if step not in set(t["step"]):
+        return None
+    r = t[t["step"] == step].iloc[0]
+    if fig == "fig6":  # Table 4's two models; the ablations' stated length is the paper's budget
+        count = {x: _ablation_params("table4", x) for x in (a, b)}
+        paper_iterations = IDMAN_ABLATION_ITERATIONS
+    else:  # the comparison's x2 runs; its length is our reading (profiles.SCHEDULES)
+        sizes = _compare_sizes(root)
+        count = {x: int(sizes.get(DISPLAY_NAMES.get(x, x), 0)) for x in (a, b)}
+        paper_iterations = None
+    sch = SCHEDULES["idman"]
+    return [
+        {
+            "comparison": f"{a} ahead of {b} in PSNR at step {step:,} ({fig}, weights saved at that step)",
+            "seeds": int(r["n_seeds"]),
+            "images": int(r["n_images"]),
+            "margin": float(r["margin"]),
+            "image_ci": (float(r["image_ci_low"]), float(r["image_ci_high"])),
+            "seed_ci": (float(r["seed_ci_low"]), float(r["seed_ci_high"])),
+            "verdict": r["verdict"],
+            "why": r["why"],
+            "to_resolve": r["to resolve"] if isinstance(r["to resolve"], str) else "",
+            "params": f"{count[a]:,} vs {count[b]:,}",
+            "experiment": f"{fig} early snapshots, IDMAN quick at {ab.size_text(ab.plan_for('quick'))}, "
+            f"{int(r['n_images'])} TCGA validation slices (the paper's claim is at its full depth)",
+            "source": str(path.relative_to(figures_root(root).parent)),
+        }
+        | budget("idman", step, sch.batch_size, sch.hr_patch, 2, paper_iterations)
+    ]
+
+
 def idman_curves(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict]:
-    """Validation PSNR of two curves early in training: only seed means were saved, so no per-image pairing."""
+    """``a`` ahead of ``b`` early in training: the one rule on the weights saved at ``step`` (:func:`idman_early`)
+    when the study saved them; otherwise the seed-mean validation curves, which allow no per-image pairing."""
+    early = idman_early(fig, a, b, step, root)
+    if early is not None:
+        return early
     path = (
         figures_root(root)
         / "idman"

@@ -601,6 +601,13 @@ def fig7(runs: dict, smooth: int = 1):
     return f, ab.curve_summary(loss, val)
 
 
+def fig7_convergence(runs: dict, data, profile: str, device="cpu") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fig. 7's claim as a measurement: IDMAN against RCAN at :data:`FIG7_SCALE` on the ablations' validation slices,
+    at the steps where every run saved its weights (:func:`ab.early_comparison`): ``(per-image rows, table)``."""
+    pair = {(m, sd): r for (m, s, sd), r in runs.items() if m in FIG7_LABELS and s == FIG7_SCALE}
+    return ab.early_comparison(pair, TARGET, "rcan", data, ab.plan_for(profile), device)
+
+
 # --------------------------------------------------------------------------- provenance and outputs
 
 
