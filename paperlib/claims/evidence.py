@@ -719,9 +719,13 @@ def idman_early(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[d
     ]
 
 
-def idman_curves(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict]:
-    """``a`` ahead of ``b`` early in training: the one rule on the weights saved at ``step`` (:func:`idman_early`)
-    when the study saved them; otherwise the seed-mean validation curves, which allow no per-image pairing."""
+def idman_curves(fig: str, a: str, b: str, step: int | None = None, root=None) -> list[dict]:
+    """``a`` ahead of ``b`` early in training (``step``: the last of the quick study's ``EARLY_STEPS``): the one
+    rule on the weights saved at ``step`` (:func:`idman_early`) when the study saved them; otherwise the seed-mean
+    validation curves, which allow no per-image pairing."""
+    from ..experiments.idman.ablations import EARLY_STEPS
+
+    step = max(EARLY_STEPS["quick"]) if step is None else step
     early = idman_early(fig, a, b, step, root)
     if early is not None:
         return early
