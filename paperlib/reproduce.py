@@ -26,6 +26,8 @@ NOTEBOOKS = {
         "dridsr/05_fig6_frequency_paths.ipynb",
         "dridsr/06_figs7_11_visual_comparison.ipynb",
         "dridsr/07_budget_study.ipynb",
+        # reads what `paperlib study path-ablation` saved; trains nothing
+        "dridsr/08_design_ablations.ipynb",
     ],
     "idman": [
         "idman/01_architecture.ipynb",

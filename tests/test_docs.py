@@ -32,6 +32,7 @@ RESULTS_NOTEBOOKS = [
         (5, "fig6_frequency_paths"),
         (6, "figs7_11_visual_comparison"),
         (7, "budget_study"),
+        (8, "design_ablations"),
     )
 ] + ["idman/02_ablations.ipynb", "idman/03_comparison.ipynb"]
 GENERATED = ("RESULTS", "IDMAN", "BUDGET", "CLAIMS", "BENCH")
@@ -276,6 +277,7 @@ def test_notebooks_that_judge_claims_name_the_rule():
     for nb in (
         "dridsr/03_table1_quality.ipynb",
         "dridsr/07_budget_study.ipynb",
+        "dridsr/08_design_ablations.ipynb",
         "idman/02_ablations.ipynb",
         "idman/03_comparison.ipynb",
     ):

@@ -89,3 +89,10 @@ def test_smoke_size_family_writes_its_own_tables_and_no_frequency_outputs(tmp_pa
     assert (claims["verdict"] == "unresolved").all()
     assert not list(d.glob("path_ablation_*")) and not (d / "frequency_shares.csv").exists()
     assert "shares" not in out and (d / "size_family_psnr_vs_iterations.png").is_file()
+    # what the design notebook reads back: the saved tables, the figure, and the budget at the last step in words
+    back = pa.load_outputs("size_family", profile="smoke", root=tmp_path / "figures")
+    pd.testing.assert_frame_equal(back["claims"], claims)
+    assert back["figure"] == d / "size_family_psnr_vs_iterations.png" and back["meta"]["final_step"] == 4
+    assert back["budget"].startswith("4 it x 2 x 48² = ")  # smoke: 4 steps of 2 patches of 48²
+    with pytest.raises(FileNotFoundError, match=r"path_ablation_claims\.csv: not saved yet .*path-ablation --save"):
+        pa.load_outputs("path_ablation", profile="smoke", root=tmp_path / "figures")

@@ -265,6 +265,38 @@ def save_outputs(
     return out
 
 
+def load_outputs(family: str = "path_ablation", profile: str = "budget", root=None) -> dict:
+    """What :func:`save_outputs` saved for ``family``, read back for a reader: ``claims``, ``curves`` and ``steps``
+    (DataFrames), ``figure`` (the curves' PNG), ``meta`` (their sidecar: variants, seeds, steps, runs) and
+    ``budget`` (the last step's HR pixels and iterations as a share of the paper's, in words).
+
+    Raises ``FileNotFoundError`` naming the missing file and the command that makes it."""
+    import json
+
+    from ...config import figures_root
+
+    d = figures_root(root) / "dridsr" / profile
+    want = {
+        "claims": d / f"{family}_claims.csv",
+        "curves": d / f"{family}_curves.csv",
+        "steps": d / f"{family}_steps_to_psnr.csv",
+        "figure": d / f"{family}_psnr_vs_iterations.png",
+    }
+    for path in want.values():
+        if not path.is_file():
+            how = "" if family == "path_ablation" else f" --family {family}"
+            where = path.relative_to(figures_root(root).parent)
+            raise FileNotFoundError(f"{where}: not saved yet (make it with `paperlib study path-ablation{how} --save`)")
+    from ...claims.evidence import budget
+    from ...profiles import get_profile
+
+    meta = json.loads(want["claims"].with_suffix(".json").read_text())
+    prof = get_profile(meta.get("profile", profile))
+    spent = budget("dridsr", int(meta["final_step"]), prof.batch_size, prof.hr_patch, SCALE)["budget"]
+    out = {k: pd.read_csv(v) for k, v in want.items() if v.suffix == ".csv"}
+    return out | {"figure": want["figure"], "meta": meta, "budget": spent}
+
+
 def main(argv=None):
     from .tables import load_data, test_images
 
