@@ -679,7 +679,7 @@ def paper_depth_cost(steps: int, root=None) -> str:
     )
 
 
-def idman_early(fig: str, a: str, b: str, step: int = 1000, root=None) -> list[dict] | None:
+def idman_early(fig: str, a: str, b: str, step: int, root=None) -> list[dict] | None:
     """``a`` ahead of ``b`` at ``step`` by the one rule, from the saved early-snapshot table (``<fig>_early_paired``,
     :func:`paperlib.experiments.idman.ablations.convergence_table`); ``None`` when it was not saved."""
     from ..experiments.idman import ablations as ab

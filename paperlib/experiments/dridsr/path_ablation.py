@@ -273,7 +273,9 @@ def load_outputs(family: str = "path_ablation", profile: str = "budget", root=No
     Raises ``FileNotFoundError`` naming the missing file and the command that makes it."""
     import json
 
+    from ...claims.evidence import budget
     from ...config import figures_root
+    from ...profiles import get_profile
 
     d = figures_root(root) / "dridsr" / profile
     want = {
@@ -287,9 +289,6 @@ def load_outputs(family: str = "path_ablation", profile: str = "budget", root=No
             how = "" if family == "path_ablation" else f" --family {family}"
             where = path.relative_to(figures_root(root).parent)
             raise FileNotFoundError(f"{where}: not saved yet (make it with `paperlib study path-ablation{how} --save`)")
-    from ...claims.evidence import budget
-    from ...profiles import get_profile
-
     meta = json.loads(want["claims"].with_suffix(".json").read_text())
     prof = get_profile(meta.get("profile", profile))
     spent = budget("dridsr", int(meta["final_step"]), prof.batch_size, prof.hr_patch, SCALE)["budget"]
