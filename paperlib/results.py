@@ -274,13 +274,26 @@ def readme_budget_section(root=None, profile: str = "budget") -> str:
         name = DISPLAY_NAMES.get(b, b)
         if not cl["claim"].str.contains(f"> {name} ", regex=False).any():
             lines.append(f"* **DRIDSR > {name} (x4)**: not tested: no {name} run reached a budget in common.")
-    note = f"{meta['note']}. " if meta.get("note") else f"stages reached: {meta.get('stages', '?')}. "
+    note = f"{meta['note']}. " if meta.get("note") else _furthest_steps(d / "budget_curves.csv")
     lines.append(
         f"\n<sub>{note}Made {meta.get('made', '?')} at commit `{str(meta.get('git_commit', '?'))[:12]}`; "
         f"runs trained at {', '.join(str(c)[:12] for c in meta.get('run_commits', []))}; per-checkpoint CSV, "
         f"curves and run manifests in {_md_link(d, root)}.</sub>"
     )
     return "\n".join(lines)
+
+
+def _furthest_steps(curves_csv: Path) -> str:
+    """``"Furthest step with every seed: A 22,080, B 4,000. "`` from a budget study's curve table: a staged study
+    advances some methods further than others, so one list of stages would misstate where each stands."""
+    import pandas as pd
+
+    if not curves_csv.exists():
+        return ""
+    c = pd.read_csv(curves_csv)
+    full = c[c["n_seeds"] == c.groupby("run")["n_seeds"].transform("max")]
+    steps = full.groupby("run", sort=False)["step"].max()
+    return "Furthest step with every seed: " + ", ".join(f"{run} {int(st):,}" for run, st in steps.items()) + ". "
 
 
 def update_readme_budget(readme=None, profile: str = "budget") -> bool:

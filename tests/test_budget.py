@@ -322,6 +322,11 @@ def test_readme_says_where_the_margin_is_heading_with_the_seeds_that_went_furthe
         "margin +1.90 dB (images [+1.72, +2.08]), the margin moved +1.90 dB since step 100: **unresolved** "
         "(one seed: no interval over seeds); a trend, not a finding." in text
     )
+    bx.curve_table(per).to_csv(d / "budget_curves.csv", index=False)
+    # IMDN and DRIDSR have both seeds at step 100 only; their seed 0 alone went on to 300
+    assert "Furthest step with every seed: DRIDSR (interleaved) 100, IMDN 100. " in (
+        results.readme_budget_section(tmp_path / "figures", profile="budget30")
+    )
     pd.DataFrame([]).to_csv(d / "budget_claims_furthest.csv", index=False)  # every seed caught up: nothing further
     assert "Further on" not in results.readme_budget_section(tmp_path / "figures", profile="budget30")
 
