@@ -5,6 +5,7 @@ registration. Synthetic numbers test arithmetic only; the notebook (nbval) runs 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -353,3 +354,10 @@ def test_every_plan_saves_weights_early_and_the_snapshot_is_the_weights_at_that_
     assert list(early["image"]) == list(final["image"]) and not np.allclose(early["psnr"], final["psnr"])
     with pytest.raises(CheckpointError, match="step_000003.pt"):
         ab.evaluate_run(run, images, data.intensity, step=3)
+    # a run shorter than a planned early step (PAPERLIB_CAP stops it first) is judged at the steps it has
+    longer = dataclasses.replace(plan, overrides=plan.overrides | {"snapshot_steps": (2, 1000)})
+    rows, table = ab.early_comparison({("a", 0): run, ("b", 0): run}, "a", "b", data, longer)
+    assert list(table["step"]) == [2] and table["margin"].iloc[0] == 0.0 and set(rows["step"]) == {2}
+    none = dataclasses.replace(plan, overrides=plan.overrides | {"snapshot_steps": (1000,)})
+    rows, table = ab.early_comparison({("a", 0): run, ("b", 0): run}, "a", "b", data, none)
+    assert rows.empty and table.empty and ab.save_convergence(rows, table, "x", "smoke", {}) == {}

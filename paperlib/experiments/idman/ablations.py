@@ -335,8 +335,10 @@ def convergence_table(early: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 def early_comparison(pair: dict, a: str, b: str, data, plan: StudyPlan, device="cpu") -> tuple:
     """``a`` against ``b`` (``pair`` = ``{(variant, seed): Run}``) on the validation slices at the early steps of
-    ``plan``: ``(per-image rows, table)`` (:func:`collect_early`, :func:`convergence_table`)."""
-    steps = plan.overrides.get("snapshot_steps", ())
+    ``plan``: ``(per-image rows, table)`` (:func:`collect_early`, :func:`convergence_table`). Steps past the runs'
+    length are left out (a run capped by ``PAPERLIB_CAP`` stops before them); none left: two empty frames."""
+    trained = min((int(r.manifest["config"]["plan"]["iterations"]) for r in pair.values()), default=0)
+    steps = tuple(s for s in plan.overrides.get("snapshot_steps", ()) if s <= trained)
     early = collect_early(pair, eval_images(data, plan), data.intensity, steps, device)
     return early, convergence_table(early, a, b)
 
@@ -349,9 +351,12 @@ def wn_convergence(runs: dict, data, plan: StudyPlan, device="cpu") -> tuple[pd.
 
 def save_convergence(early: pd.DataFrame, table: pd.DataFrame, name: str, profile: str, meta: dict) -> dict:
     """An early comparison's per-image rows and table as ``<name>_per_image`` and ``<name>_paired`` under
-    ``figures/idman/<profile>/`` (CSV + Markdown + JSON sidecar); returns ``{kind: path}``."""
+    ``figures/idman/<profile>/`` (CSV + Markdown + JSON sidecar); returns ``{kind: path}`` (``{}`` for an empty
+    table)."""
     from ...results import save_table
 
+    if table.empty:  # no early step in these runs (capped): nothing to save
+        return {}
     side = {k: meta[k] for k in ("profile", "size", "sizes", "seeds", "data", "git_commit") if k in meta}
     a, b = table["a"].iloc[0], table["b"].iloc[0]
     return {
