@@ -299,6 +299,31 @@ def train_plan(profile: Profile, paper: str, scale: int, n_train_patches: int) -
     return TrainPlan(iters, batch, patch, sch.lr, halve, sch.min_lr, sch.betas, sch.eps)
 
 
+def paper_plan(paper: str, scale: int):
+    """The paper's schedule resolved (DRIDSR: 200 epochs of its 1,498 pairs at batch 64; IDMAN: our reading)."""
+    return train_plan(get_profile("paper"), paper, scale, SCHEDULES[paper].n_pairs or 1)
+
+
+def budget(
+    paper: str, iterations: int, batch: int, hr_patch: int, scale: int, paper_iterations: int | None = None
+) -> dict:
+    """Our budget beside the paper's: iterations and HR pixels seen (iterations x batch x patch^2), and fractions."""
+    pp = paper_plan(paper, scale)
+    p_it = paper_iterations or pp.iterations
+    ours_px, paper_px = iterations * batch * hr_patch**2, p_it * pp.batch_size * pp.hr_patch**2
+    text = (
+        f"{iterations:,} it x {batch} x {hr_patch}² = {100 * ours_px / paper_px:.2g}% of the paper's HR pixels "
+        f"({p_it:,} it x {pp.batch_size} x {pp.hr_patch}²), {100 * iterations / p_it:.2g}% of its iterations"
+    )
+    return {
+        "budget": text,
+        "iterations": iterations,
+        "paper_iterations": p_it,
+        "pixel_fraction": ours_px / paper_px,
+        "iteration_fraction": iterations / p_it,
+    }
+
+
 def steps_for_pixel_fraction(fraction: float, profile: Profile, paper: str = "dridsr", scale: int = 4) -> int:
     """Steps of ``profile`` that show ``fraction`` of the HR pixels the paper's schedule shows (iterations x
     batch x HR patch side squared), rounded up."""

@@ -16,7 +16,7 @@ import pandas as pd
 from .. import models
 from ..config import figures_root
 from ..paper_values import DISPLAY_NAMES, DRIDSR_TABLE1, DRIDSR_TABLE2
-from ..profiles import SCHEDULES, get_profile, train_plan
+from ..profiles import SCHEDULES, budget, get_profile, paper_plan
 from ..stats import paired_verdict, resolve_text
 
 #: The paper's stated ablation budget (IDMAN Tables 1-4: "after 2× 105 iterations").
@@ -25,31 +25,6 @@ METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "niqe": "N
 
 
 # --------------------------------------------------------------------------- budgets and sizes
-
-
-def paper_plan(paper: str, scale: int):
-    """The paper's schedule resolved (DRIDSR: 200 epochs of its 1,498 pairs at batch 64; IDMAN: our reading)."""
-    return train_plan(get_profile("paper"), paper, scale, SCHEDULES[paper].n_pairs or 1)
-
-
-def budget(
-    paper: str, iterations: int, batch: int, hr_patch: int, scale: int, paper_iterations: int | None = None
-) -> dict:
-    """Our budget beside the paper's: iterations and HR pixels seen (iterations x batch x patch^2), and fractions."""
-    pp = paper_plan(paper, scale)
-    p_it = paper_iterations or pp.iterations
-    ours_px, paper_px = iterations * batch * hr_patch**2, p_it * pp.batch_size * pp.hr_patch**2
-    text = (
-        f"{iterations:,} it x {batch} x {hr_patch}² = {100 * ours_px / paper_px:.2g}% of the paper's HR pixels "
-        f"({p_it:,} it x {pp.batch_size} x {pp.hr_patch}²), {100 * iterations / p_it:.2g}% of its iterations"
-    )
-    return {
-        "budget": text,
-        "iterations": iterations,
-        "paper_iterations": p_it,
-        "pixel_fraction": ours_px / paper_px,
-        "iteration_fraction": iterations / p_it,
-    }
 
 
 def n_params(method: str, scale: int, **options) -> int:

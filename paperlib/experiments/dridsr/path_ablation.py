@@ -273,9 +273,8 @@ def load_outputs(family: str = "path_ablation", profile: str = "budget", root=No
     Raises ``FileNotFoundError`` naming the missing file and the command that makes it."""
     import json
 
-    from ...claims.evidence import budget
     from ...config import figures_root
-    from ...profiles import get_profile
+    from ...profiles import budget, get_profile
 
     d = figures_root(root) / "dridsr" / profile
     want = {
